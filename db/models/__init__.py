@@ -1,0 +1,15 @@
+"""The tables. Importing this package registers every table on `SQLModel.metadata`."""
+
+from db.models.environment import Environment, EnvironmentBase
+from db.models.operation import Operation, OperationEvent, OperationKind, OperationStatus
+from db.models.resource import Resource
+
+__all__ = [
+    "Environment",
+    "EnvironmentBase",
+    "Operation",
+    "OperationEvent",
+    "OperationKind",
+    "OperationStatus",
+    "Resource",
+]

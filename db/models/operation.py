@@ -1,0 +1,82 @@
+"""Operations (one requested change of an environment) and the events they produced."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from db.models.columns import json_field, timestamp_field
+
+
+class OperationKind(StrEnum):
+    promote = "promote"
+    demote = "demote"
+    set_tier = "set_tier"
+    preview = "preview"
+    refresh = "refresh"
+    destroy = "destroy"
+
+
+class OperationStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+    cancelled = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in FINISHED_STATUSES
+
+
+FINISHED_STATUSES = frozenset(
+    {OperationStatus.succeeded, OperationStatus.failed, OperationStatus.cancelled}
+)
+
+
+class Operation(SQLModel, table=True):
+    __tablename__ = "operations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Kept when the environment is deleted: the history outlives the definition.
+    environment_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("environments.id", ondelete="SET NULL"), index=True),
+    )
+    environment_name: str = Field(index=True)
+    # Plain strings, not database enums: a new kind needs no type migration.
+    kind: OperationKind = Field(sa_type=String)
+    status: OperationStatus = Field(
+        default=OperationStatus.queued,
+        sa_type=String,
+        index=True,
+    )
+    engine: str
+    from_tier: int | None = None
+    to_tier: int | None = None
+    changes: dict[str, Any] = json_field()
+    outputs: dict[str, Any] = json_field()
+    error: str | None = None
+    error_code: str | None = None
+    cancel_requested_at: datetime | None = timestamp_field(nullable=True)
+    job_id: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: datetime = timestamp_field()
+    started_at: datetime | None = timestamp_field(nullable=True)
+    finished_at: datetime | None = timestamp_field(nullable=True)
+
+
+class OperationEvent(SQLModel, table=True):
+    __tablename__ = "operation_events"
+    __table_args__ = (UniqueConstraint("operation_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    operation_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("operations.id", ondelete="CASCADE"), nullable=False)
+    )
+    seq: int
+    at: datetime = timestamp_field()
+    type: str
+    message: str
+    data: dict[str, Any] = json_field()

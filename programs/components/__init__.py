@@ -1,0 +1,1 @@
+"""One `pulumi.ComponentResource` per concern; `programs.stack` decides which exist at a tier."""

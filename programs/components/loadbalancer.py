@@ -1,0 +1,116 @@
+"""The Application Load Balancer in front of the web tier (tier 2 and up)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+
+@dataclass(frozen=True)
+class LoadBalancerArgs:
+    vpc_id: pulumi.Input[str]
+    subnet_ids: Sequence[pulumi.Input[str]]
+    # With a certificate the listener serves HTTPS and port 80 redirects to it.
+    certificate_arn: str | None = None
+
+
+class LoadBalancer(pulumi.ComponentResource):
+    arn: pulumi.Output[str]
+    dns_name: pulumi.Output[str]
+    target_group_arn: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("stepladder:loadbalancer:LoadBalancer", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        security_group = aws.ec2.SecurityGroup(
+            f"{name}-sg", vpc_id=args.vpc_id, description="Load balancer", opts=child
+        )
+        for port in (80, 443):
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-in-{port}",
+                security_group_id=security_group.id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                cidr_ipv4="0.0.0.0/0",
+                opts=child,
+            )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-egress",
+            security_group_id=security_group.id,
+            ip_protocol="-1",
+            cidr_ipv4="0.0.0.0/0",
+            opts=child,
+        )
+
+        balancer = aws.lb.LoadBalancer(
+            f"{name}-alb",
+            load_balancer_type="application",
+            subnets=args.subnet_ids,
+            security_groups=[security_group.id],
+            opts=child,
+        )
+        target_group = aws.lb.TargetGroup(
+            f"{name}-targets",
+            vpc_id=args.vpc_id,
+            port=80,
+            protocol="HTTP",
+            target_type="instance",
+            health_check={"path": "/", "matcher": "200-399"},
+            opts=child,
+        )
+        forward = [
+            aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)
+        ]
+        if args.certificate_arn:
+            aws.lb.Listener(
+                f"{name}-https",
+                load_balancer_arn=balancer.arn,
+                port=443,
+                protocol="HTTPS",
+                certificate_arn=args.certificate_arn,
+                default_actions=forward,
+                opts=child,
+            )
+            redirect = aws.lb.ListenerDefaultActionRedirectArgs(
+                port="443", protocol="HTTPS", status_code="HTTP_301"
+            )
+            aws.lb.Listener(
+                f"{name}-http",
+                load_balancer_arn=balancer.arn,
+                port=80,
+                protocol="HTTP",
+                default_actions=[
+                    aws.lb.ListenerDefaultActionArgs(type="redirect", redirect=redirect)
+                ],
+                opts=child,
+            )
+        else:
+            aws.lb.Listener(
+                f"{name}-http",
+                load_balancer_arn=balancer.arn,
+                port=80,
+                protocol="HTTP",
+                default_actions=forward,
+                opts=child,
+            )
+
+        self.arn = balancer.arn
+        self.dns_name = balancer.dns_name
+        self.target_group_arn = target_group.arn
+        self.security_group_id = security_group.id
+        self.register_outputs(
+            {
+                "arn": self.arn,
+                "dns_name": self.dns_name,
+                "target_group_arn": self.target_group_arn,
+                "security_group_id": self.security_group_id,
+            }
+        )

@@ -1,0 +1,90 @@
+"""The network every tier stands on: VPC, public subnets with a route out, private subnets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+VPC_CIDR = "10.0.0.0/16"
+
+
+@dataclass(frozen=True)
+class NetworkArgs:
+    availability_zones: tuple[str, ...]
+    public_subnet_count: int
+    private_subnet_count: int
+
+
+class Network(pulumi.ComponentResource):
+    vpc_id: pulumi.Output[str]
+    public_subnet_ids: list[pulumi.Output[str]]
+    private_subnet_ids: list[pulumi.Output[str]]
+
+    def __init__(
+        self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("stepladder:network:Network", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=VPC_CIDR,
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            tags={"Name": f"{name}-vpc"},
+            opts=child,
+        )
+        gateway = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, opts=child)
+        public_routes = aws.ec2.RouteTable(
+            f"{name}-public-routes",
+            vpc_id=vpc.id,
+            routes=[{"cidr_block": "0.0.0.0/0", "gateway_id": gateway.id}],
+            opts=child,
+        )
+
+        self.public_subnet_ids = []
+        for index in range(args.public_subnet_count):
+            subnet = aws.ec2.Subnet(
+                f"{name}-public-{index}",
+                vpc_id=vpc.id,
+                # Public subnets take 10.0.0.0/24, 10.0.1.0/24, ...; private ones start at .100.
+                cidr_block=f"10.0.{index}.0/24",
+                availability_zone=_zone(args.availability_zones, index),
+                map_public_ip_on_launch=True,
+                tags={"Name": f"{name}-public-{index}"},
+                opts=child,
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-public-{index}-routes",
+                subnet_id=subnet.id,
+                route_table_id=public_routes.id,
+                opts=child,
+            )
+            self.public_subnet_ids.append(subnet.id)
+
+        self.private_subnet_ids = []
+        for index in range(args.private_subnet_count):
+            subnet = aws.ec2.Subnet(
+                f"{name}-private-{index}",
+                vpc_id=vpc.id,
+                cidr_block=f"10.0.{100 + index}.0/24",
+                availability_zone=_zone(args.availability_zones, index),
+                tags={"Name": f"{name}-private-{index}"},
+                opts=child,
+            )
+            self.private_subnet_ids.append(subnet.id)
+
+        self.vpc_id = vpc.id
+        self.register_outputs(
+            {
+                "vpc_id": self.vpc_id,
+                "public_subnet_ids": self.public_subnet_ids,
+                "private_subnet_ids": self.private_subnet_ids,
+            }
+        )
+
+
+def _zone(zones: tuple[str, ...], index: int) -> str:
+    return zones[index % len(zones)]

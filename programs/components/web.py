@@ -1,0 +1,116 @@
+"""Fixed web instances (tiers 0 to 4): one box at first, then one per availability zone."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+# The AMI is looked up from AWS's public parameter so every region gets its own image id.
+AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+
+SINGLE_BOX_USER_DATA = """#!/bin/bash
+dnf install -y nginx mariadb105-server
+systemctl enable --now nginx mariadb
+"""
+
+WEB_ONLY_USER_DATA = """#!/bin/bash
+dnf install -y nginx
+systemctl enable --now nginx
+"""
+
+
+@dataclass(frozen=True)
+class WebServersArgs:
+    vpc_id: pulumi.Input[str]
+    subnet_ids: Sequence[pulumi.Input[str]]
+    instance_type: str
+    instance_count: int
+    runs_database: bool
+    # When set, only the load balancer may reach the instances, and they join its target group.
+    load_balancer_security_group_id: pulumi.Input[str] | None = None
+    target_group_arn: pulumi.Input[str] | None = None
+    elastic_ip: bool = False
+
+
+class WebServers(pulumi.ComponentResource):
+    security_group_id: pulumi.Output[str]
+    instance_ids: list[pulumi.Output[str]]
+
+    def __init__(
+        self, name: str, args: WebServersArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("stepladder:web:WebServers", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        security_group = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            vpc_id=args.vpc_id,
+            description="Web servers",
+            opts=child,
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-egress",
+            security_group_id=security_group.id,
+            ip_protocol="-1",
+            cidr_ipv4="0.0.0.0/0",
+            opts=child,
+        )
+        if args.load_balancer_security_group_id is None:
+            for port in (80, 443):
+                aws.vpc.SecurityGroupIngressRule(
+                    f"{name}-in-{port}",
+                    security_group_id=security_group.id,
+                    ip_protocol="tcp",
+                    from_port=port,
+                    to_port=port,
+                    cidr_ipv4="0.0.0.0/0",
+                    opts=child,
+                )
+        else:
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-in-from-alb",
+                security_group_id=security_group.id,
+                ip_protocol="tcp",
+                from_port=80,
+                to_port=80,
+                referenced_security_group_id=args.load_balancer_security_group_id,
+                opts=child,
+            )
+
+        image = aws.ssm.get_parameter_output(
+            name=AMI_PARAMETER, opts=pulumi.InvokeOutputOptions(parent=self)
+        )
+        user_data = SINGLE_BOX_USER_DATA if args.runs_database else WEB_ONLY_USER_DATA
+
+        self.instance_ids = []
+        for index in range(args.instance_count):
+            instance = aws.ec2.Instance(
+                f"{name}-{index}",
+                ami=image.value,
+                instance_type=args.instance_type,
+                subnet_id=args.subnet_ids[index % len(args.subnet_ids)],
+                vpc_security_group_ids=[security_group.id],
+                user_data=user_data,
+                tags={"Name": f"{name}-{index}"},
+                # A newer AMI must not replace running servers on an unrelated change.
+                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["ami"]),
+            )
+            self.instance_ids.append(instance.id)
+            if args.target_group_arn is not None:
+                aws.lb.TargetGroupAttachment(
+                    f"{name}-{index}-target",
+                    target_group_arn=args.target_group_arn,
+                    target_id=instance.id,
+                    port=80,
+                    opts=child,
+                )
+            if args.elastic_ip:
+                aws.ec2.Eip(f"{name}-{index}-eip", domain="vpc", instance=instance.id, opts=child)
+
+        self.security_group_id = security_group.id
+        self.register_outputs(
+            {"security_group_id": self.security_group_id, "instance_ids": self.instance_ids}
+        )

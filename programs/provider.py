@@ -1,0 +1,47 @@
+"""The explicit AWS provider of an environment: its region, default tags, optional emulator."""
+
+from __future__ import annotations
+
+import pulumi_aws as aws
+
+from programs.spec import EnvironmentSpec
+
+# Every service the ladder uses, so an emulator endpoint (moto, LocalStack) receives all calls.
+EMULATED_SERVICES = (
+    "applicationautoscaling",
+    "autoscaling",
+    "cloudfront",
+    "cloudwatch",
+    "dynamodb",
+    "ec2",
+    "elasticache",
+    "elbv2",
+    "iam",
+    "lambda",
+    "logs",
+    "rds",
+    "route53",
+    "s3",
+    "sns",
+    "sqs",
+    "ssm",
+    "sts",
+)
+
+
+def aws_provider(spec: EnvironmentSpec, region: str | None = None) -> aws.Provider:
+    region = region or spec.region
+    suffix = "" if region == spec.region else f"-{region}"
+    settings: dict = {
+        "region": region,
+        "default_tags": {"tags": {"stepladder:environment": spec.name, "managed-by": "stepladder"}},
+    }
+    if spec.aws_endpoint_url:
+        settings.update(
+            endpoints=[{service: spec.aws_endpoint_url for service in EMULATED_SERVICES}],
+            skip_credentials_validation=True,
+            skip_requesting_account_id=True,
+            skip_metadata_api_check="true",
+            s3_use_path_style=True,
+        )
+    return aws.Provider(f"{spec.name}-aws{suffix}", **settings)

@@ -1,0 +1,1 @@
+"""Stepladder's control plane: API, web form, job worker and engines."""

@@ -1,0 +1,136 @@
+"""Environment definitions and the operations that move them: /api/environments."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Response, status
+
+from db.models import OperationKind
+from service.api.deps import EnqueueDep, SessionDep, SettingsDep
+from service.environments import domain, repository
+from service.environments.schemas import (
+    EnvironmentCreate,
+    EnvironmentDetail,
+    EnvironmentPublic,
+    EnvironmentUpdate,
+    ResourcePublic,
+)
+from service.operations import domain as operations
+from service.operations import repository as operation_queries
+from service.operations.schemas import OperationPublic, TierRequest
+
+router = APIRouter(prefix="/api/environments", tags=["environments"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_environment(
+    data: EnvironmentCreate, session: SessionDep, settings: SettingsDep, response: Response
+) -> EnvironmentDetail:
+    environment = domain.create_environment(session, data, engine=settings.engine)
+    response.headers["Location"] = f"/api/environments/{environment.name}"
+    return domain.describe_environment(session, environment)
+
+
+@router.get("")
+def list_environments(session: SessionDep) -> list[EnvironmentPublic]:
+    return domain.describe_environments(session, repository.list_environments(session))
+
+
+@router.get("/{name}")
+def get_environment(name: str, session: SessionDep) -> EnvironmentDetail:
+    return domain.describe_environment(session, domain.require_environment(session, name))
+
+
+@router.patch("/{name}")
+def update_environment(
+    name: str, changes: EnvironmentUpdate, session: SessionDep
+) -> EnvironmentDetail:
+    environment = domain.update_environment(session, name, changes)
+    return domain.describe_environment(session, environment)
+
+
+@router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_environment(name: str, session: SessionDep) -> None:
+    domain.delete_environment(session, name)
+
+
+@router.get("/{name}/resources")
+def list_resources(name: str, session: SessionDep) -> list[ResourcePublic]:
+    environment = domain.require_environment(session, name)
+    assert environment.id is not None
+    return [
+        domain.describe_resource(resource)
+        for resource in repository.list_resources(session, environment.id)
+    ]
+
+
+@router.get("/{name}/operations")
+def list_operations(
+    name: str, session: SessionDep, limit: int = Query(default=50, ge=1, le=500)
+) -> list[OperationPublic]:
+    environment = domain.require_environment(session, name)
+    assert environment.id is not None
+    return [
+        operations.describe_operation(operation)
+        for operation in operation_queries.list_operations_for(session, environment.id, limit)
+    ]
+
+
+def _request(
+    session: SessionDep,
+    settings: SettingsDep,
+    enqueue: EnqueueDep,
+    name: str,
+    kind: OperationKind,
+    target_tier: int | None = None,
+) -> OperationPublic:
+    operation = operations.request_operation(
+        session,
+        enqueue,
+        environment_name=name,
+        kind=kind,
+        engine=settings.engine,
+        target_tier=target_tier,
+    )
+    return operations.describe_operation(operation)
+
+
+@router.post("/{name}/promote", status_code=status.HTTP_202_ACCEPTED)
+def promote_environment(
+    name: str, session: SessionDep, settings: SettingsDep, enqueue: EnqueueDep
+) -> OperationPublic:
+    return _request(session, settings, enqueue, name, OperationKind.promote)
+
+
+@router.post("/{name}/demote", status_code=status.HTTP_202_ACCEPTED)
+def demote_environment(
+    name: str, session: SessionDep, settings: SettingsDep, enqueue: EnqueueDep
+) -> OperationPublic:
+    return _request(session, settings, enqueue, name, OperationKind.demote)
+
+
+@router.post("/{name}/tier", status_code=status.HTTP_202_ACCEPTED)
+def set_environment_tier(
+    name: str, body: TierRequest, session: SessionDep, settings: SettingsDep, enqueue: EnqueueDep
+) -> OperationPublic:
+    return _request(session, settings, enqueue, name, OperationKind.set_tier, body.target_tier)
+
+
+@router.post("/{name}/preview", status_code=status.HTTP_202_ACCEPTED)
+def preview_environment(
+    name: str, body: TierRequest, session: SessionDep, settings: SettingsDep, enqueue: EnqueueDep
+) -> OperationPublic:
+    return _request(session, settings, enqueue, name, OperationKind.preview, body.target_tier)
+
+
+@router.post("/{name}/refresh", status_code=status.HTTP_202_ACCEPTED)
+def refresh_environment(
+    name: str, session: SessionDep, settings: SettingsDep, enqueue: EnqueueDep
+) -> OperationPublic:
+    return _request(session, settings, enqueue, name, OperationKind.refresh)
+
+
+@router.post("/{name}/destroy", status_code=status.HTTP_202_ACCEPTED)
+def destroy_environment(
+    name: str, session: SessionDep, settings: SettingsDep, enqueue: EnqueueDep
+) -> OperationPublic:
+    return _request(session, settings, enqueue, name, OperationKind.destroy)

@@ -1,0 +1,36 @@
+"""Liveness and readiness: /healthz reports status, engine and database."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+router = APIRouter(tags=["health"])
+logger = logging.getLogger(__name__)
+
+
+@router.get("/healthz")
+def healthz(request: Request) -> JSONResponse:
+    settings = request.app.state.settings
+    try:
+        with request.app.state.db_engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        database = "ok"
+    except SQLAlchemyError:
+        logger.exception("health check: database unreachable")
+        database = "unreachable"
+    healthy = database == "ok"
+    return JSONResponse(
+        {
+            "status": "ok" if healthy else "degraded",
+            "engine": settings.engine,
+            "simulated": settings.engine == "simulator",
+            "database": database,
+            "database_kind": "external" if settings.database_url else "embedded",
+        },
+        status_code=200 if healthy else 503,
+    )

@@ -1,0 +1,77 @@
+"""Operations: status, live events (Server-Sent Events) and cancel: /api/operations."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from service.api.deps import SessionDep
+from service.operations import domain, repository
+from service.operations.schemas import EventPublic, OperationPublic
+
+router = APIRouter(prefix="/api/operations", tags=["operations"])
+
+POLL_SECONDS = 0.5
+
+
+@router.get("/{operation_id}")
+def get_operation(operation_id: int, session: SessionDep) -> OperationPublic:
+    return domain.describe_operation(domain.require_operation(session, operation_id))
+
+
+@router.post("/{operation_id}/cancel", status_code=202)
+def cancel_operation(operation_id: int, session: SessionDep) -> OperationPublic:
+    return domain.describe_operation(domain.cancel_operation(session, operation_id))
+
+
+@router.get("/{operation_id}/events", response_model=None)
+def operation_events(
+    operation_id: int,
+    request: Request,
+    session: SessionDep,
+    format: Literal["sse", "json"] = Query(default="sse"),
+) -> list[EventPublic] | StreamingResponse:
+    domain.require_operation(session, operation_id)
+    if format == "json":
+        return [
+            domain.describe_event(event) for event in repository.list_events(session, operation_id)
+        ]
+    return StreamingResponse(
+        _event_stream(request.app.state.db_engine, request, operation_id),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _event_stream(db: Engine, request: Request, operation_id: int) -> AsyncIterator[str]:
+    """Every event in order, then new ones as they are stored, until the operation ends."""
+    last_seq = int(request.headers.get("Last-Event-ID", "0") or 0)
+    while True:
+        events, finished = await asyncio.to_thread(_read_events, db, operation_id, last_seq)
+        for event in events:
+            last_seq = event.seq
+            payload = event.model_dump_json()
+            yield f"id: {event.seq}\nevent: {event.type}\ndata: {payload}\n\n"
+        if finished:
+            yield f"event: end\ndata: {json.dumps({'operation_id': operation_id})}\n\n"
+            return
+        if await request.is_disconnected():
+            return
+        await asyncio.sleep(POLL_SECONDS)
+
+
+def _read_events(db: Engine, operation_id: int, after_seq: int) -> tuple[list[EventPublic], bool]:
+    with Session(db) as session:
+        # Status first: an operation's final event commits with its final status, so when the
+        # status reads finished, the events read next include the last one.
+        operation = repository.get_operation(session, operation_id)
+        finished = operation is None or domain.is_finished(operation)
+        events = repository.list_events(session, operation_id, after_seq)
+        return [domain.describe_event(event) for event in events], finished

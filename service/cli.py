@@ -1,0 +1,92 @@
+"""The `stepladder` command: serve, worker, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from service.config import Settings, get_settings
+
+
+def resolve_database_url(settings: Settings) -> str:
+    """The external database when configured, else the embedded one under the data dir."""
+    if settings.database_url is not None:
+        return settings.database_url.get_secret_value()
+    from db.embedded import start_embedded_postgres
+
+    return start_embedded_postgres(settings.resolved_data_dir())
+
+
+def migrate(settings: Settings) -> str:
+    from db.migrate import upgrade_database
+
+    database_url = resolve_database_url(settings)
+    upgrade_database(database_url)
+    return database_url
+
+
+def command_serve(arguments: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.app import create_app
+
+    settings = get_settings()
+    database_url = migrate(settings)
+    app = create_app(settings, database_url)
+    host = arguments.host or settings.host
+    port = arguments.port or settings.port
+    if settings.engine == "simulator":
+        logging.getLogger("stepladder").warning(
+            "engine: simulator — nothing is created in AWS; every result is simulated"
+        )
+    uvicorn.run(app, host=host, port=port, log_level=settings.log_level)
+    return 0
+
+
+def command_worker(_: argparse.Namespace) -> int:
+    from db.engine import create_db_engine
+    from service.jobs.worker import run_worker
+
+    settings = get_settings()
+    database_url = migrate(settings)
+    engine = create_db_engine(database_url)
+    asyncio.run(run_worker(settings, database_url, engine, install_signal_handlers=True))
+    return 0
+
+
+def command_migrate(_: argparse.Namespace) -> int:
+    migrate(get_settings())
+    print("database is at the latest schema")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stepladder", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the API and an in-process worker")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    serve.set_defaults(handler=command_serve)
+    worker = commands.add_parser("worker", help="run a worker alone against the same database")
+    worker.set_defaults(handler=command_worker)
+    migrate_parser = commands.add_parser("migrate", help="apply database migrations")
+    migrate_parser.set_defaults(handler=command_migrate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=get_settings().log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    handler = arguments.handler
+    result: int = handler(arguments)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

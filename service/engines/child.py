@@ -1,0 +1,145 @@
+"""The operation's child process: runs every step of one operation through one engine.
+
+Started by the worker as `python -m service.engines.child`; reads an `OperationRequest` on
+stdin and writes protocol messages on stdout (see `protocol.py`). Pulumi keeps runtime state
+per process and the Automation API blocks, so each operation gets a fresh process, and a crash
+here never reaches the worker.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import logging
+import os
+import signal
+import sys
+from typing import Any
+
+from programs import EnvironmentSpec
+from service.engines.model import (
+    Engine,
+    EngineError,
+    ResourceState,
+    StepRequest,
+    count_changes,
+)
+from service.engines.protocol import EXIT_INTERRUPTED, OperationRequest
+
+PR_SET_PDEATHSIG = 1
+
+
+def main() -> int:
+    _die_with_parent()
+    # The protocol owns the real stdout; anything else printing (SDK, plugins) goes to stderr.
+    protocol = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+
+    def send(message: dict[str, Any]) -> None:
+        protocol.write(json.dumps(message, default=str) + "\n")
+
+    try:
+        request = OperationRequest.from_dict(json.load(sys.stdin))
+        run_operation(request, send)
+    except KeyboardInterrupt:
+        send({"error": {"code": "cancelled", "message": "interrupted on request"}})
+        return EXIT_INTERRUPTED
+    except EngineError as error:
+        send({"error": {"code": error.code, "message": error.message}})
+        return 1
+    except Exception as error:
+        logging.exception("engine process failed")
+        send({"error": {"code": "engine_failed", "message": _short(error)}})
+        return 1
+    finally:
+        protocol.flush()
+    return 0
+
+
+def run_operation(request: OperationRequest, send: Any) -> None:
+    engine = make_engine(request.engine, request.engine_options)
+    state = [ResourceState.from_dict(resource) for resource in request.state]
+    totals = dict.fromkeys(("create", "update", "delete", "replace", "same"), 0)
+    outputs: dict[str, Any] = {}
+
+    def emit(event: dict[str, Any]) -> None:
+        send({"event": event})
+
+    for index, step in enumerate(request.steps, start=1):
+        spec = EnvironmentSpec.from_dict(step["spec"])
+        action = step["action"]
+        tier = step.get("tier")
+        emit(
+            {
+                "type": "step_started",
+                "message": _step_message(engine.name, action, tier, index, len(request.steps)),
+                "action": action,
+                "tier": tier,
+            }
+        )
+        result = engine.run_step(StepRequest(action=action, spec=spec, to_tier=tier), state, emit)
+        counts = count_changes(result.changes)
+        for op in ("create", "update", "delete", "replace"):
+            totals[op] += counts[op]
+        totals["same"] = counts["same"]
+        outputs = result.outputs or outputs
+        changed_state = action in ("up", "destroy")
+        if changed_state:
+            state = result.resources
+        send(
+            {
+                "step_done": {
+                    "action": action,
+                    "tier": tier,
+                    "changes": counts,
+                    "plan": [change.to_dict() for change in result.changes],
+                    "resources": [resource.to_dict() for resource in state]
+                    if changed_state
+                    else None,
+                    "outputs": result.outputs,
+                }
+            }
+        )
+    send({"result": {"changes": totals, "outputs": outputs}})
+
+
+def make_engine(name: str, options: dict[str, Any]) -> Engine:
+    if name == "simulator":
+        from service.engines.simulator import SimulatorEngine
+
+        return SimulatorEngine(seconds_per_resource=float(options.get("seconds_per_resource", 0)))
+    if name == "pulumi":
+        from service.engines.pulumi_engine import PulumiEngine
+
+        return PulumiEngine.from_options(options)
+    raise EngineError("unknown_engine", f"there is no engine called '{name}'")
+
+
+def _step_message(engine: str, action: str, tier: int | None, index: int, total: int) -> str:
+    target = "remove every resource" if action == "destroy" else f"tier {tier}"
+    prefix = "[simulator] " if engine == "simulator" else ""
+    return f"{prefix}step {index} of {total}: {action} to {target}"
+
+
+def _short(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    first = text[0] if text else ""
+    return f"{type(error).__name__}: {first[:300]}"
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to end this process if the worker dies, so no engine outlives its worker."""
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() == 1:  # the worker died before prctl took effect
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    # SIGTERM (worker died) behaves like SIGINT: stop as cleanly as the engine can.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""What engines exchange with the worker: resource state, planned changes, steps and events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from programs import EnvironmentSpec, is_stateful
+
+ChangeOp = Literal["create", "update", "delete", "replace", "same"]
+CHANGE_OPS: tuple[ChangeOp, ...] = ("create", "update", "delete", "replace", "same")
+
+# Sends one event (a JSON-able dict with at least "type" and "message") to the worker.
+EventSink = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class ResourceState:
+    urn: str
+    type: str
+    name: str
+    parent: str | None = None
+    custom: bool = True
+    id: str | None = None
+    inputs: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    protect: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "parent": self.parent,
+            "custom": self.custom,
+            "id": self.id,
+            "inputs": self.inputs,
+            "outputs": self.outputs,
+            "protect": self.protect,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ResourceState:
+        return cls(
+            urn=data["urn"],
+            type=data["type"],
+            name=data["name"],
+            parent=data.get("parent"),
+            custom=bool(data.get("custom", True)),
+            id=data.get("id"),
+            inputs=data.get("inputs") or {},
+            outputs=data.get("outputs") or {},
+            protect=bool(data.get("protect", False)),
+        )
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    urn: str
+    type: str
+    name: str
+    op: ChangeOp
+    changed_inputs: tuple[str, ...] = ()
+
+    @property
+    def stateful(self) -> bool:
+        return is_stateful(self.type)
+
+    @property
+    def deletes_data(self) -> bool:
+        return self.stateful and self.op in ("delete", "replace")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "op": self.op,
+            "stateful": self.stateful,
+            "changed_inputs": list(self.changed_inputs),
+        }
+
+
+def count_changes(changes: list[ResourceChange]) -> dict[str, int]:
+    counts: dict[str, int] = dict.fromkeys(CHANGE_OPS, 0)
+    for change in changes:
+        counts[change.op] += 1
+    return counts
+
+
+@dataclass(frozen=True)
+class StepRequest:
+    """One step of an operation: bring the environment to `spec` (or remove it: `spec=None`)."""
+
+    action: Literal["up", "preview", "refresh", "destroy"]
+    spec: EnvironmentSpec
+    to_tier: int | None
+
+
+@dataclass
+class StepResult:
+    resources: list[ResourceState]
+    changes: list[ResourceChange]
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+class Engine(Protocol):
+    name: str
+
+    def run_step(
+        self, step: StepRequest, state: list[ResourceState], emit: EventSink
+    ) -> StepResult: ...
+
+
+class EngineError(Exception):
+    """A failure the engine understood: `code` is machine-readable, the message is for people."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message

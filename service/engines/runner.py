@@ -1,0 +1,95 @@
+"""The worker's side of an operation's child process: start it, read it, interrupt it, reap it."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import json
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator
+from typing import Any
+
+from service.engines.protocol import OperationRequest
+
+logger = logging.getLogger(__name__)
+
+# A step's full resource state travels as one line; allow far more than any ladder produces.
+LINE_LIMIT = 64 * 1024 * 1024
+STDERR_LINES_KEPT = 40
+
+
+class EngineProcess:
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_LINES_KEPT)
+        self._stderr_reader = asyncio.create_task(self._read_stderr())
+        self.interrupted = False
+
+    @classmethod
+    async def start(cls, request: OperationRequest) -> EngineProcess:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "service.engines.child",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            limit=LINE_LIMIT,
+            # Its own session: a Ctrl-C in the terminal reaches the worker, which decides.
+            start_new_session=True,
+        )
+        assert process.stdin is not None
+        process.stdin.write(json.dumps(request.to_dict()).encode())
+        await process.stdin.drain()
+        process.stdin.close()
+        return cls(process)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    async def messages(self) -> AsyncIterator[dict[str, Any]]:
+        assert self.process.stdout is not None
+        async for raw in self.process.stdout:
+            line = raw.decode(errors="replace").strip()
+            if not line:
+                continue
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError:
+                logger.warning("engine process %s wrote a line that is not JSON", self.pid)
+
+    async def wait(self) -> int:
+        code = await self.process.wait()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._stderr_reader
+        return code
+
+    async def interrupt(self, grace_seconds: float) -> None:
+        """SIGINT first, so Pulumi can stop cleanly and unlock the stack; SIGKILL after grace."""
+        if self.process.returncode is not None:
+            return
+        self.interrupted = True
+        with contextlib.suppress(ProcessLookupError):
+            self.process.send_signal(signal.SIGINT)
+        try:
+            await asyncio.wait_for(asyncio.shield(self.process.wait()), grace_seconds)
+        except TimeoutError:
+            logger.warning(
+                "engine process %s ignored SIGINT for %ss; killing it", self.pid, grace_seconds
+            )
+            await self.kill()
+
+    async def kill(self) -> None:
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+        await self.process.wait()
+
+    async def _read_stderr(self) -> None:
+        assert self.process.stderr is not None
+        async for raw in self.process.stderr:
+            self.stderr_tail.append(raw.decode(errors="replace").rstrip())

@@ -1,0 +1,124 @@
+"""A pretend AWS for the simulator: Pulumi's mock monitor, recording what the program declares.
+
+Ids and computed outputs are made up but stable (kept from the stored state), and plainly marked:
+every id starts with `sim-` and every ARN names account 000000000000.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
+from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
+
+from service.engines.model import ResourceState
+
+SIMULATED_ACCOUNT = "000000000000"
+SIMULATED_AMI = "ami-0simulated000000"
+
+
+class SimulatedCloud(Mocks):
+    """Answers the program's look-ups (zones, AMI) the way AWS would, from nothing real."""
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict]:
+        # Unused: RecordingMonitor registers resources itself, because it needs the URN.
+        raise NotImplementedError
+
+    def call(self, args: MockCallArgs) -> dict:  # type: ignore[override] # a dict is allowed
+        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            names = [f"{self.region}{letter}" for letter in "abc"]
+            return {"names": names, "zoneIds": [f"sim-az-{name}" for name in names]}
+        if args.token == "aws:ssm/getParameter:getParameter":
+            return {"name": args.args.get("name"), "value": SIMULATED_AMI, "type": "String"}
+        return {}
+
+
+class RecordingMonitor(MockMonitor):
+    """A mock monitor that records every registration with its options (protect, ignoreChanges).
+
+    Pulumi's own MockMonitor hands only type, name and inputs to the mocks; the simulator also
+    needs the URN (to keep ids stable) and the resource options (to diff like the engine does).
+    """
+
+    def __init__(self, cloud: SimulatedCloud, previous: list[ResourceState]) -> None:
+        super().__init__(cloud)
+        self.region = cloud.region
+        self.previous = {resource.urn: resource for resource in previous}
+        self.recorded: dict[str, ResourceState] = {}
+        self.options: dict[str, dict[str, list[str]]] = {}
+
+    def RegisterResource(self, request: Any) -> Any:
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == "pulumi:pulumi:Stack":
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        _ensure_event_loop()
+        inputs = _plain(rpc.deserialize_properties(request.object))
+        custom = bool(request.custom)
+        previous = self.previous.get(urn)
+        resource_id = (previous.id if previous else None) or _simulated_id(request.type, urn)
+        outputs = (
+            _computed_outputs(request.type, request.name, resource_id, self.region, inputs)
+            if custom
+            else {}
+        )
+        state = {**inputs, **outputs}
+        self.recorded[urn] = ResourceState(
+            urn=urn,
+            type=request.type,
+            name=request.name,
+            parent=request.parent or None,
+            custom=custom,
+            id=resource_id if custom else None,
+            inputs=inputs,
+            outputs=outputs,
+            protect=bool(request.protect),
+        )
+        self.options[urn] = {
+            "ignore_changes": list(request.ignoreChanges),
+            "replace_on_changes": list(request.replaceOnChanges),
+        }
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id, state)
+        properties = _sync_await(rpc.serialize_properties(state, {}))
+        return resource_pb2.RegisterResourceResponse(
+            urn=urn, id=resource_id if custom else "", object=properties
+        )
+
+
+def _simulated_id(resource_type: str, urn: str) -> str:
+    short_type = resource_type.rsplit(":", 1)[-1].lower()
+    digest = hashlib.sha256(urn.encode()).hexdigest()[:12]
+    return f"sim-{short_type}-{digest}"
+
+
+def _computed_outputs(
+    resource_type: str, name: str, resource_id: str, region: str, inputs: dict[str, Any]
+) -> dict[str, Any]:
+    """What AWS would fill in after creating the resource, marked as simulated."""
+    service = resource_type.split(":")[1].split("/")[0]
+    outputs: dict[str, Any] = {
+        "id": resource_id,
+        "arn": f"arn:aws:{service}:{region}:{SIMULATED_ACCOUNT}:{resource_id}",
+    }
+    if "name" not in inputs and not resource_type.startswith("pulumi:providers:"):
+        # Pulumi auto-names physical resources: the logical name plus a random suffix.
+        outputs["name"] = f"{name}-{resource_id[-7:]}"
+    if resource_type == "aws:lb/loadBalancer:LoadBalancer":
+        outputs["dnsName"] = f"{name}.{region}.elb.simulated.invalid"
+    if resource_type == "aws:rds/cluster:Cluster":
+        outputs["endpoint"] = f"{name}.cluster.{region}.rds.simulated.invalid"
+        outputs["readerEndpoint"] = f"{name}.cluster-ro.{region}.rds.simulated.invalid"
+    if resource_type == "aws:ec2/eip:Eip":
+        outputs["publicIp"] = "192.0.2.10"  # TEST-NET-1: documentation range, never routable
+    return outputs
+
+
+def _plain(value: Any) -> Any:
+    """Inputs as JSON-able data (Pulumi hands over some values as its own types)."""
+    return json.loads(json.dumps(value, default=str))

@@ -1,0 +1,1 @@
+"""Environment definitions: schemas, queries and the rules for changing them."""

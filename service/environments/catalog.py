@@ -1,0 +1,33 @@
+"""What AWS offers that a definition may name: regions and instance families."""
+
+import re
+
+AWS_REGIONS: frozenset[str] = frozenset(
+    {
+        "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2",
+        "ap-northeast-3", "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2",
+        "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-7", "ca-central-1",
+        "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2",
+        "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1",
+        "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+    }
+)  # fmt: skip
+
+_SIZES = r"(nano|micro|small|medium|large|xlarge|[1-9][0-9]?xlarge|metal)"
+
+WEB_INSTANCE_FAMILIES = (
+    "t3", "t3a", "t4g", "m5", "m5a", "m6a", "m6g", "m6i", "m7a", "m7g", "m7i", "m8g",
+    "c5", "c6a", "c6g", "c6i", "c7a", "c7g", "c7i", "c8g", "r5", "r6g", "r6i", "r7g", "r7i",
+)  # fmt: skip
+DB_INSTANCE_FAMILIES = ("t3", "t4g", "r5", "r6g", "r6i", "r7g", "r7i", "r8g", "x2g")
+CACHE_NODE_FAMILIES = ("t3", "t4g", "m5", "m6g", "m7g", "r5", "r6g", "r7g")
+
+WEB_INSTANCE_TYPE = re.compile(rf"^({'|'.join(WEB_INSTANCE_FAMILIES)})\.{_SIZES}$")
+DB_INSTANCE_CLASS = re.compile(rf"^db\.(({'|'.join(DB_INSTANCE_FAMILIES)})\.{_SIZES}|serverless)$")
+CACHE_NODE_TYPE = re.compile(rf"^cache\.({'|'.join(CACHE_NODE_FAMILIES)})\.{_SIZES}$")
+
+DB_ENGINES = ("aurora-mysql", "aurora-postgresql")
+
+ENVIRONMENT_NAME = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
+DATABASE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
+CERTIFICATE_ARN = re.compile(r"^arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")

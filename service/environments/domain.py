@@ -1,0 +1,157 @@
+"""The rules for creating, changing and deleting environment definitions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from db.models import Environment, EnvironmentBase, Resource
+from db.models.columns import utc_now
+from programs import tier_by_level
+from service.environments import repository
+from service.environments.schemas import (
+    EnvironmentCreate,
+    EnvironmentDetail,
+    EnvironmentPublic,
+    EnvironmentRules,
+    EnvironmentStatus,
+    EnvironmentUpdate,
+    ResourcePublic,
+)
+from service.errors import Conflict, InvalidInput, NotFound, describe_validation_errors
+from service.operations import repository as operations
+
+# Changing these while resources exist would replace the whole stack or its database.
+FIXED_WHILE_DEPLOYED = {
+    "region": "the region can only change while nothing is deployed (destroy first)",
+    "db_engine": "the database engine can only change while nothing is deployed: "
+    "changing it replaces the Aurora cluster and loses its data",
+}
+
+
+def require_environment(session: Session, name: str, *, for_update: bool = False) -> Environment:
+    environment = repository.get_environment(session, name, for_update=for_update)
+    if environment is None:
+        raise NotFound(f"There is no environment named '{name}'.")
+    return environment
+
+
+def create_environment(session: Session, data: EnvironmentCreate, engine: str) -> Environment:
+    environment = Environment(**data.model_dump(), engine=engine)
+    session.add(environment)
+    try:
+        session.flush()
+    except IntegrityError as error:
+        # Also the loser of two concurrent creates: the unique index decides.
+        raise Conflict(f"An environment named '{data.name}' already exists.") from error
+    return environment
+
+
+def update_environment(session: Session, name: str, changes: EnvironmentUpdate) -> Environment:
+    environment = require_environment(session, name, for_update=True)
+    sent = changes.model_dump(exclude_unset=True)
+    current = {field: getattr(environment, field) for field in EnvironmentBase.model_fields}
+    try:
+        merged = EnvironmentRules.model_validate({**current, **sent})
+    except ValidationError as error:
+        fields = describe_validation_errors(list(error.errors()))
+        detail = "; ".join(f"{item['field']}: {item['rule']}" for item in fields)
+        raise InvalidInput(detail, fields=fields) from error
+
+    if environment.applied_tier is not None:
+        for field, reason in FIXED_WHILE_DEPLOYED.items():
+            if field in sent and sent[field] != current[field]:
+                raise Conflict(f"{field}: {reason}.", field=field)
+
+    changed = {
+        field: value for field, value in merged.model_dump().items() if current[field] != value
+    }
+    if changed:
+        for field, value in changed.items():
+            setattr(environment, field, value)
+        environment.version += 1
+        environment.updated_at = utc_now()
+        session.add(environment)
+    return environment
+
+
+def delete_environment(session: Session, name: str) -> None:
+    environment = require_environment(session, name, for_update=True)
+    assert environment.id is not None
+    if environment.applied_tier is not None or repository.list_resources(session, environment.id):
+        raise Conflict(
+            f"'{name}' still has resources deployed (tier {environment.applied_tier}); "
+            "destroy it first, then delete the definition."
+        )
+    if operations.has_pending(session, environment.id):
+        raise Conflict(f"'{name}' has operations queued or running; wait for them or cancel them.")
+    session.delete(environment)
+
+
+def describe_environments(
+    session: Session, environments: Sequence[Environment]
+) -> list[EnvironmentPublic]:
+    ids = [environment.id for environment in environments if environment.id is not None]
+    pending = operations.environments_with_pending(session, ids)
+    finished = operations.last_finished(session, ids)
+    described = []
+    for environment in environments:
+        assert environment.id is not None
+        last = finished.get(environment.id)
+        status: EnvironmentStatus = "idle"
+        last_error = None
+        if environment.id in pending:
+            status = "busy"
+        elif last is not None and last.status == "failed":
+            status = "failed"
+            last_error = last.error
+        described.append(
+            EnvironmentPublic(
+                **environment.model_dump(),
+                applied_tier_name=(
+                    tier_by_level(environment.applied_tier).name
+                    if environment.applied_tier is not None
+                    else None
+                ),
+                status=status,
+                last_error=last_error,
+                simulated=environment.engine == "simulator",
+            )
+        )
+    return described
+
+
+def describe_environment(session: Session, environment: Environment) -> EnvironmentDetail:
+    assert environment.id is not None
+    public = describe_environments(session, [environment])[0]
+    resources = [
+        describe_resource(resource)
+        for resource in repository.list_resources(session, environment.id)
+    ]
+    return EnvironmentDetail(**public.model_dump(), resources=resources)
+
+
+def describe_resource(resource: Resource) -> ResourcePublic:
+    return ResourcePublic(
+        type=resource.type,
+        name=resource.name,
+        urn=resource.urn,
+        cloud_id=resource.cloud_id,
+        protected=resource.protect,
+        key_inputs=_key_inputs(resource.inputs),
+    )
+
+
+def _key_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Short scalar inputs: enough to recognise a resource, without scripts or tag maps."""
+    return {
+        key: value
+        for key, value in sorted(inputs.items())
+        if key not in ("userData", "__defaults")
+        and isinstance(value, str | int | float | bool)
+        and len(str(value)) <= 120
+    }

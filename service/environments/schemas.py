@@ -1,0 +1,227 @@
+"""Request and response shapes of environment definitions, with every rule a field must meet."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import ConfigDict, ValidationInfo, field_validator
+from sqlmodel import SQLModel
+
+from db.models import EnvironmentBase
+from service.environments import catalog
+
+EnvironmentStatus = Literal["idle", "busy", "failed"]
+
+
+def _between(value: int, low: int, high: int, unit: str = "") -> int:
+    if not low <= value <= high:
+        raise ValueError(f"must be between {low} and {high}{unit}")
+    return value
+
+
+class EnvironmentRules(EnvironmentBase):
+    """The definition's rules; checked on create and on the merged result of every PATCH."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    @field_validator("description")
+    @classmethod
+    def _description(cls, value: str) -> str:
+        if len(value) > 500:
+            raise ValueError("must be at most 500 characters")
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if value not in catalog.AWS_REGIONS:
+            raise ValueError(f"'{value}' is not an AWS region code (for example eu-west-1)")
+        return value
+
+    @field_validator("availability_zones")
+    @classmethod
+    def _zones(cls, value: int) -> int:
+        if value not in (2, 3):
+            raise ValueError("must be 2 or 3")
+        return value
+
+    @field_validator("web_instance_type")
+    @classmethod
+    def _web_instance_type(cls, value: str) -> str:
+        if not catalog.WEB_INSTANCE_TYPE.match(value):
+            families = ", ".join(catalog.WEB_INSTANCE_FAMILIES)
+            raise ValueError(
+                f"'{value}' is not a known EC2 instance type (families: {families}; "
+                "for example t3.small)"
+            )
+        return value
+
+    @field_validator("web_min")
+    @classmethod
+    def _web_min(cls, value: int) -> int:
+        return _between(value, 1, 100, " instances")
+
+    @field_validator("web_max")
+    @classmethod
+    def _web_max(cls, value: int, info: ValidationInfo) -> int:
+        _between(value, 1, 100, " instances")
+        web_min = info.data.get("web_min")
+        if web_min is not None and value < web_min:
+            raise ValueError(f"must be at least web_min ({web_min})")
+        return value
+
+    @field_validator("target_cpu")
+    @classmethod
+    def _target_cpu(cls, value: int) -> int:
+        return _between(value, 10, 90, " percent")
+
+    @field_validator("db_engine")
+    @classmethod
+    def _db_engine(cls, value: str) -> str:
+        if value not in catalog.DB_ENGINES:
+            raise ValueError(f"must be one of {', '.join(catalog.DB_ENGINES)}")
+        return value
+
+    @field_validator("db_instance_class")
+    @classmethod
+    def _db_instance_class(cls, value: str) -> str:
+        if not catalog.DB_INSTANCE_CLASS.match(value):
+            families = ", ".join(f"db.{family}" for family in catalog.DB_INSTANCE_FAMILIES)
+            raise ValueError(
+                f"'{value}' is not a known Aurora instance class (families: {families}, "
+                "or db.serverless; for example db.t4g.medium)"
+            )
+        return value
+
+    @field_validator("reader_count")
+    @classmethod
+    def _reader_count(cls, value: int) -> int:
+        return _between(value, 0, 15, " readers")
+
+    @field_validator("reader_max")
+    @classmethod
+    def _reader_max(cls, value: int, info: ValidationInfo) -> int:
+        _between(value, 1, 15, " readers")
+        reader_count = info.data.get("reader_count")
+        if reader_count is not None and value < reader_count:
+            raise ValueError(f"must be at least reader_count ({reader_count})")
+        return value
+
+    @field_validator("cache_node_type")
+    @classmethod
+    def _cache_node_type(cls, value: str) -> str:
+        if not catalog.CACHE_NODE_TYPE.match(value):
+            families = ", ".join(f"cache.{family}" for family in catalog.CACHE_NODE_FAMILIES)
+            raise ValueError(
+                f"'{value}' is not a known ElastiCache node type (families: {families}; "
+                "for example cache.t4g.small)"
+            )
+        return value
+
+    @field_validator("cache_node_count")
+    @classmethod
+    def _cache_node_count(cls, value: int) -> int:
+        if value < 2:
+            raise ValueError("must be at least 2: multi-AZ failover needs a replica")
+        return _between(value, 2, 6, " nodes")
+
+    @field_validator("secondary_region")
+    @classmethod
+    def _secondary_region(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        if value not in catalog.AWS_REGIONS:
+            raise ValueError(f"'{value}' is not an AWS region code (for example us-west-2)")
+        if value == info.data.get("region"):
+            raise ValueError("must differ from region")
+        return value
+
+    @field_validator("federated_databases")
+    @classmethod
+    def _federated_databases(cls, value: list[str]) -> list[str]:
+        if len(value) > 5:
+            raise ValueError("may name at most 5 databases")
+        for database in value:
+            if not catalog.DATABASE_NAME.match(database):
+                raise ValueError(
+                    f"'{database}' must start with a letter and use only a-z, 0-9 and _ "
+                    "(at most 30 characters)"
+                )
+        if len(set(value)) != len(value):
+            raise ValueError("names must be unique")
+        return value
+
+    @field_validator("certificate_arn")
+    @classmethod
+    def _certificate_arn(cls, value: str | None) -> str | None:
+        if value is not None and not catalog.CERTIFICATE_ARN.match(value):
+            raise ValueError(
+                "must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)"
+            )
+        return value
+
+
+class EnvironmentCreate(EnvironmentRules):
+    name: str
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not catalog.ENVIRONMENT_NAME.match(value):
+            raise ValueError(
+                "must be a lowercase DNS label of 3 to 40 characters: a-z, 0-9 and '-', "
+                "starting with a letter and not ending with '-'"
+            )
+        return value
+
+
+class EnvironmentUpdate(SQLModel):
+    """Every field optional; only the fields sent are changed."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    description: str | None = None
+    region: str | None = None
+    availability_zones: int | None = None
+    protected: bool | None = None
+    web_instance_type: str | None = None
+    web_min: int | None = None
+    web_max: int | None = None
+    target_cpu: int | None = None
+    db_engine: str | None = None
+    db_instance_class: str | None = None
+    reader_count: int | None = None
+    reader_max: int | None = None
+    cache_node_type: str | None = None
+    cache_node_count: int | None = None
+    secondary_region: str | None = None
+    federated_databases: list[str] | None = None
+    certificate_arn: str | None = None
+
+
+class ResourcePublic(SQLModel):
+    type: str
+    name: str
+    urn: str
+    cloud_id: str | None
+    protected: bool
+    key_inputs: dict[str, Any]
+
+
+class EnvironmentPublic(EnvironmentBase):
+    id: int
+    name: str
+    applied_tier: int | None
+    applied_tier_name: str | None
+    status: EnvironmentStatus
+    last_error: str | None
+    engine: str
+    simulated: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class EnvironmentDetail(EnvironmentPublic):
+    resources: list[ResourcePublic]

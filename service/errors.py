@@ -1,0 +1,94 @@
+"""One error base class with a status code and a machine-readable name; one handler for all."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger(__name__)
+
+
+class StepladderError(Exception):
+    """An expected failure: a sentence a person can act on, and the status it deserves."""
+
+    status_code = 400
+    error = "bad_request"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class NotFound(StepladderError):
+    status_code = 404
+    error = "not_found"
+
+
+class Conflict(StepladderError):
+    status_code = 409
+    error = "conflict"
+
+
+class InvalidInput(StepladderError):
+    status_code = 422
+    error = "validation_failed"
+
+
+def error_body(error: str, detail: str, **extra: Any) -> dict[str, Any]:
+    return {"error": error, "detail": detail, **extra}
+
+
+def describe_validation_errors(errors: list[Any]) -> list[dict[str, str]]:
+    """Pydantic's errors as `{field, rule}` pairs, the field named as the client wrote it."""
+    described = []
+    for error in errors:
+        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query")]
+        field = ".".join(location) or "body"
+        message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
+        described.append({"field": field, "rule": message})
+    return described
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StepladderError)
+    async def handle_stepladder_error(_: Request, exc: StepladderError) -> JSONResponse:
+        return JSONResponse(
+            error_body(exc.error, exc.detail, **exc.extra), status_code=exc.status_code
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def handle_validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = describe_validation_errors(list(exc.errors()))
+        detail = "; ".join(f"{item['field']}: {item['rule']}" for item in fields)
+        return JSONResponse(error_body("validation_failed", detail, fields=fields), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def handle_http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        names = {404: "not_found", 405: "method_not_allowed"}
+        return JSONResponse(
+            error_body(names.get(exc.status_code, "http_error"), str(exc.detail)),
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
+
+    @app.exception_handler(Exception)
+    async def handle_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+        # The cause goes to the log under a reference; the client gets the reference only.
+        reference = uuid.uuid4().hex[:12]
+        logger.exception(
+            "unexpected error %s on %s %s", reference, request.method, request.url.path
+        )
+        return JSONResponse(
+            error_body(
+                "internal_error",
+                f"Something went wrong on our side (reference {reference}); it has been logged.",
+            ),
+            status_code=500,
+        )

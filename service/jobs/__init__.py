@@ -1,0 +1,1 @@
+"""The job engine: procrastinate carries work; our `operations` table stays the user's record."""

@@ -1,0 +1,270 @@
+"""Running one operation: plan its steps, run them in a child process, record what happened."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session
+
+from db.engine import session_scope
+from db.models import Environment, Operation, OperationKind, OperationStatus
+from programs import EnvironmentSpec
+from service.engines.protocol import OperationRequest
+from service.engines.runner import EngineProcess
+from service.environments import repository as environments
+from service.jobs.runtime import WorkerRuntime
+from service.operations import progress, repository
+from service.operations.planning import build_spec, step_tiers
+from service.operations.repository import TIER_CHANGING
+
+logger = logging.getLogger(__name__)
+
+CANCEL_POLL_SECONDS = 0.5
+
+
+@dataclass
+class PreparedOperation:
+    operation_id: int
+    environment_id: int
+    engine: str
+    request: OperationRequest
+
+
+@dataclass
+class Outcome:
+    status: OperationStatus = OperationStatus.failed
+    changes: dict[str, int] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    error_code: str | None = None
+
+
+async def run_next_operation(runtime: WorkerRuntime, environment_id: int, job_id: int) -> None:
+    prepared = await asyncio.to_thread(_claim_and_prepare, runtime, environment_id, job_id)
+    if prepared is not None:
+        await _execute(runtime, prepared)
+
+
+def _claim_and_prepare(
+    runtime: WorkerRuntime, environment_id: int, job_id: int
+) -> PreparedOperation | None:
+    db = runtime.db_engine
+    with session_scope(db) as session:
+        operation = repository.claim_next_queued(session, environment_id, job_id)
+        if operation is None:
+            return None
+        environment = environments.get_environment_by_id(session, environment_id)
+        assert operation.id is not None and environment is not None
+        refusal = _stale_plan(operation, environment)
+        if refusal is None:
+            return PreparedOperation(
+                operation_id=operation.id,
+                environment_id=environment_id,
+                engine=operation.engine,
+                request=_build_request(runtime, session, operation, environment),
+            )
+        operation_id = operation.id
+    progress.finish_operation(
+        db, operation_id, OperationStatus.failed, error=refusal, error_code="tier_changed"
+    )
+    return None
+
+
+def _stale_plan(operation: Operation, environment: Environment) -> str | None:
+    """An operation planned from a tier the environment is no longer at must not run blind."""
+    if operation.kind in TIER_CHANGING and environment.applied_tier != operation.from_tier:
+        return (
+            f"This operation was planned from tier {operation.from_tier}, but the environment "
+            f"is at tier {environment.applied_tier} (an earlier operation did not complete); "
+            "request it again."
+        )
+    return None
+
+
+def _build_request(
+    runtime: WorkerRuntime, session: Session, operation: Operation, environment: Environment
+) -> OperationRequest:
+    def spec(tier: int) -> EnvironmentSpec:
+        return build_spec(
+            environment,
+            tier,
+            requested_at=operation.created_at,
+            aws_endpoint_url=runtime.settings.aws_endpoint_url,
+        )
+
+    applied = environment.applied_tier
+    kind = OperationKind(operation.kind)
+    if kind in (OperationKind.promote, OperationKind.demote, OperationKind.set_tier):
+        assert operation.to_tier is not None
+        tiers = step_tiers(applied, operation.to_tier)
+        steps = [{"action": "up", "tier": tier, "spec": spec(tier).to_dict()} for tier in tiers]
+    elif kind == OperationKind.preview:
+        assert operation.to_tier is not None
+        steps = [
+            {
+                "action": "preview",
+                "tier": operation.to_tier,
+                "spec": spec(operation.to_tier).to_dict(),
+            }
+        ]
+    else:
+        assert applied is not None
+        action = "destroy" if kind == OperationKind.destroy else "refresh"
+        tier = None if kind == OperationKind.destroy else applied
+        steps = [{"action": action, "tier": tier, "spec": spec(applied).to_dict()}]
+
+    assert environment.id is not None
+    state = [
+        {
+            "urn": resource.urn,
+            "type": resource.type,
+            "name": resource.name,
+            "parent": resource.parent,
+            "custom": resource.custom,
+            "id": resource.cloud_id,
+            "inputs": resource.inputs,
+            "outputs": resource.outputs,
+            "protect": resource.protect,
+        }
+        for resource in environments.list_resources(session, environment.id)
+    ]
+    return OperationRequest(
+        engine=operation.engine,
+        engine_options=engine_options(runtime, operation.engine),
+        steps=steps,
+        state=state,
+    )
+
+
+def engine_options(runtime: WorkerRuntime, engine: str) -> dict[str, Any]:
+    settings = runtime.settings
+    if engine == "simulator":
+        return {"seconds_per_resource": settings.simulator_seconds_per_resource}
+    return {
+        "data_dir": str(settings.resolved_data_dir()),
+        "backend_url": settings.pulumi_backend_url,
+    }
+
+
+async def _execute(runtime: WorkerRuntime, prepared: PreparedOperation) -> None:
+    db = runtime.db_engine
+    operation_id = prepared.operation_id
+    label = "[simulator] " if prepared.engine == "simulator" else ""
+
+    async def record(event: dict[str, Any]) -> None:
+        await asyncio.to_thread(progress.add_event, db, operation_id, event)
+
+    await record(
+        {
+            "type": "operation_started",
+            "message": f"{label}started with the {prepared.engine} engine",
+        }
+    )
+    outcome = Outcome()
+    process = await EngineProcess.start(prepared.request)
+    watcher = asyncio.create_task(_interrupt_when_cancelled(runtime, operation_id, process))
+    try:
+        async for message in process.messages():
+            await _handle_message(db, prepared, message, outcome, record)
+        code = await process.wait()
+    except asyncio.CancelledError:
+        # The worker is shutting down: stop the engine as cleanly as it allows, then say so.
+        await asyncio.shield(_stop_for_shutdown(runtime, prepared, process))
+        raise
+    finally:
+        watcher.cancel()
+        await process.kill()
+
+    if process.interrupted:
+        outcome.status = OperationStatus.cancelled
+        outcome.error = "Cancelled on request while running; steps that completed are kept."
+        outcome.error_code = "cancelled"
+    elif outcome.error is None and outcome.status != OperationStatus.succeeded:
+        outcome.error = f"The engine process ended unexpectedly (exit code {code})."
+        outcome.error_code = "engine_crashed"
+        if process.stderr_tail:
+            await record(
+                {
+                    "type": "diagnostic",
+                    "message": f"{label}last lines of the engine's log:\n"
+                    + "\n".join(process.stderr_tail),
+                    "severity": "error",
+                }
+            )
+    await asyncio.to_thread(
+        progress.finish_operation,
+        db,
+        operation_id,
+        outcome.status,
+        changes=outcome.changes,
+        outputs=outcome.outputs,
+        error=outcome.error,
+        error_code=outcome.error_code,
+    )
+
+
+async def _handle_message(
+    db: Any,
+    prepared: PreparedOperation,
+    message: dict[str, Any],
+    outcome: Outcome,
+    record: Any,
+) -> None:
+    if "event" in message:
+        await record({**message["event"], "engine": prepared.engine})
+    elif "step_done" in message:
+        step = message["step_done"]
+        if step.get("resources") is not None:
+            await asyncio.to_thread(
+                progress.record_step,
+                db,
+                prepared.environment_id,
+                step["action"],
+                step.get("tier"),
+                step["resources"],
+            )
+    elif "result" in message:
+        outcome.status = OperationStatus.succeeded
+        outcome.changes = message["result"].get("changes", {})
+        outcome.outputs = message["result"].get("outputs", {})
+    elif "error" in message:
+        outcome.status = OperationStatus.failed
+        outcome.error = str(message["error"].get("message", "the engine failed"))
+        outcome.error_code = str(message["error"].get("code", "engine_failed"))
+
+
+async def _interrupt_when_cancelled(
+    runtime: WorkerRuntime, operation_id: int, process: EngineProcess
+) -> None:
+    while True:
+        await asyncio.sleep(CANCEL_POLL_SECONDS)
+        requested = await asyncio.to_thread(_cancel_requested, runtime, operation_id)
+        if requested:
+            logger.info("operation %s: cancel requested, interrupting engine", operation_id)
+            await process.interrupt(runtime.settings.cancel_grace_seconds)
+            return
+
+
+def _cancel_requested(runtime: WorkerRuntime, operation_id: int) -> bool:
+    with session_scope(runtime.db_engine) as session:
+        return repository.cancel_requested(session, operation_id)
+
+
+async def _stop_for_shutdown(
+    runtime: WorkerRuntime, prepared: PreparedOperation, process: EngineProcess
+) -> None:
+    try:
+        await process.interrupt(runtime.settings.cancel_grace_seconds)
+    except OSError:
+        logger.exception("operation %s: could not interrupt its engine", prepared.operation_id)
+    await asyncio.to_thread(
+        progress.finish_operation,
+        runtime.db_engine,
+        prepared.operation_id,
+        OperationStatus.failed,
+        error="Interrupted: the worker shut down while this ran; steps that completed are kept.",
+        error_code="interrupted",
+    )

@@ -1,0 +1,78 @@
+"""Finding operations whose worker died (kill -9, lost machine) and closing them honestly,
+and queued operations that lost their job.
+
+A dead worker stops sending heartbeats; procrastinate reports its jobs as stalled. Their
+operations are marked failed (interrupted), the jobs are finished so the environment's lock
+frees, and the next queued operation can run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from procrastinate.jobs import Status
+
+from db.engine import session_scope
+from service.jobs.queue import environment_lock
+from service.jobs.runtime import WorkerRuntime
+from service.jobs.tasks import RUN_NEXT_OPERATION
+from service.operations import progress, repository
+
+logger = logging.getLogger(__name__)
+
+
+async def recover_interrupted_operations(runtime: WorkerRuntime) -> list[int]:
+    settings = runtime.settings
+    manager = runtime.job_app.job_manager
+    reason = (
+        "Interrupted: the worker running this operation stopped responding "
+        f"(no heartbeat for {settings.stalled_worker_seconds:.0f} s). Steps that completed are "
+        "kept; the environment is usable again."
+    )
+    recovered: list[int] = []
+    stalled = await manager.get_stalled_jobs(
+        task_name=RUN_NEXT_OPERATION, seconds_since_heartbeat=settings.stalled_worker_seconds
+    )
+    for job in stalled:
+        assert job.id is not None
+        operation_ids = await asyncio.to_thread(_query, runtime, "of_job", job.id)
+        recovered += await asyncio.to_thread(
+            progress.fail_interrupted, runtime.db_engine, operation_ids, reason
+        )
+        await manager.finish_job_by_id_async(job.id, status=Status.FAILED, delete_job=False)
+    orphans = await asyncio.to_thread(_query, runtime, "orphaned", None)
+    recovered += await asyncio.to_thread(
+        progress.fail_interrupted, runtime.db_engine, orphans, reason
+    )
+    await manager.prune_stalled_workers(settings.stalled_worker_seconds)
+    for environment_id, name in await asyncio.to_thread(_unscheduled, runtime):
+        logger.warning("environment %s had queued operations and no job; queueing one", name)
+        await runtime.job_app.configure_task(
+            RUN_NEXT_OPERATION, lock=environment_lock(name)
+        ).defer_async(environment_id=environment_id)
+    for operation_id in recovered:
+        logger.warning("operation %s marked failed: its worker stopped responding", operation_id)
+    return recovered
+
+
+def _unscheduled(runtime: WorkerRuntime) -> list[tuple[int, str]]:
+    with session_scope(runtime.db_engine) as session:
+        return repository.environments_with_unscheduled_queue(session)
+
+
+def _query(runtime: WorkerRuntime, which: str, job_id: int | None) -> list[int]:
+    with session_scope(runtime.db_engine) as session:
+        if which == "of_job":
+            assert job_id is not None
+            return repository.running_operations_of_job(session, job_id)
+        return repository.orphaned_running_operations(session)
+
+
+async def recover_periodically(runtime: WorkerRuntime, interval_seconds: float) -> None:
+    while True:
+        try:
+            await recover_interrupted_operations(runtime)
+        except Exception:
+            logger.exception("recovery round failed; retrying in %s s", interval_seconds)
+        await asyncio.sleep(interval_seconds)

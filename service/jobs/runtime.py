@@ -1,0 +1,35 @@
+"""What a worker's tasks need at hand: settings, the database and the job app.
+
+procrastinate calls tasks with their arguments only, so the worker registers its runtime here
+when it starts and the tasks look it up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import procrastinate
+from sqlalchemy import Engine
+
+from service.config import Settings
+
+
+@dataclass
+class WorkerRuntime:
+    settings: Settings
+    db_engine: Engine
+    job_app: procrastinate.App
+
+
+_current: WorkerRuntime | None = None
+
+
+def set_runtime(runtime: WorkerRuntime | None) -> None:
+    global _current
+    _current = runtime
+
+
+def current_runtime() -> WorkerRuntime:
+    if _current is None:
+        raise RuntimeError("no worker runtime: tasks run only inside `stepladder worker/serve`")
+    return _current

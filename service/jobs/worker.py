@@ -1,0 +1,49 @@
+"""Running a worker: in the `serve` process by default, or alone (`stepladder worker`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+
+from sqlalchemy import Engine
+
+from service.config import Settings
+from service.jobs.queue import build_job_app
+from service.jobs.recovery import recover_periodically
+from service.jobs.runtime import WorkerRuntime, set_runtime
+
+logger = logging.getLogger(__name__)
+
+# Time for running operations to finish after a stop request, before they are interrupted.
+SHUTDOWN_GRACE_SECONDS = 5.0
+
+
+async def run_worker(
+    settings: Settings, database_url: str, db_engine: Engine, *, install_signal_handlers: bool
+) -> None:
+    job_app = build_job_app(database_url)
+    async with job_app.open_async():
+        runtime = WorkerRuntime(settings=settings, db_engine=db_engine, job_app=job_app)
+        set_runtime(runtime)
+        recovery = asyncio.create_task(
+            recover_periodically(runtime, interval_seconds=settings.heartbeat_seconds)
+        )
+        try:
+            await job_app.run_worker_async(
+                name=f"stepladder@{socket.gethostname()}",
+                concurrency=settings.worker_concurrency,
+                # A job waiting on an environment's lock is not notified when the lock frees.
+                fetch_job_polling_interval=settings.worker_poll_seconds,
+                install_signal_handlers=install_signal_handlers,
+                shutdown_graceful_timeout=SHUTDOWN_GRACE_SECONDS,
+                update_heartbeat_interval=settings.heartbeat_seconds,
+                stalled_worker_timeout=settings.stalled_worker_seconds,
+            )
+        finally:
+            recovery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await recovery
+            set_runtime(None)
+            logger.info("worker stopped")

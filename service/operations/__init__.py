@@ -1,0 +1,1 @@
+"""Operations: requested changes of an environment, their planning, events and outcome."""

@@ -1,0 +1,83 @@
+"""From a request to steps: which tiers an operation moves through, and each step's spec."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from db.models import Environment, OperationKind
+from programs import EnvironmentSpec, tier_by_level
+from programs.spec import HIGHEST_TIER
+from service.errors import Conflict
+
+
+def plan_tiers(
+    kind: OperationKind, projected_tier: int | None, target_tier: int | None
+) -> tuple[int | None, int | None]:
+    """(from_tier, to_tier) of a request, against the tier the environment will be at once
+    everything queued before it has run. Raises Conflict when the move is impossible."""
+    if kind == OperationKind.promote:
+        if projected_tier is None:
+            return None, 0
+        if projected_tier >= HIGHEST_TIER:
+            top = tier_by_level(HIGHEST_TIER)
+            raise Conflict(
+                f"Already at tier {HIGHEST_TIER} ({top.name}), the top of the ladder; "
+                "there is nothing to promote to."
+            )
+        return projected_tier, projected_tier + 1
+    if kind == OperationKind.demote:
+        if projected_tier is None:
+            raise Conflict("Nothing is deployed, so there is nothing to demote.")
+        if projected_tier == 0:
+            raise Conflict(
+                "Already at tier 0 (Single box), the bottom of the ladder; "
+                "use destroy to remove the environment's resources."
+            )
+        return projected_tier, projected_tier - 1
+    if kind == OperationKind.set_tier:
+        assert target_tier is not None
+        if projected_tier == target_tier:
+            raise Conflict(f"Already at tier {target_tier}; nothing to do.")
+        return projected_tier, target_tier
+    if kind == OperationKind.preview:
+        return projected_tier, target_tier
+    if projected_tier is None:
+        raise Conflict(f"Nothing is deployed, so there is nothing to {kind.value}.")
+    if kind == OperationKind.destroy:
+        return projected_tier, None
+    return projected_tier, projected_tier  # refresh
+
+
+def step_tiers(from_tier: int | None, to_tier: int) -> list[int]:
+    """The tiers walked one at a time: 0 -> 3 is [1, 2, 3]; from nothing, start at 0."""
+    if from_tier is None:
+        return list(range(0, to_tier + 1))
+    direction = 1 if to_tier > from_tier else -1
+    return list(range(from_tier + direction, to_tier + direction, direction))
+
+
+def build_spec(
+    environment: Environment, tier: int, *, requested_at: datetime, aws_endpoint_url: str | None
+) -> EnvironmentSpec:
+    return EnvironmentSpec(
+        name=environment.name,
+        tier=tier,
+        region=environment.region,
+        availability_zone_count=environment.availability_zones,
+        protected=environment.protected,
+        web_instance_type=environment.web_instance_type,
+        web_min=environment.web_min,
+        web_max=environment.web_max,
+        target_cpu=environment.target_cpu,
+        db_engine=environment.db_engine,
+        db_instance_class=environment.db_instance_class,
+        reader_count=environment.reader_count,
+        reader_max=environment.reader_max,
+        cache_node_type=environment.cache_node_type,
+        cache_node_count=environment.cache_node_count,
+        secondary_region=environment.secondary_region,
+        federated_databases=tuple(environment.federated_databases),
+        certificate_arn=environment.certificate_arn,
+        snapshot_stamp=requested_at.strftime("%Y%m%d-%H%M%S"),
+        aws_endpoint_url=aws_endpoint_url,
+    )

@@ -1,0 +1,119 @@
+"""Recording an operation's progress: its start, events, completed steps and outcome.
+
+Each function is one short transaction, so what the engine reported is durable at once and a
+killed worker loses at most the step it was in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from db.engine import session_scope
+from db.models import Environment, Operation, OperationEvent, OperationStatus, Resource
+from db.models.columns import utc_now
+from service.environments import repository as environments
+from service.operations import repository
+
+
+def add_event(db: Engine, operation_id: int, event: dict[str, Any]) -> None:
+    data = {key: value for key, value in event.items() if key not in ("type", "message")}
+    with session_scope(db) as session:
+        session.add(
+            OperationEvent(
+                operation_id=operation_id,
+                seq=repository.next_event_seq(session, operation_id),
+                type=str(event.get("type", "diagnostic")),
+                message=str(event.get("message", "")),
+                data=data,
+            )
+        )
+
+
+def record_step(
+    db: Engine, environment_id: int, action: str, tier: int | None, resources: list[dict]
+) -> None:
+    """Store the resources a completed step left behind, and the tier it reached."""
+    with session_scope(db) as session:
+        environment = session.get(Environment, environment_id, with_for_update=True)
+        if environment is None:
+            return
+        environments.replace_resources(
+            session,
+            environment_id,
+            [
+                Resource(
+                    environment_id=environment_id,
+                    position=position,
+                    urn=item["urn"],
+                    type=item["type"],
+                    name=item["name"],
+                    parent=item.get("parent"),
+                    custom=bool(item.get("custom", True)),
+                    cloud_id=item.get("id"),
+                    protect=bool(item.get("protect", False)),
+                    inputs=item.get("inputs") or {},
+                    outputs=item.get("outputs") or {},
+                )
+                for position, item in enumerate(resources)
+            ],
+        )
+        environment.applied_tier = None if action == "destroy" else tier
+        session.add(environment)
+
+
+def close_operation(
+    session: Session,
+    operation_id: int,
+    status: OperationStatus,
+    *,
+    changes: dict[str, int] | None = None,
+    outputs: dict[str, Any] | None = None,
+    error: str | None = None,
+    error_code: str | None = None,
+) -> bool:
+    """Set the outcome once, with the final event in the same transaction, so a reader that
+    sees a finished operation also sees its last event. A finished operation is left alone."""
+    operation = session.get(Operation, operation_id, with_for_update=True)
+    if operation is None or OperationStatus(operation.status).finished:
+        return False
+    operation.status = status
+    operation.finished_at = utc_now()
+    if changes is not None:
+        operation.changes = changes
+    if outputs is not None:
+        operation.outputs = outputs
+    if error is not None:
+        operation.error = error
+        operation.error_code = error_code
+    session.add(operation)
+    label = "[simulator] " if operation.engine == "simulator" else ""
+    session.add(
+        OperationEvent(
+            operation_id=operation_id,
+            seq=repository.next_event_seq(session, operation_id),
+            type="operation_finished",
+            message=f"{label}{status.value}" + (f": {error}" if error else ""),
+            data={"status": status.value, "engine": operation.engine},
+        )
+    )
+    return True
+
+
+def finish_operation(
+    db: Engine, operation_id: int, status: OperationStatus, **outcome: Any
+) -> bool:
+    with session_scope(db) as session:
+        return close_operation(session, operation_id, status, **outcome)
+
+
+def fail_interrupted(db: Engine, operation_ids: list[int], reason: str) -> list[int]:
+    closed = []
+    for operation_id in operation_ids:
+        if finish_operation(
+            db, operation_id, OperationStatus.failed, error=reason, error_code="interrupted"
+        ):
+            closed.append(operation_id)
+    return closed

@@ -1,0 +1,186 @@
+"""Queries on operations and their events."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, text
+from sqlmodel import Session, col, select, update
+
+from db.models import Operation, OperationEvent, OperationKind, OperationStatus
+from db.models.columns import utc_now
+
+PENDING = (OperationStatus.queued, OperationStatus.running)
+# Kinds whose success moves the environment to `to_tier`.
+TIER_CHANGING = (
+    OperationKind.promote,
+    OperationKind.demote,
+    OperationKind.set_tier,
+    OperationKind.destroy,
+)
+
+
+def get_operation(
+    session: Session, operation_id: int, *, for_update: bool = False
+) -> Operation | None:
+    return session.get(Operation, operation_id, with_for_update=for_update)
+
+
+def list_operations_for(session: Session, environment_id: int, limit: int) -> Sequence[Operation]:
+    return session.exec(
+        select(Operation)
+        .where(Operation.environment_id == environment_id)
+        .order_by(col(Operation.id).desc())
+        .limit(limit)
+    ).all()
+
+
+def last_pending_tier_change(session: Session, environment_id: int) -> Operation | None:
+    """The newest queued or running operation that will move the environment."""
+    return session.exec(
+        select(Operation)
+        .where(
+            Operation.environment_id == environment_id,
+            col(Operation.status).in_(PENDING),
+            col(Operation.kind).in_(TIER_CHANGING),
+        )
+        .order_by(col(Operation.id).desc())
+        .limit(1)
+    ).first()
+
+
+def has_pending(session: Session, environment_id: int) -> bool:
+    return (
+        session.exec(
+            select(Operation.id)
+            .where(Operation.environment_id == environment_id, col(Operation.status).in_(PENDING))
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
+def environments_with_pending(session: Session, environment_ids: list[int]) -> set[int]:
+    rows = session.exec(
+        select(Operation.environment_id)
+        .where(
+            col(Operation.environment_id).in_(environment_ids),
+            col(Operation.status).in_(PENDING),
+        )
+        .distinct()
+    ).all()
+    return {row for row in rows if row is not None}
+
+
+def last_finished(session: Session, environment_ids: list[int]) -> dict[int, Operation]:
+    """Each environment's most recent finished operation."""
+    rows = session.exec(
+        select(Operation)
+        .where(
+            col(Operation.environment_id).in_(environment_ids),
+            col(Operation.status).not_in(PENDING),
+        )
+        .order_by(col(Operation.environment_id), col(Operation.id).desc())
+        .distinct(col(Operation.environment_id))
+    ).all()
+    return {row.environment_id: row for row in rows if row.environment_id is not None}
+
+
+def claim_next_queued(
+    session: Session, environment_id: int, job_id: int | None
+) -> Operation | None:
+    """Mark the environment's oldest queued operation running and return it (None: nothing)."""
+    operation = session.exec(
+        select(Operation)
+        .where(
+            Operation.environment_id == environment_id,
+            Operation.status == OperationStatus.queued,
+        )
+        .order_by(col(Operation.id))
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    ).first()
+    if operation is None:
+        return None
+    operation.status = OperationStatus.running
+    operation.started_at = utc_now()
+    operation.job_id = job_id
+    session.add(operation)
+    return operation
+
+
+def request_cancel_if_running(session: Session, operation_id: int) -> bool:
+    result = session.exec(
+        update(Operation)
+        .where(col(Operation.id) == operation_id, col(Operation.status) == OperationStatus.running)
+        .values(cancel_requested_at=func.coalesce(col(Operation.cancel_requested_at), utc_now()))
+    )
+    return bool(result.rowcount)
+
+
+def cancel_requested(session: Session, operation_id: int) -> bool:
+    requested_at: datetime | None = session.exec(
+        select(Operation.cancel_requested_at).where(Operation.id == operation_id)
+    ).first()
+    return requested_at is not None
+
+
+def running_operations_of_job(session: Session, job_id: int) -> list[int]:
+    rows = session.exec(
+        select(Operation.id).where(
+            Operation.status == OperationStatus.running, Operation.job_id == job_id
+        )
+    ).all()
+    return [row for row in rows if row is not None]
+
+
+def orphaned_running_operations(session: Session) -> list[int]:
+    """Running operations whose job no worker is running any more."""
+    rows = session.execute(
+        text(
+            """
+            SELECT id FROM operations
+             WHERE status = 'running'
+               AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs job
+                                WHERE job.id = operations.job_id AND job.status = 'doing')
+            """
+        )
+    ).all()
+    return [row[0] for row in rows]
+
+
+def list_events(
+    session: Session, operation_id: int, after_seq: int = 0
+) -> Sequence[OperationEvent]:
+    return session.exec(
+        select(OperationEvent)
+        .where(OperationEvent.operation_id == operation_id, col(OperationEvent.seq) > after_seq)
+        .order_by(col(OperationEvent.seq))
+    ).all()
+
+
+def next_event_seq(session: Session, operation_id: int) -> int:
+    highest = session.exec(
+        select(func.max(OperationEvent.seq)).where(OperationEvent.operation_id == operation_id)
+    ).first()
+    return (highest or 0) + 1
+
+
+def environments_with_unscheduled_queue(session: Session) -> list[tuple[int, str]]:
+    """Environments with queued operations but no job left to run them (a job that failed
+    outside our code, say): without a new job those operations would wait forever."""
+    rows = session.execute(
+        text(
+            """
+            SELECT DISTINCT environment.id, environment.name
+              FROM operations
+              JOIN environments environment ON environment.id = operations.environment_id
+             WHERE operations.status = 'queued'
+               AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs job
+                                WHERE job.lock = 'env:' || environment.name
+                                  AND job.status IN ('todo', 'doing'))
+            """
+        )
+    ).all()
+    return [(row[0], row[1]) for row in rows]

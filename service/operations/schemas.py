@@ -1,0 +1,44 @@
+"""Request and response shapes of operations and their events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import ConfigDict, Field
+from sqlmodel import SQLModel
+
+from programs.spec import HIGHEST_TIER, LOWEST_TIER
+
+
+class TierRequest(SQLModel):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    target_tier: int = Field(ge=LOWEST_TIER, le=HIGHEST_TIER)
+
+
+class OperationPublic(SQLModel):
+    id: int
+    environment: str
+    kind: str
+    status: str
+    engine: str
+    simulated: bool
+    from_tier: int | None
+    to_tier: int | None
+    changes: dict[str, int]
+    outputs: dict[str, Any]
+    error: str | None
+    error_code: str | None
+    cancel_requested: bool
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class EventPublic(SQLModel):
+    seq: int
+    at: datetime
+    type: str
+    message: str
+    data: dict[str, Any]

