@@ -69,6 +69,7 @@ TIERS: tuple[Tier, ...] = (
             "Private, versioned S3 bucket for static assets",
             "CloudFront distribution with Origin Access Control (S3 and ALB origins)",
         ),
+        leaving_deletes_data=True,
     ),
     Tier(
         4,

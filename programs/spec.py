@@ -35,6 +35,15 @@ class EnvironmentSpec:
     secondary_region: str | None = None
     federated_databases: tuple[str, ...] = field(default_factory=tuple)
     certificate_arn: str | None = None
+    lambda_memory_mb: int = 256
+    lambda_batch_size: int = 10
+    business_hours_start: int | None = None
+    business_hours_end: int | None = None
+    business_hours_days: str = "MON-FRI"
+    business_hours_timezone: str = "UTC"
+    off_hours_web_min: int = 1
+    hosted_zone_id: str | None = None
+    domain_name: str | None = None
     # Set when the cluster is first created and then ignored, so it never causes a diff.
     snapshot_stamp: str = "initial"
     # An AWS-compatible endpoint (moto, LocalStack) instead of AWS itself.

@@ -1,7 +1,7 @@
 """`build(spec)`: the whole environment at the spec's tier, composed from the components.
 
 The tier decides which components exist and with which flat arguments; no component reads the
-tier itself.
+tier itself. Every tier includes everything below it (TIERS.md).
 """
 
 from __future__ import annotations
@@ -11,42 +11,51 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from programs.components.autoscaling import AutoScaling, AutoScalingArgs, BusinessHours
 from programs.components.data import AuroraDatabase, AuroraDatabaseArgs
+from programs.components.decoupling import WorkQueue, WorkQueueArgs
+from programs.components.edge import Edge, EdgeArgs
+from programs.components.federation import (
+    RegionalEndpoint,
+    SecondaryRegion,
+    SecondaryRegionArgs,
+    latency_records,
+)
 from programs.components.loadbalancer import LoadBalancer, LoadBalancerArgs
-from programs.components.network import Network, NetworkArgs
-from programs.components.web import WebServers, WebServersArgs
+from programs.components.monitoring import Monitoring, MonitoringArgs
+from programs.components.network import Network, NetworkArgs, available_zones
+from programs.components.sessions import SessionStore, SessionStoreArgs
+from programs.components.web import WebAccess, WebAccessArgs, WebServers, WebServersArgs
 from programs.provider import aws_provider
 from programs.spec import EnvironmentSpec
 
-HIGHEST_BUILT_TIER = 2
+SINGLE_BOX, SEPARATE_DB, MULTI_AZ, EDGE, STATELESS, AUTO_SCALING, SERVICES, FEDERATED = range(8)
 
 
 def build(spec: EnvironmentSpec) -> dict[str, Any]:
     """Declare every resource of `spec.name` at `spec.tier`; returns (and exports) its outputs."""
-    name = spec.name
-    tier = spec.tier
-    if tier > HIGHEST_BUILT_TIER:
-        raise NotImplementedError(
-            f"tier {tier} is not built yet; the ladder's programs go up to {HIGHEST_BUILT_TIER}"
-        )
+    name, tier = spec.name, spec.tier
+    if tier >= FEDERATED and not spec.secondary_region:
+        raise ValueError("tier 7 (multi-region) needs secondary_region in the definition")
     provider = aws_provider(spec)
     with_provider = pulumi.ResourceOptions(providers=[provider])
-    zones = _availability_zones(spec, provider)
+    zones = available_zones(spec.availability_zone_count, spec.region, provider)
+    outputs: dict[str, Any] = {"tier": tier}
 
     network = Network(
         name,
         NetworkArgs(
             availability_zones=zones,
-            public_subnet_count=1 if tier < 2 else spec.availability_zone_count,
-            private_subnet_count=0 if tier < 1 else spec.availability_zone_count,
+            public_subnet_count=1 if tier < MULTI_AZ else len(zones),
+            private_subnet_count=0 if tier < SEPARATE_DB else len(zones),
         ),
         opts=with_provider,
     )
-    outputs: dict[str, Any] = {"tier": tier, "vpc_id": network.vpc_id}
+    outputs["vpc_id"] = network.vpc_id
 
-    load_balancer = None
-    if tier >= 2:
-        load_balancer = LoadBalancer(
+    balancer = None
+    if tier >= MULTI_AZ:
+        balancer = LoadBalancer(
             f"{name}-lb",
             LoadBalancerArgs(
                 vpc_id=network.vpc_id,
@@ -55,59 +64,228 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
             ),
             opts=with_provider,
         )
-        outputs["load_balancer_dns_name"] = load_balancer.dns_name
+        outputs["load_balancer_dns_name"] = balancer.dns_name
 
-    web = WebServers(
+    access = WebAccess(
         f"{name}-web",
-        WebServersArgs(
+        WebAccessArgs(
             vpc_id=network.vpc_id,
-            subnet_ids=network.public_subnet_ids,
-            instance_type=spec.web_instance_type,
-            instance_count=1 if tier < 2 else spec.availability_zone_count,
-            runs_database=tier == 0,
-            load_balancer_security_group_id=load_balancer.security_group_id
-            if load_balancer
-            else None,
-            target_group_arn=load_balancer.target_group_arn if load_balancer else None,
-            elastic_ip=tier < 2,
+            load_balancer_security_group_id=balancer.security_group_id if balancer else None,
         ),
         opts=with_provider,
     )
-    outputs["web_instance_ids"] = web.instance_ids
 
-    if tier >= 1:
+    database = None
+    if tier >= SEPARATE_DB:
         database = AuroraDatabase(
             f"{name}-aurora",
-            AuroraDatabaseArgs(
-                vpc_id=network.vpc_id,
-                subnet_ids=network.private_subnet_ids,
-                client_security_group_id=web.security_group_id,
-                availability_zones=zones,
-                engine=spec.db_engine,
-                instance_class=spec.db_instance_class,
+            _database_args(spec, network, access, zones, standby=tier >= MULTI_AZ,
+                           readers=tier >= EDGE),
+            opts=with_provider,
+        )  # fmt: skip
+        outputs["database_endpoint"] = database.endpoint
+        outputs["database_reader_endpoint"] = database.reader_endpoint
+
+    if tier >= EDGE:
+        assert balancer is not None
+        edge = Edge(
+            f"{name}-edge",
+            EdgeArgs(
+                load_balancer_dns_name=balancer.dns_name,
                 protected=spec.protected,
-                final_snapshot_identifier=f"{name}-final-{spec.snapshot_stamp}",
-                standby=tier >= 2,
+                load_balancer_https=bool(spec.certificate_arn),
             ),
             opts=with_provider,
         )
-        outputs["database_endpoint"] = database.endpoint
-        outputs["database_reader_endpoint"] = database.reader_endpoint
+        outputs["cdn_domain_name"] = edge.distribution_domain_name
+
+    sessions = None
+    if tier >= STATELESS:
+        sessions = SessionStore(
+            f"{name}-sessions",
+            SessionStoreArgs(
+                vpc_id=network.vpc_id,
+                subnet_ids=network.private_subnet_ids,
+                web_security_group_id=access.security_group_id,
+                cache_node_type=spec.cache_node_type,
+                cache_node_count=spec.cache_node_count,
+                protected=spec.protected,
+            ),
+            opts=with_provider,
+        )
+        outputs["session_table_name"] = sessions.table_name
+
+    if tier < AUTO_SCALING:
+        web = WebServers(
+            f"{name}-web",
+            WebServersArgs(
+                subnet_ids=network.public_subnet_ids,
+                security_group_id=access.security_group_id,
+                instance_type=spec.web_instance_type,
+                instance_count=1 if tier < MULTI_AZ else len(zones),
+                runs_database=tier == SINGLE_BOX,
+                target_group_arn=balancer.target_group_arn if balancer else None,
+                elastic_ip=tier < MULTI_AZ,
+                instance_profile_name=sessions.instance_profile_name if sessions else None,
+            ),
+            opts=with_provider,
+        )
+        outputs["web_instance_ids"] = web.instance_ids
+    else:
+        assert balancer is not None and database is not None and sessions is not None
+        group = AutoScaling(
+            f"{name}-web",
+            AutoScalingArgs(
+                subnet_ids=network.public_subnet_ids,
+                security_group_id=access.security_group_id,
+                target_group_arn=balancer.target_group_arn,
+                instance_type=spec.web_instance_type,
+                instance_profile_name=sessions.instance_profile_name,
+                min_size=spec.web_min,
+                max_size=spec.web_max,
+                target_cpu=spec.target_cpu,
+                business_hours=_business_hours(spec),
+            ),
+            opts=with_provider,
+        )
+        monitoring = Monitoring(
+            f"{name}-monitoring",
+            MonitoringArgs(
+                region=spec.region,
+                load_balancer_arn_suffix=balancer.arn_suffix,
+                database_cluster_identifier=database.cluster_identifier,
+                auto_scaling_group_name=group.group_name,
+            ),
+            opts=with_provider,
+        )
+        outputs["auto_scaling_group_name"] = group.group_name
+        outputs["alarm_topic_arn"] = monitoring.topic_arn
+
+        if tier >= SERVICES:
+            work = WorkQueue(
+                f"{name}-work",
+                WorkQueueArgs(
+                    function_name=f"{name}-worker",
+                    memory_mb=spec.lambda_memory_mb,
+                    batch_size=spec.lambda_batch_size,
+                    alarm_topic_arn=monitoring.topic_arn,
+                    protected=spec.protected,
+                ),
+                opts=with_provider,
+            )
+            outputs["work_queue_url"] = work.queue_url
+
+    if tier >= FEDERATED:
+        assert balancer is not None and database is not None
+        _federate(spec, network, access, zones, balancer, database, with_provider, outputs)
 
     for key, value in outputs.items():
         pulumi.export(key, value)
     return outputs
 
 
-def _availability_zones(spec: EnvironmentSpec, provider: aws.Provider) -> tuple[str, ...]:
-    """The first N zones of the region that are available, N from the definition."""
-    found = aws.get_availability_zones(
-        state="available", opts=pulumi.InvokeOptions(provider=provider)
+def _database_args(
+    spec: EnvironmentSpec,
+    network: Network,
+    access: WebAccess,
+    zones: tuple[str, ...],
+    *,
+    standby: bool,
+    readers: bool,
+) -> AuroraDatabaseArgs:
+    return AuroraDatabaseArgs(
+        vpc_id=network.vpc_id,
+        subnet_ids=network.private_subnet_ids,
+        client_security_group_id=access.security_group_id,
+        availability_zones=zones,
+        engine=spec.db_engine,
+        instance_class=spec.db_instance_class,
+        protected=spec.protected,
+        final_snapshot_identifier=f"{spec.name}-final-{spec.snapshot_stamp}",
+        standby=standby,
+        reader_count=spec.reader_count if readers else 0,
+        replica_autoscaling=readers,
+        reader_max=spec.reader_max,
+        reader_target_cpu=spec.target_cpu,
     )
-    names = tuple(sorted(found.names))
-    if len(names) < spec.availability_zone_count:
-        raise ValueError(
-            f"region {spec.region} offers {len(names)} availability zones, "
-            f"the definition asks for {spec.availability_zone_count}"
+
+
+def _business_hours(spec: EnvironmentSpec) -> BusinessHours | None:
+    if spec.business_hours_start is None or spec.business_hours_end is None:
+        return None
+    return BusinessHours(
+        start_hour=spec.business_hours_start,
+        end_hour=spec.business_hours_end,
+        days=spec.business_hours_days,
+        timezone=spec.business_hours_timezone,
+        off_hours_min=spec.off_hours_web_min,
+    )
+
+
+def _federate(
+    spec: EnvironmentSpec,
+    network: Network,
+    access: WebAccess,
+    zones: tuple[str, ...],
+    balancer: LoadBalancer,
+    database: AuroraDatabase,
+    with_provider: pulumi.ResourceOptions,
+    outputs: dict[str, Any],
+) -> None:
+    name = spec.name
+    for database_name in spec.federated_databases:
+        federated = AuroraDatabase(
+            f"{name}-{database_name}",
+            _database_args(spec, network, access, zones, standby=True, readers=False),
+            opts=with_provider,
         )
-    return names[: spec.availability_zone_count]
+        outputs[f"federated_{database_name}_endpoint"] = federated.endpoint
+
+    assert spec.secondary_region is not None
+    global_database = aws.rds.GlobalCluster(
+        f"{name}-global",
+        global_cluster_identifier=f"{name}-global",
+        source_db_cluster_identifier=database.cluster_arn,
+        # On delete, detach the member clusters instead of refusing.
+        force_destroy=True,
+        deletion_protection=spec.protected,
+        opts=pulumi.ResourceOptions.merge(
+            with_provider, pulumi.ResourceOptions(protect=spec.protected)
+        ),
+    )
+    secondary_provider = aws_provider(spec, region=spec.secondary_region)
+    secondary = SecondaryRegion(
+        f"{name}-{spec.secondary_region}",
+        SecondaryRegionArgs(
+            availability_zones=available_zones(
+                spec.availability_zone_count, spec.secondary_region, secondary_provider
+            ),
+            global_cluster_identifier=global_database.id,
+            engine=spec.db_engine,
+            instance_class=spec.db_instance_class,
+            web_instance_type=spec.web_instance_type,
+            web_min=spec.web_min,
+            web_max=spec.web_max,
+            target_cpu=spec.target_cpu,
+            protected=spec.protected,
+            final_snapshot_identifier=f"{name}-{spec.secondary_region}-final-{spec.snapshot_stamp}",
+        ),
+        opts=pulumi.ResourceOptions(providers=[secondary_provider], depends_on=[global_database]),
+    )
+    outputs["secondary_load_balancer_dns_name"] = secondary.load_balancer_dns_name
+
+    if spec.hosted_zone_id and spec.domain_name:
+        latency_records(
+            name,
+            spec.hosted_zone_id,
+            spec.domain_name,
+            [
+                RegionalEndpoint(spec.region, balancer.dns_name, balancer.zone_id),
+                RegionalEndpoint(
+                    spec.secondary_region,
+                    secondary.load_balancer_dns_name,
+                    secondary.load_balancer_zone_id,
+                ),
+            ],
+            opts=with_provider,
+        )

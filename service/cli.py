@@ -62,6 +62,13 @@ def command_migrate(_: argparse.Namespace) -> int:
     return 0
 
 
+def command_docs(_: argparse.Namespace) -> int:
+    from service.reference import write_reference
+
+    print(f"wrote {write_reference()}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stepladder", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -73,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(handler=command_worker)
     migrate_parser = commands.add_parser("migrate", help="apply database migrations")
     migrate_parser.set_defaults(handler=command_migrate)
+    docs = commands.add_parser("docs", help="regenerate docs/tiers.md from the programs")
+    docs.set_defaults(handler=command_docs)
     return parser
 
 

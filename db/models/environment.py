@@ -31,6 +31,18 @@ class EnvironmentBase(SQLModel):
         default_factory=list, sa_column=Column(ARRAY(String), nullable=False)
     )
     certificate_arn: str | None = None
+    lambda_memory_mb: int = 256
+    lambda_batch_size: int = 10
+    # Business hours (tier 5+): Auto Scaling scheduled actions keep capacity up between these
+    # hours and drop the minimum to off_hours_web_min outside them. Unset: no schedule.
+    business_hours_start: int | None = None
+    business_hours_end: int | None = None
+    business_hours_days: str = "MON-FRI"
+    business_hours_timezone: str = "UTC"
+    off_hours_web_min: int = 1
+    # Route 53 (tier 7): latency records for domain_name in this hosted zone.
+    hosted_zone_id: str | None = None
+    domain_name: str | None = None
 
 
 class Environment(EnvironmentBase, table=True):

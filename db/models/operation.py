@@ -57,6 +57,10 @@ class Operation(SQLModel, table=True):
     from_tier: int | None = None
     to_tier: int | None = None
     changes: dict[str, Any] = json_field()
+    # Stateful resources this operation deletes or replaces ({type, name, urn}); non-empty
+    # means destructive, and it runs only when `confirmed`.
+    data_loss: list[dict[str, Any]] = json_field(default_factory=list)
+    confirmed: bool = False
     outputs: dict[str, Any] = json_field()
     error: str | None = None
     error_code: str | None = None

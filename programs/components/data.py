@@ -27,6 +27,10 @@ class AuroraDatabaseArgs:
     final_snapshot_identifier: str
     standby: bool = False
     reader_count: int = 0
+    # Replica auto scaling (tier 3): Application Auto Scaling adds readers up to reader_max.
+    replica_autoscaling: bool = False
+    reader_max: int = 0
+    reader_target_cpu: int = 50
 
 
 class AuroraDatabase(pulumi.ComponentResource):
@@ -75,7 +79,12 @@ class AuroraDatabase(pulumi.ComponentResource):
             skip_final_snapshot=False,
             final_snapshot_identifier=args.final_snapshot_identifier,
             opts=pulumi.ResourceOptions.merge(
-                stateful, pulumi.ResourceOptions(ignore_changes=["finalSnapshotIdentifier"])
+                stateful,
+                # The snapshot name is fixed at creation; membership of an Aurora Global
+                # Database (tier 7) is set by the global cluster, not here.
+                pulumi.ResourceOptions(
+                    ignore_changes=["finalSnapshotIdentifier", "globalClusterIdentifier"]
+                ),
             ),
         )
 
@@ -94,6 +103,33 @@ class AuroraDatabase(pulumi.ComponentResource):
                 ],
                 # The standby is the first failover target; readers come after it.
                 promotion_tier=0 if role in ("writer", "standby") else 2,
+                opts=child,
+            )
+
+        if args.replica_autoscaling:
+            readers = aws.appautoscaling.Target(
+                f"{name}-readers",
+                service_namespace="rds",
+                scalable_dimension="rds:cluster:ReadReplicaCount",
+                resource_id=pulumi.Output.concat("cluster:", cluster.id),
+                min_capacity=args.reader_count,
+                max_capacity=args.reader_max,
+                opts=child,
+            )
+            aws.appautoscaling.Policy(
+                f"{name}-readers-cpu",
+                policy_type="TargetTrackingScaling",
+                service_namespace=readers.service_namespace,
+                scalable_dimension=readers.scalable_dimension,
+                resource_id=readers.resource_id,
+                target_tracking_scaling_policy_configuration={
+                    "predefined_metric_specification": {
+                        "predefined_metric_type": "RDSReaderAverageCPUUtilization"
+                    },
+                    "target_value": args.reader_target_cpu,
+                    "scale_in_cooldown": 300,
+                    "scale_out_cooldown": 120,
+                },
                 opts=child,
             )
 

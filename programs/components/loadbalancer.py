@@ -19,7 +19,10 @@ class LoadBalancerArgs:
 
 class LoadBalancer(pulumi.ComponentResource):
     arn: pulumi.Output[str]
+    arn_suffix: pulumi.Output[str]
     dns_name: pulumi.Output[str]
+    zone_id: pulumi.Output[str]
+    target_group_arn_suffix: pulumi.Output[str]
     target_group_arn: pulumi.Output[str]
     security_group_id: pulumi.Output[str]
 
@@ -103,7 +106,10 @@ class LoadBalancer(pulumi.ComponentResource):
             )
 
         self.arn = balancer.arn
+        self.arn_suffix = balancer.arn_suffix
         self.dns_name = balancer.dns_name
+        self.zone_id = balancer.zone_id
+        self.target_group_arn_suffix = target_group.arn_suffix
         self.target_group_arn = target_group.arn
         self.security_group_id = security_group.id
         self.register_outputs(

@@ -88,3 +88,17 @@ class Network(pulumi.ComponentResource):
 
 def _zone(zones: tuple[str, ...], index: int) -> str:
     return zones[index % len(zones)]
+
+
+def available_zones(count: int, region: str, provider: aws.Provider) -> tuple[str, ...]:
+    """The region's first `count` available zones, in name order."""
+    found = aws.get_availability_zones(
+        state="available", opts=pulumi.InvokeOptions(provider=provider)
+    )
+    names = tuple(sorted(found.names))
+    if len(names) < count:
+        raise ValueError(
+            f"region {region} offers {len(names)} availability zones, "
+            f"the definition asks for {count}"
+        )
+    return names[:count]

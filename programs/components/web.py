@@ -1,4 +1,8 @@
-"""Fixed web instances (tiers 0 to 4): one box at first, then one per availability zone."""
+"""The web tier's access rules, and its fixed instances (tiers 0 to 4).
+
+From tier 5 the Auto Scaling Group (autoscaling.py) replaces the fixed instances; the security
+group stays, so the rules that reference it (database, cache) never change with the step.
+"""
 
 from __future__ import annotations
 
@@ -22,34 +26,30 @@ systemctl enable --now nginx
 """
 
 
+def web_image_id(parent: pulumi.Resource) -> pulumi.Output[str]:
+    return aws.ssm.get_parameter_output(
+        name=AMI_PARAMETER, opts=pulumi.InvokeOutputOptions(parent=parent)
+    ).value
+
+
 @dataclass(frozen=True)
-class WebServersArgs:
+class WebAccessArgs:
     vpc_id: pulumi.Input[str]
-    subnet_ids: Sequence[pulumi.Input[str]]
-    instance_type: str
-    instance_count: int
-    runs_database: bool
-    # When set, only the load balancer may reach the instances, and they join its target group.
+    # When set, only the load balancer may reach the web tier.
     load_balancer_security_group_id: pulumi.Input[str] | None = None
-    target_group_arn: pulumi.Input[str] | None = None
-    elastic_ip: bool = False
 
 
-class WebServers(pulumi.ComponentResource):
+class WebAccess(pulumi.ComponentResource):
     security_group_id: pulumi.Output[str]
-    instance_ids: list[pulumi.Output[str]]
 
     def __init__(
-        self, name: str, args: WebServersArgs, opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: WebAccessArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("stepladder:web:WebServers", name, None, opts)
+        super().__init__("stepladder:web:WebAccess", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
         security_group = aws.ec2.SecurityGroup(
-            f"{name}-sg",
-            vpc_id=args.vpc_id,
-            description="Web servers",
-            opts=child,
+            f"{name}-sg", vpc_id=args.vpc_id, description="Web servers", opts=child
         )
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-egress",
@@ -80,19 +80,42 @@ class WebServers(pulumi.ComponentResource):
                 opts=child,
             )
 
-        image = aws.ssm.get_parameter_output(
-            name=AMI_PARAMETER, opts=pulumi.InvokeOutputOptions(parent=self)
-        )
+        self.security_group_id = security_group.id
+        self.register_outputs({"security_group_id": self.security_group_id})
+
+
+@dataclass(frozen=True)
+class WebServersArgs:
+    subnet_ids: Sequence[pulumi.Input[str]]
+    security_group_id: pulumi.Input[str]
+    instance_type: str
+    instance_count: int
+    runs_database: bool
+    target_group_arn: pulumi.Input[str] | None = None
+    elastic_ip: bool = False
+    instance_profile_name: pulumi.Input[str] | None = None
+
+
+class WebServers(pulumi.ComponentResource):
+    instance_ids: list[pulumi.Output[str]]
+
+    def __init__(
+        self, name: str, args: WebServersArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("stepladder:web:WebServers", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        image = web_image_id(self)
         user_data = SINGLE_BOX_USER_DATA if args.runs_database else WEB_ONLY_USER_DATA
 
         self.instance_ids = []
         for index in range(args.instance_count):
             instance = aws.ec2.Instance(
                 f"{name}-{index}",
-                ami=image.value,
+                ami=image,
                 instance_type=args.instance_type,
                 subnet_id=args.subnet_ids[index % len(args.subnet_ids)],
-                vpc_security_group_ids=[security_group.id],
+                vpc_security_group_ids=[args.security_group_id],
+                iam_instance_profile=args.instance_profile_name,
                 user_data=user_data,
                 tags={"Name": f"{name}-{index}"},
                 # A newer AMI must not replace running servers on an unrelated change.
@@ -110,7 +133,4 @@ class WebServers(pulumi.ComponentResource):
             if args.elastic_ip:
                 aws.ec2.Eip(f"{name}-{index}-eip", domain="vpc", instance=instance.id, opts=child)
 
-        self.security_group_id = security_group.id
-        self.register_outputs(
-            {"security_group_id": self.security_group_id, "instance_ids": self.instance_ids}
-        )
+        self.register_outputs({"instance_ids": self.instance_ids})

@@ -16,7 +16,7 @@ from service.environments.schemas import (
 )
 from service.operations import domain as operations
 from service.operations import repository as operation_queries
-from service.operations.schemas import OperationPublic, TierRequest
+from service.operations.schemas import ConfirmRequest, OperationPublic, TierRequest
 
 router = APIRouter(prefix="/api/environments", tags=["environments"])
 
@@ -81,6 +81,7 @@ def _request(
     enqueue: EnqueueDep,
     name: str,
     kind: OperationKind,
+    body: ConfirmRequest | None,
     target_tier: int | None = None,
 ) -> OperationPublic:
     operation = operations.request_operation(
@@ -90,47 +91,66 @@ def _request(
         kind=kind,
         engine=settings.engine,
         target_tier=target_tier,
+        confirm=body.confirm if body else None,
     )
     return operations.describe_operation(operation)
 
 
 @router.post("/{name}/promote", status_code=status.HTTP_202_ACCEPTED)
 def promote_environment(
-    name: str, session: SessionDep, settings: SettingsDep, enqueue: EnqueueDep
+    name: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    enqueue: EnqueueDep,
+    body: ConfirmRequest | None = None,
 ) -> OperationPublic:
-    return _request(session, settings, enqueue, name, OperationKind.promote)
+    return _request(session, settings, enqueue, name, OperationKind.promote, body)
 
 
 @router.post("/{name}/demote", status_code=status.HTTP_202_ACCEPTED)
 def demote_environment(
-    name: str, session: SessionDep, settings: SettingsDep, enqueue: EnqueueDep
+    name: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    enqueue: EnqueueDep,
+    body: ConfirmRequest | None = None,
 ) -> OperationPublic:
-    return _request(session, settings, enqueue, name, OperationKind.demote)
+    return _request(session, settings, enqueue, name, OperationKind.demote, body)
 
 
 @router.post("/{name}/tier", status_code=status.HTTP_202_ACCEPTED)
 def set_environment_tier(
     name: str, body: TierRequest, session: SessionDep, settings: SettingsDep, enqueue: EnqueueDep
 ) -> OperationPublic:
-    return _request(session, settings, enqueue, name, OperationKind.set_tier, body.target_tier)
+    return _request(
+        session, settings, enqueue, name, OperationKind.set_tier, body, body.target_tier
+    )
 
 
 @router.post("/{name}/preview", status_code=status.HTTP_202_ACCEPTED)
 def preview_environment(
     name: str, body: TierRequest, session: SessionDep, settings: SettingsDep, enqueue: EnqueueDep
 ) -> OperationPublic:
-    return _request(session, settings, enqueue, name, OperationKind.preview, body.target_tier)
+    return _request(session, settings, enqueue, name, OperationKind.preview, body, body.target_tier)
 
 
 @router.post("/{name}/refresh", status_code=status.HTTP_202_ACCEPTED)
 def refresh_environment(
-    name: str, session: SessionDep, settings: SettingsDep, enqueue: EnqueueDep
+    name: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    enqueue: EnqueueDep,
+    body: ConfirmRequest | None = None,
 ) -> OperationPublic:
-    return _request(session, settings, enqueue, name, OperationKind.refresh)
+    return _request(session, settings, enqueue, name, OperationKind.refresh, body)
 
 
 @router.post("/{name}/destroy", status_code=status.HTTP_202_ACCEPTED)
 def destroy_environment(
-    name: str, session: SessionDep, settings: SettingsDep, enqueue: EnqueueDep
+    name: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    enqueue: EnqueueDep,
+    body: ConfirmRequest | None = None,
 ) -> OperationPublic:
-    return _request(session, settings, enqueue, name, OperationKind.destroy)
+    return _request(session, settings, enqueue, name, OperationKind.destroy, body)

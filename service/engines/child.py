@@ -74,12 +74,18 @@ def run_operation(request: OperationRequest, send: Any) -> None:
         emit(
             {
                 "type": "step_started",
-                "message": _step_message(engine.name, action, tier, index, len(request.steps)),
+                "message": _step_message(engine.name, step, index, len(request.steps)),
                 "action": action,
                 "tier": tier,
             }
         )
-        result = engine.run_step(StepRequest(action=action, spec=spec, to_tier=tier), state, emit)
+        request_step = StepRequest(
+            action=action,
+            spec=spec,
+            to_tier=tier,
+            allowed_data_loss=frozenset(step.get("allowed_data_loss", [])),
+        )
+        result = engine.run_step(request_step, state, emit)
         counts = count_changes(result.changes)
         for op in ("create", "update", "delete", "replace"):
             totals[op] += counts[op]
@@ -117,8 +123,11 @@ def make_engine(name: str, options: dict[str, Any]) -> Engine:
     raise EngineError("unknown_engine", f"there is no engine called '{name}'")
 
 
-def _step_message(engine: str, action: str, tier: int | None, index: int, total: int) -> str:
+def _step_message(engine: str, step: dict[str, Any], index: int, total: int) -> str:
+    action, tier = step["action"], step.get("tier")
     target = "remove every resource" if action == "destroy" else f"tier {tier}"
+    if step.get("lifts"):
+        target += " (lifting protection, before anything is deleted)"
     prefix = "[simulator] " if engine == "simulator" else ""
     return f"{prefix}step {index} of {total}: {action} to {target}"
 

@@ -96,6 +96,9 @@ class StepRequest:
     action: Literal["up", "preview", "refresh", "destroy"]
     spec: EnvironmentSpec
     to_tier: int | None
+    # URNs of stateful resources the request confirmed may be deleted; any other loss of
+    # data stops the step before it changes anything.
+    allowed_data_loss: frozenset[str] = frozenset()
 
 
 @dataclass

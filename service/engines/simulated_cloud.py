@@ -10,6 +10,7 @@ import hashlib
 import json
 from typing import Any
 
+import pulumi
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 from pulumi.runtime.proto import resource_pb2
@@ -19,6 +20,8 @@ from service.engines.model import ResourceState
 
 SIMULATED_ACCOUNT = "000000000000"
 SIMULATED_AMI = "ami-0simulated000000"
+# Most regions offer three or more zones to an account; these offer two (as AWS documents).
+TWO_ZONE_REGIONS = {"us-west-1": "ac", "ap-northeast-3": "ac"}
 
 
 class SimulatedCloud(Mocks):
@@ -33,7 +36,8 @@ class SimulatedCloud(Mocks):
 
     def call(self, args: MockCallArgs) -> dict:  # type: ignore[override] # a dict is allowed
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            names = [f"{self.region}{letter}" for letter in "abc"]
+            letters = TWO_ZONE_REGIONS.get(self.region, "abc")
+            names = [f"{self.region}{letter}" for letter in letters]
             return {"names": names, "zoneIds": [f"sim-az-{name}" for name in names]}
         if args.token == "aws:ssm/getParameter:getParameter":
             return {"name": args.args.get("name"), "value": SIMULATED_AMI, "type": "String"}
@@ -59,7 +63,8 @@ class RecordingMonitor(MockMonitor):
         if request.type == "pulumi:pulumi:Stack":
             return resource_pb2.RegisterResourceResponse(urn=urn)
         _ensure_event_loop()
-        inputs = _plain(rpc.deserialize_properties(request.object))
+        raw_inputs = rpc.deserialize_properties(request.object)
+        inputs = _plain(raw_inputs)
         custom = bool(request.custom)
         previous = self.previous.get(urn)
         resource_id = (previous.id if previous else None) or _simulated_id(request.type, urn)
@@ -68,7 +73,8 @@ class RecordingMonitor(MockMonitor):
             if custom
             else {}
         )
-        state = {**inputs, **outputs}
+        # Handed back to the program as it gave them (assets stay assets), plus outputs.
+        state = {**raw_inputs, **outputs}
         self.recorded[urn] = ResourceState(
             urn=urn,
             type=request.type,
@@ -121,4 +127,17 @@ def _computed_outputs(
 
 def _plain(value: Any) -> Any:
     """Inputs as JSON-able data (Pulumi hands over some values as its own types)."""
-    return json.loads(json.dumps(value, default=str))
+    return json.loads(json.dumps(value, default=_describe_pulumi_value))
+
+
+def _describe_pulumi_value(value: Any) -> Any:
+    """Assets and archives by content, so an unchanged Lambda's code diffs as unchanged."""
+    if isinstance(value, pulumi.StringAsset):
+        return {"asset": "string", "sha256": hashlib.sha256(value.text.encode()).hexdigest()}
+    if isinstance(value, pulumi.FileAsset | pulumi.FileArchive):
+        return {"file": str(value.path)}
+    if isinstance(value, pulumi.RemoteAsset | pulumi.RemoteArchive):
+        return {"uri": value.uri}
+    if isinstance(value, pulumi.AssetArchive):
+        return {"archive": value.assets}
+    return {"value": type(value).__name__}

@@ -54,9 +54,11 @@ class SimulatorEngine:
         else:
             declared, options, outputs = run_program(step.spec, state)
         changes = diff_resources(state, declared, options)
-        _refuse_protected(changes, state)
-
         applying = step.action != "preview"
+        if applying:
+            _refuse_protected(changes, state)
+            _refuse_unconfirmed_data_loss(changes, step.allowed_data_loss)
+
         for change in changes:
             if change.op == "same":
                 continue
@@ -111,6 +113,19 @@ def _refuse_protected(changes: list[ResourceChange], state: list[ResourceState])
             "refusing to delete protected resources: "
             + ", ".join(blocked)
             + "; lift protection on the environment first",
+        )
+
+
+def _refuse_unconfirmed_data_loss(changes: list[ResourceChange], allowed: frozenset[str]) -> None:
+    """The safety net behind the API's check: the plan as it is now, not as it was predicted."""
+    unconfirmed = [c for c in changes if c.deletes_data and c.urn not in allowed]
+    if unconfirmed:
+        raise EngineError(
+            "unconfirmed_data_loss",
+            "this step would delete or replace stateful resources that the request did not "
+            "confirm: "
+            + ", ".join(f"{c.name} ({c.op})" for c in unconfirmed)
+            + "; nothing was changed in this step",
         )
 
 

@@ -30,4 +30,11 @@ DB_ENGINES = ("aurora-mysql", "aurora-postgresql")
 
 ENVIRONMENT_NAME = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
 DATABASE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
+HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
+DOMAIN_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+# Days as an Auto Scaling recurrence (cron) day-of-week field: MON-FRI, SAT,SUN, 1-5, *.
+WEEKDAYS = re.compile(
+    r"^(\*|((MON|TUE|WED|THU|FRI|SAT|SUN|[0-6])(-(MON|TUE|WED|THU|FRI|SAT|SUN|[0-6]))?)"
+    r"(,((MON|TUE|WED|THU|FRI|SAT|SUN|[0-6])(-(MON|TUE|WED|THU|FRI|SAT|SUN|[0-6]))?))*)$"
+)
 CERTIFICATE_ARN = re.compile(r"^arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")

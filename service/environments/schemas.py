@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ConfigDict, ValidationInfo, field_validator
 from sqlmodel import SQLModel
@@ -161,6 +162,78 @@ class EnvironmentRules(EnvironmentBase):
             )
         return value
 
+    @field_validator("lambda_memory_mb")
+    @classmethod
+    def _lambda_memory(cls, value: int) -> int:
+        return _between(value, 128, 10240, " MB")
+
+    @field_validator("lambda_batch_size")
+    @classmethod
+    def _lambda_batch(cls, value: int) -> int:
+        return _between(value, 1, 10000, " messages")
+
+    @field_validator("business_hours_start")
+    @classmethod
+    def _hours_start(cls, value: int | None) -> int | None:
+        return None if value is None else _between(value, 0, 23, " (hour of the day)")
+
+    @field_validator("business_hours_end")
+    @classmethod
+    def _hours_end(cls, value: int | None, info: ValidationInfo) -> int | None:
+        start = info.data.get("business_hours_start")
+        if value is None:
+            if start is not None:
+                raise ValueError("must be set when business_hours_start is set")
+            return None
+        _between(value, 1, 24, " (hour of the day)")
+        if start is None:
+            raise ValueError("needs business_hours_start as well")
+        if value <= start:
+            raise ValueError(f"must be after business_hours_start ({start})")
+        return value
+
+    @field_validator("business_hours_days")
+    @classmethod
+    def _hours_days(cls, value: str) -> str:
+        if not catalog.WEEKDAYS.match(value):
+            raise ValueError("must be days of the week as in cron, for example MON-FRI or SAT,SUN")
+        return value
+
+    @field_validator("business_hours_timezone")
+    @classmethod
+    def _hours_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"'{value}' is not an IANA time zone (for example Europe/Berlin)"
+            ) from None
+        return value
+
+    @field_validator("off_hours_web_min")
+    @classmethod
+    def _off_hours_min(cls, value: int, info: ValidationInfo) -> int:
+        web_min = info.data.get("web_min")
+        if value < 0 or (web_min is not None and value > web_min):
+            raise ValueError(f"must be between 0 and web_min ({web_min})")
+        return value
+
+    @field_validator("hosted_zone_id")
+    @classmethod
+    def _hosted_zone(cls, value: str | None) -> str | None:
+        if value is not None and not catalog.HOSTED_ZONE_ID.match(value):
+            raise ValueError("must be a Route 53 hosted zone id (Z followed by letters and digits)")
+        return value
+
+    @field_validator("domain_name")
+    @classmethod
+    def _domain_name(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and not catalog.DOMAIN_NAME.match(value):
+            raise ValueError("must be a lowercase DNS name such as shop.example.com")
+        if (value is None) != (info.data.get("hosted_zone_id") is None):
+            raise ValueError("hosted_zone_id and domain_name are set together or not at all")
+        return value
+
 
 class EnvironmentCreate(EnvironmentRules):
     name: str
@@ -198,6 +271,15 @@ class EnvironmentUpdate(SQLModel):
     secondary_region: str | None = None
     federated_databases: list[str] | None = None
     certificate_arn: str | None = None
+    lambda_memory_mb: int | None = None
+    lambda_batch_size: int | None = None
+    business_hours_start: int | None = None
+    business_hours_end: int | None = None
+    business_hours_days: str | None = None
+    business_hours_timezone: str | None = None
+    off_hours_web_min: int | None = None
+    hosted_zone_id: str | None = None
+    domain_name: str | None = None
 
 
 class ResourcePublic(SQLModel):

@@ -38,6 +38,8 @@ class Outcome:
     status: OperationStatus = OperationStatus.failed
     changes: dict[str, int] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
+    # Only previews report it: for other operations it was settled when they were accepted.
+    data_loss: list[dict[str, Any]] | None = None
     error: str | None = None
     error_code: str | None = None
 
@@ -97,6 +99,8 @@ def _build_request(
 
     applied = environment.applied_tier
     kind = OperationKind(operation.kind)
+    assert environment.id is not None
+    stored = environments.list_resources(session, environment.id)
     if kind in (OperationKind.promote, OperationKind.demote, OperationKind.set_tier):
         assert operation.to_tier is not None
         tiers = step_tiers(applied, operation.to_tier)
@@ -116,7 +120,20 @@ def _build_request(
         tier = None if kind == OperationKind.destroy else applied
         steps = [{"action": action, "tier": tier, "spec": spec(applied).to_dict()}]
 
-    assert environment.id is not None
+    if (
+        kind in TIER_CHANGING
+        and applied is not None
+        and not environment.protected
+        and any(resource.protect for resource in stored)
+    ):
+        # Protection was lifted in the definition: apply that first, as its own step, since
+        # neither Pulumi nor AWS deletes a resource in the same update that unprotects it.
+        steps.insert(
+            0, {"action": "up", "tier": applied, "spec": spec(applied).to_dict(), "lifts": True}
+        )
+    allowed = [item["urn"] for item in operation.data_loss] if operation.confirmed else []
+    for step in steps:
+        step["allowed_data_loss"] = allowed
     state = [
         {
             "urn": resource.urn,
@@ -129,7 +146,7 @@ def _build_request(
             "outputs": resource.outputs,
             "protect": resource.protect,
         }
-        for resource in environments.list_resources(session, environment.id)
+        for resource in stored
     ]
     return OperationRequest(
         engine=operation.engine,
@@ -201,6 +218,7 @@ async def _execute(runtime: WorkerRuntime, prepared: PreparedOperation) -> None:
         outcome.status,
         changes=outcome.changes,
         outputs=outcome.outputs,
+        data_loss=outcome.data_loss,
         error=outcome.error,
         error_code=outcome.error_code,
     )
@@ -217,6 +235,12 @@ async def _handle_message(
         await record({**message["event"], "engine": prepared.engine})
     elif "step_done" in message:
         step = message["step_done"]
+        if step["action"] == "preview":
+            outcome.data_loss = [
+                {"type": change["type"], "name": change["name"], "urn": change["urn"]}
+                for change in step.get("plan", [])
+                if change["stateful"] and change["op"] in ("delete", "replace")
+            ]
         if step.get("resources") is not None:
             await asyncio.to_thread(
                 progress.record_step,

@@ -7,11 +7,14 @@ from collections.abc import Callable
 from sqlmodel import Session
 
 from db.models import Environment, Operation, OperationEvent, OperationKind, OperationStatus
+from db.models.columns import utc_now
+from programs.spec import HIGHEST_TIER
 from service.environments.domain import require_environment
 from service.errors import Conflict, NotFound
 from service.operations import repository
 from service.operations.planning import plan_tiers
 from service.operations.progress import close_operation
+from service.operations.safety import check_data_safety, predict_data_loss
 from service.operations.schemas import EventPublic, OperationPublic
 
 # Puts the job that will run the environment's next operation in the queue, inside the
@@ -27,6 +30,7 @@ def request_operation(
     kind: OperationKind,
     engine: str,
     target_tier: int | None = None,
+    confirm: str | None = None,
 ) -> Operation:
     environment = require_environment(session, environment_name, for_update=True)
     assert environment.id is not None
@@ -42,8 +46,19 @@ def request_operation(
     pending = repository.last_pending_tier_change(session, environment.id)
     projected = pending.to_tier if pending is not None else environment.applied_tier
     from_tier, to_tier = plan_tiers(kind, projected, target_tier)
+    if to_tier == HIGHEST_TIER and not environment.secondary_region:
+        raise Conflict(
+            "Tier 7 runs in two regions: set secondary_region on the definition first.",
+            field="secondary_region",
+        )
+    requested_at = utc_now()
+    data_loss = predict_data_loss(environment, kind, from_tier, to_tier, requested_at=requested_at)
+    check_data_safety(environment, data_loss, confirm)
 
     operation = Operation(
+        created_at=requested_at,
+        data_loss=data_loss,
+        confirmed=bool(data_loss),
         environment_id=environment.id,
         environment_name=environment.name,
         kind=kind,
@@ -99,6 +114,9 @@ def describe_operation(operation: Operation) -> OperationPublic:
         from_tier=operation.from_tier,
         to_tier=operation.to_tier,
         changes=operation.changes,
+        destructive=bool(operation.data_loss),
+        data_loss=operation.data_loss,
+        confirmed=operation.confirmed,
         outputs=operation.outputs,
         error=operation.error,
         error_code=operation.error_code,

@@ -71,6 +71,7 @@ def close_operation(
     *,
     changes: dict[str, int] | None = None,
     outputs: dict[str, Any] | None = None,
+    data_loss: list[dict[str, Any]] | None = None,
     error: str | None = None,
     error_code: str | None = None,
 ) -> bool:
@@ -85,6 +86,8 @@ def close_operation(
         operation.changes = changes
     if outputs is not None:
         operation.outputs = outputs
+    if data_loss is not None:
+        operation.data_loss = data_loss
     if error is not None:
         operation.error = error
         operation.error_code = error_code

@@ -11,9 +11,14 @@ from sqlmodel import SQLModel
 from programs.spec import HIGHEST_TIER, LOWEST_TIER
 
 
-class TierRequest(SQLModel):
+class ConfirmRequest(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
+    # The environment's name, typed again: required for steps that delete stateful data.
+    confirm: str | None = None
+
+
+class TierRequest(ConfirmRequest):
     target_tier: int = Field(ge=LOWEST_TIER, le=HIGHEST_TIER)
 
 
@@ -27,6 +32,9 @@ class OperationPublic(SQLModel):
     from_tier: int | None
     to_tier: int | None
     changes: dict[str, int]
+    destructive: bool
+    data_loss: list[dict[str, Any]]
+    confirmed: bool
     outputs: dict[str, Any]
     error: str | None
     error_code: str | None

@@ -59,14 +59,18 @@ def test_concurrent_requests_run_one_at_a_time_in_request_order(
     server = start_server(simulator_seconds_per_resource="0.02")
     client = server.client
     for name in ("one", "two"):
-        client.post("/api/environments", json={"name": name, "region": "eu-west-1"})
+        client.post(
+            "/api/environments",
+            json={"name": name, "region": "eu-west-1", "secondary_region": "us-east-1"},
+        )
     first = client.post("/api/environments/one/tier", json={"target_tier": 1}).json()
     wait_for_operation(client, first["id"])
 
     kinds = ["promote", "demote"] * 5
 
     def request(kind: str) -> tuple[int, dict]:
-        response = client.post(f"/api/environments/one/{kind}")
+        # Confirmed, so that steps down which delete data are not refused for that reason.
+        response = client.post(f"/api/environments/one/{kind}", json={"confirm": "one"})
         return response.status_code, response.json()
 
     with ThreadPoolExecutor(max_workers=10) as pool:

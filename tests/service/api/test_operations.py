@@ -65,7 +65,7 @@ def test_demote_below_tier_0_and_without_deployment_are_409(client: TestClient) 
 
 
 def test_promote_past_the_top_is_409(idle_client: TestClient) -> None:
-    create_environment(idle_client, "shop")
+    create_environment(idle_client, "shop", secondary_region="us-west-2")
     # Planning counts queued operations: after a queued move to 7, promote has nowhere to go.
     assert (
         idle_client.post("/api/environments/shop/tier", json={"target_tier": 7}).status_code == 202
@@ -216,24 +216,34 @@ def test_cancel_running_operation_interrupts_it(
         assert environment["status"] == "idle"
 
 
-def test_failed_operation_marks_environment_failed_and_next_one_runs(client: TestClient) -> None:
-    # A protected environment's Aurora cluster is protected: leaving tier 1 must fail.
-    create_environment(client, "shop", protected=True)
-    run(client, "/api/environments/shop/tier", target_tier=1)
+def test_tier_7_needs_a_secondary_region(idle_client: TestClient) -> None:
+    create_environment(idle_client, "shop")
 
-    failed = run(client, "/api/environments/shop/demote")
+    response = idle_client.post("/api/environments/shop/tier", json={"target_tier": 7})
+
+    assert response.status_code == 409
+    assert "secondary_region" in response.json()["detail"]
+
+
+def test_failed_operation_marks_environment_failed_and_next_one_runs(client: TestClient) -> None:
+    # us-west-1 offers two availability zones; the program refuses a definition asking three.
+    create_environment(client, "shop", region="us-west-1", availability_zones=3)
+
+    failed = run(client, "/api/environments/shop/promote")
 
     assert failed["status"] == "failed"
-    assert failed["error_code"] == "protected_resource"
-    assert "aurora-cluster" in failed["error"]
+    assert failed["error_code"] == "program_error"
+    assert "offers 2 availability zones" in failed["error"]
     environment = client.get("/api/environments/shop").json()
     assert environment["status"] == "failed"
-    assert environment["applied_tier"] == 1
-    assert "protected" in environment["last_error"]
+    assert environment["applied_tier"] is None
+    assert "offers 2 availability zones" in environment["last_error"]
 
-    client.patch("/api/environments/shop", json={"protected": False})
-    assert run(client, "/api/environments/shop/refresh")["status"] == "succeeded"
-    assert client.get("/api/environments/shop").json()["status"] == "idle"
+    client.patch("/api/environments/shop", json={"availability_zones": 2})
+    assert run(client, "/api/environments/shop/promote")["status"] == "succeeded"
+    environment = client.get("/api/environments/shop").json()
+    assert environment["status"] == "idle"
+    assert environment["applied_tier"] == 0
 
 
 def test_pulumi_engine_without_cli_fails_the_operation_clearly(

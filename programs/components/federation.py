@@ -1,0 +1,163 @@
+"""Federation and multi-region (tier 7).
+
+Federation splits databases by function: each name in the definition gets its own Aurora
+cluster (the data component again). Multi-region builds a secondary region from the same
+components through that region's provider, joins the primary cluster to an Aurora Global
+Database with a secondary cluster there, and routes users by latency when a hosted zone is set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from programs.components.autoscaling import AutoScaling, AutoScalingArgs
+from programs.components.data import ENGINE_PORTS
+from programs.components.loadbalancer import LoadBalancer, LoadBalancerArgs
+from programs.components.network import Network, NetworkArgs
+from programs.components.web import WebAccess, WebAccessArgs
+
+
+@dataclass(frozen=True)
+class SecondaryRegionArgs:
+    availability_zones: tuple[str, ...]
+    global_cluster_identifier: pulumi.Input[str]
+    engine: str
+    instance_class: str
+    web_instance_type: str
+    web_min: int
+    web_max: int
+    target_cpu: int
+    protected: bool
+    final_snapshot_identifier: str
+
+
+class SecondaryRegion(pulumi.ComponentResource):
+    load_balancer_dns_name: pulumi.Output[str]
+    load_balancer_zone_id: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: SecondaryRegionArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("stepladder:federation:SecondaryRegion", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        zone_count = len(args.availability_zones)
+
+        network = Network(
+            name,
+            NetworkArgs(
+                availability_zones=args.availability_zones,
+                public_subnet_count=zone_count,
+                private_subnet_count=zone_count,
+            ),
+            opts=child,
+        )
+        balancer = LoadBalancer(
+            f"{name}-lb",
+            LoadBalancerArgs(vpc_id=network.vpc_id, subnet_ids=network.public_subnet_ids),
+            opts=child,
+        )
+        access = WebAccess(
+            f"{name}-web",
+            WebAccessArgs(
+                vpc_id=network.vpc_id,
+                load_balancer_security_group_id=balancer.security_group_id,
+            ),
+            opts=child,
+        )
+        AutoScaling(
+            f"{name}-web",
+            AutoScalingArgs(
+                subnet_ids=network.public_subnet_ids,
+                security_group_id=access.security_group_id,
+                target_group_arn=balancer.target_group_arn,
+                instance_type=args.web_instance_type,
+                instance_profile_name=None,
+                min_size=args.web_min,
+                max_size=args.web_max,
+                target_cpu=args.target_cpu,
+            ),
+            opts=child,
+        )
+
+        database_security_group = aws.ec2.SecurityGroup(
+            f"{name}-aurora-sg", vpc_id=network.vpc_id, description="Aurora", opts=child
+        )
+        port = ENGINE_PORTS[args.engine]
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-aurora-in-from-web",
+            security_group_id=database_security_group.id,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            referenced_security_group_id=access.security_group_id,
+            opts=child,
+        )
+        subnets = aws.rds.SubnetGroup(
+            f"{name}-aurora-subnets", subnet_ids=network.private_subnet_ids, opts=child
+        )
+        # A secondary cluster has no master user: it replicates the primary's.
+        cluster = aws.rds.Cluster(
+            f"{name}-aurora-cluster",
+            engine=args.engine,
+            global_cluster_identifier=args.global_cluster_identifier,
+            db_subnet_group_name=subnets.name,
+            vpc_security_group_ids=[database_security_group.id],
+            storage_encrypted=True,
+            deletion_protection=args.protected,
+            skip_final_snapshot=False,
+            final_snapshot_identifier=args.final_snapshot_identifier,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=args.protected,
+                ignore_changes=["finalSnapshotIdentifier", "replicationSourceIdentifier"],
+            ),
+        )
+        aws.rds.ClusterInstance(  # type: ignore[call-overload] # engine is a plain str
+            f"{name}-aurora-reader",
+            cluster_identifier=cluster.id,
+            engine=args.engine,
+            instance_class=args.instance_class,
+            opts=child,
+        )
+
+        self.load_balancer_dns_name = balancer.dns_name
+        self.load_balancer_zone_id = balancer.zone_id
+        self.register_outputs({"load_balancer_dns_name": self.load_balancer_dns_name})
+
+
+@dataclass(frozen=True)
+class RegionalEndpoint:
+    region: str
+    dns_name: pulumi.Input[str]
+    zone_id: pulumi.Input[str]
+
+
+def latency_records(
+    name: str,
+    hosted_zone_id: str,
+    domain_name: str,
+    endpoints: Sequence[RegionalEndpoint],
+    opts: pulumi.ResourceOptions,
+) -> None:
+    """One latency-routed alias record per region, all answering for `domain_name`."""
+    for endpoint in endpoints:
+        aws.route53.Record(
+            f"{name}-dns-{endpoint.region}",
+            zone_id=hosted_zone_id,
+            name=domain_name,
+            type="A",
+            set_identifier=endpoint.region,
+            latency_routing_policies=[{"region": endpoint.region}],
+            aliases=[
+                {
+                    "name": endpoint.dns_name,
+                    "zone_id": endpoint.zone_id,
+                    "evaluate_target_health": True,
+                }
+            ],
+            opts=opts,
+        )

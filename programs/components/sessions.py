@@ -1,0 +1,131 @@
+"""A stateless web tier (tier 4): session state in DynamoDB, a Redis cache in ElastiCache,
+and an instance role so the web servers can reach the table."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+REDIS_PORT = 6379
+
+
+@dataclass(frozen=True)
+class SessionStoreArgs:
+    vpc_id: pulumi.Input[str]
+    subnet_ids: Sequence[pulumi.Input[str]]
+    web_security_group_id: pulumi.Input[str]
+    cache_node_type: str
+    cache_node_count: int
+    protected: bool
+
+
+class SessionStore(pulumi.ComponentResource):
+    table_name: pulumi.Output[str]
+    instance_profile_name: pulumi.Output[str]
+    cache_endpoint: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: SessionStoreArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("stepladder:sessions:SessionStore", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        stateful = pulumi.ResourceOptions(parent=self, protect=args.protected)
+
+        table = aws.dynamodb.Table(
+            f"{name}-table",
+            billing_mode="PAY_PER_REQUEST",
+            hash_key="session_id",
+            attributes=[{"name": "session_id", "type": "S"}],
+            ttl={"attribute_name": "expires_at", "enabled": True},
+            point_in_time_recovery={"enabled": True},
+            deletion_protection_enabled=args.protected,
+            opts=stateful,
+        )
+
+        role = aws.iam.Role(
+            f"{name}-web-role",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "ec2.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-web-table-access",
+            role=role.id,
+            policy=table.arn.apply(
+                lambda arn: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": [
+                                    "dynamodb:GetItem",
+                                    "dynamodb:PutItem",
+                                    "dynamodb:UpdateItem",
+                                    "dynamodb:DeleteItem",
+                                ],
+                                "Resource": arn,
+                            }
+                        ],
+                    }
+                )
+            ),
+            opts=child,
+        )
+        profile = aws.iam.InstanceProfile(f"{name}-web-profile", role=role.name, opts=child)
+
+        cache_security_group = aws.ec2.SecurityGroup(
+            f"{name}-cache-sg", vpc_id=args.vpc_id, description="Redis", opts=child
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-cache-in-from-web",
+            security_group_id=cache_security_group.id,
+            ip_protocol="tcp",
+            from_port=REDIS_PORT,
+            to_port=REDIS_PORT,
+            referenced_security_group_id=args.web_security_group_id,
+            opts=child,
+        )
+        subnet_group = aws.elasticache.SubnetGroup(
+            f"{name}-cache-subnets", subnet_ids=args.subnet_ids, opts=child
+        )
+        cache = aws.elasticache.ReplicationGroup(
+            f"{name}-cache",
+            description=f"{name} session cache",
+            engine="redis",
+            node_type=args.cache_node_type,
+            num_cache_clusters=args.cache_node_count,
+            port=REDIS_PORT,
+            automatic_failover_enabled=True,
+            multi_az_enabled=True,
+            at_rest_encryption_enabled=True,
+            transit_encryption_enabled=True,
+            subnet_group_name=subnet_group.name,
+            security_group_ids=[cache_security_group.id],
+            opts=stateful,
+        )
+
+        self.table_name = table.name
+        self.instance_profile_name = profile.name
+        self.cache_endpoint = cache.primary_endpoint_address
+        self.register_outputs(
+            {
+                "table_name": self.table_name,
+                "instance_profile_name": self.instance_profile_name,
+                "cache_endpoint": self.cache_endpoint,
+            }
+        )

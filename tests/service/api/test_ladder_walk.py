@@ -1,0 +1,67 @@
+"""One environment walks the whole ladder, 0 -> 7 -> 0, through the REST API."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from fastapi.testclient import TestClient
+
+from programs import EnvironmentSpec, is_stateful
+from service.reference import declared_by_tier, resource_counts
+from tests.helpers import create_environment, run
+
+DEFINITION = {
+    "region": "eu-west-1",
+    "secondary_region": "us-east-1",
+    "federated_databases": ["users", "orders"],
+    "hosted_zone_id": "Z0EXAMPLE",
+    "domain_name": "shop.example.com",
+    "business_hours_start": 7,
+    "business_hours_end": 19,
+}
+
+
+def test_walk_up_to_7_and_back_to_0_matches_the_tier_reference(client: TestClient) -> None:
+    create_environment(client, "shop", **DEFINITION)
+    spec = EnvironmentSpec(
+        name="shop", tier=0, **{**DEFINITION, "federated_databases": ("users", "orders")}
+    )
+    reference = [resource_counts(declared) for declared in declared_by_tier(spec)]
+    operations = []
+
+    for tier in [*range(8), *range(6, -1, -1)]:
+        done = run(
+            client,
+            "/api/environments/shop/promote"
+            if not operations or tier > operations[-1]["to_tier"]
+            else "/api/environments/shop/demote",
+            confirm="shop",
+        )
+        assert done["status"] == "succeeded", done
+        assert done["to_tier"] == tier
+        operations.append(done)
+        resources = client.get("/api/environments/shop/resources").json()
+        counts = Counter(
+            r["type"] for r in resources if not r["type"].startswith(("pulumi:", "stepladder:"))
+        )
+        assert counts == reference[tier], f"tier {tier} differs from the reference"
+
+    for operation in operations:
+        events = client.get(f"/api/operations/{operation['id']}/events?format=json").json()
+        replaced = [
+            event["data"]["resource_name"]
+            for event in events
+            if event["type"] == "resource_pre"
+            and event["data"]["op"] == "replace"
+            and is_stateful(event["data"]["resource_type"])
+        ]
+        assert replaced == [], f"operation {operation['id']} replaced {replaced}"
+    assert [op["destructive"] for op in operations[8:]] == [
+        True,
+        True,
+        False,
+        True,
+        True,
+        False,
+        True,
+    ]
