@@ -29,7 +29,7 @@ unit: install
 test: lint typecheck unit
 
 bench: install
-	$(PY) bench/promote_latency.py
+	cd bench && ../$(PY) promote_latency.py && ../$(PY) ladder_walk.py
 
 # Re-pin every dependency after changing pyproject.toml.
 lock:
