@@ -41,7 +41,7 @@ def aws_provider(spec: EnvironmentSpec, region: str | None = None) -> aws.Provid
             endpoints=[{service: spec.aws_endpoint_url for service in EMULATED_SERVICES}],
             skip_credentials_validation=True,
             skip_requesting_account_id=True,
-            skip_metadata_api_check="true",
+            skip_metadata_api_check=True,
             s3_use_path_style=True,
         )
     return aws.Provider(f"{spec.name}-aws{suffix}", **settings)

@@ -22,6 +22,10 @@ def resolve_database_url(settings: Settings) -> str:
 def migrate(settings: Settings) -> str:
     from db.migrate import upgrade_database
 
+    try:
+        settings.check_engine_ready()
+    except ValueError as error:
+        raise SystemExit(f"stepladder: {error}") from None
     database_url = resolve_database_url(settings)
     upgrade_database(database_url)
     return database_url

@@ -9,14 +9,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EngineName = Literal["simulator", "pulumi"]
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="STEPLADDER_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="STEPLADDER_", extra="ignore", populate_by_name=True
+    )
 
     data_dir: Path = Field(
         default=Path(".stepladder"),
@@ -52,11 +54,62 @@ class Settings(BaseSettings):
         default=0.05, ge=0, description="Pacing of the simulator's events, for a readable log."
     )
 
-    pulumi_backend_url: str | None = None
-    aws_endpoint_url: str | None = None
+    pulumi_backend_url: str | None = Field(
+        default=None,
+        description="Pulumi state backend: s3://..., https://api.pulumi.com, or file://...; "
+        "unset means file://<data dir>/pulumi-state.",
+    )
+    pulumi_secrets_provider: str | None = Field(
+        default=None,
+        description="Pulumi secrets provider (awskms://..., hashivault://...); unset means "
+        "the passphrase provider.",
+    )
+    # Pulumi's own variable names are accepted too, so existing setups keep working.
+    pulumi_config_passphrase: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "STEPLADDER_PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE"
+        ),
+    )
+    pulumi_config_passphrase_file: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "STEPLADDER_PULUMI_CONFIG_PASSPHRASE_FILE", "PULUMI_CONFIG_PASSPHRASE_FILE"
+        ),
+    )
+    allow_empty_passphrase: bool = Field(
+        default=False,
+        description="Local experiments only: let the pulumi engine run with an empty passphrase.",
+    )
+    aws_endpoint_url: str | None = Field(
+        default=None, description="An AWS-compatible endpoint (moto, LocalStack) instead of AWS."
+    )
 
     def resolved_data_dir(self) -> Path:
         return self.data_dir.expanduser().resolve()
+
+    def resolved_backend_url(self) -> str:
+        return self.pulumi_backend_url or f"file://{self.resolved_data_dir() / 'pulumi-state'}"
+
+    def pulumi_passphrase(self) -> str | None:
+        """The passphrase from the variable or the file; None when neither is set."""
+        if self.pulumi_config_passphrase is not None:
+            return self.pulumi_config_passphrase.get_secret_value()
+        if self.pulumi_config_passphrase_file is not None:
+            return self.pulumi_config_passphrase_file.read_text().strip()
+        return None
+
+    def check_engine_ready(self) -> None:
+        """Refuse to start the pulumi engine with state that anyone could decrypt."""
+        if self.engine != "pulumi" or self.pulumi_secrets_provider:
+            return
+        if not self.pulumi_passphrase() and not self.allow_empty_passphrase:
+            raise ValueError(
+                "The pulumi engine encrypts stack secrets with a passphrase, and none is set. "
+                "Set PULUMI_CONFIG_PASSPHRASE (or _FILE), or STEPLADDER_PULUMI_SECRETS_PROVIDER "
+                "(awskms://...); for local experiments only, "
+                "STEPLADDER_ALLOW_EMPTY_PASSPHRASE=true."
+            )
 
 
 @lru_cache

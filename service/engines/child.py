@@ -60,6 +60,13 @@ def main() -> int:
 
 def run_operation(request: OperationRequest, send: Any) -> None:
     engine = make_engine(request.engine, request.engine_options)
+    if getattr(engine, "cli_handles_interrupt", False):
+        # The CLI got the same SIGINT (one process group) and stops cleanly; wait for it.
+        def note_interrupt(_signal: int, _frame: Any) -> None:
+            engine.interrupted = True  # type: ignore[attr-defined]
+
+        signal.signal(signal.SIGINT, note_interrupt)
+        signal.signal(signal.SIGTERM, note_interrupt)
     state = [ResourceState.from_dict(resource) for resource in request.state]
     totals = dict.fromkeys(("create", "update", "delete", "replace", "same"), 0)
     outputs: dict[str, Any] = {}

@@ -116,6 +116,23 @@ class Engine(Protocol):
     ) -> StepResult: ...
 
 
+def refuse_unconfirmed_data_loss(changes: list[ResourceChange], allowed: frozenset[str]) -> None:
+    """The safety net behind the API's check: the plan as it is now, not as it was predicted.
+
+    Raised before a step changes anything, when it would delete or replace stateful data whose
+    loss the request did not confirm.
+    """
+    unconfirmed = [c for c in changes if c.deletes_data and c.urn not in allowed]
+    if unconfirmed:
+        raise EngineError(
+            "unconfirmed_data_loss",
+            "this step would delete or replace stateful resources that the request did not "
+            "confirm: "
+            + ", ".join(f"{c.name} ({c.op})" for c in unconfirmed)
+            + "; nothing was changed in this step",
+        )
+
+
 class EngineError(Exception):
     """A failure the engine understood: `code` is machine-readable, the message is for people."""
 

@@ -7,6 +7,7 @@ import collections
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -73,8 +74,9 @@ class EngineProcess:
         if self.process.returncode is not None:
             return
         self.interrupted = True
+        # The whole process group: the engine and what it started (the Pulumi CLI, plugins).
         with contextlib.suppress(ProcessLookupError):
-            self.process.send_signal(signal.SIGINT)
+            os.killpg(self.process.pid, signal.SIGINT)
         try:
             await asyncio.wait_for(asyncio.shield(self.process.wait()), grace_seconds)
         except TimeoutError:
@@ -85,8 +87,9 @@ class EngineProcess:
 
     async def kill(self) -> None:
         if self.process.returncode is None:
+            # Not yet reaped, so the group id is still ours: the engine and what it started.
             with contextlib.suppress(ProcessLookupError):
-                self.process.kill()
+                os.killpg(self.process.pid, signal.SIGKILL)
         await self.process.wait()
 
     async def _read_stderr(self) -> None:

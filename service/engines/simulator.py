@@ -25,6 +25,7 @@ from service.engines.model import (
     StepRequest,
     StepResult,
     count_changes,
+    refuse_unconfirmed_data_loss,
 )
 from service.engines.simulated_cloud import RecordingMonitor, SimulatedCloud
 
@@ -57,7 +58,7 @@ class SimulatorEngine:
         applying = step.action != "preview"
         if applying:
             _refuse_protected(changes, state)
-            _refuse_unconfirmed_data_loss(changes, step.allowed_data_loss)
+            refuse_unconfirmed_data_loss(changes, step.allowed_data_loss)
 
         for change in changes:
             if change.op == "same":
@@ -113,19 +114,6 @@ def _refuse_protected(changes: list[ResourceChange], state: list[ResourceState])
             "refusing to delete protected resources: "
             + ", ".join(blocked)
             + "; lift protection on the environment first",
-        )
-
-
-def _refuse_unconfirmed_data_loss(changes: list[ResourceChange], allowed: frozenset[str]) -> None:
-    """The safety net behind the API's check: the plan as it is now, not as it was predicted."""
-    unconfirmed = [c for c in changes if c.deletes_data and c.urn not in allowed]
-    if unconfirmed:
-        raise EngineError(
-            "unconfirmed_data_loss",
-            "this step would delete or replace stateful resources that the request did not "
-            "confirm: "
-            + ", ".join(f"{c.name} ({c.op})" for c in unconfirmed)
-            + "; nothing was changed in this step",
         )
 
 

@@ -160,9 +160,12 @@ def engine_options(runtime: WorkerRuntime, engine: str) -> dict[str, Any]:
     settings = runtime.settings
     if engine == "simulator":
         return {"seconds_per_resource": settings.simulator_seconds_per_resource}
+    # Travels on the child's stdin only; never logged or stored.
     return {
-        "data_dir": str(settings.resolved_data_dir()),
-        "backend_url": settings.pulumi_backend_url,
+        "workspaces_dir": str(settings.resolved_data_dir() / "workspaces"),
+        "backend_url": settings.resolved_backend_url(),
+        "secrets_provider": settings.pulumi_secrets_provider,
+        "passphrase": settings.pulumi_passphrase() or "",
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 from tests.programs.conftest import SPEC, declare
 
@@ -134,3 +135,28 @@ def test_unused_knobs_are_ignored() -> None:
     assert {r.urn: r.inputs for r in plain.resources} == {
         r.urn: r.inputs for r in knobbed.resources
     }
+
+
+def test_emulator_endpoint_reaches_the_provider_with_its_skip_flags() -> None:
+    spec = dataclasses.replace(SPEC, tier=0, aws_endpoint_url="http://127.0.0.1:5000")
+    # Provider inputs reach the engine JSON-encoded, as Pulumi sends them to the plugin.
+    provider = declare(spec).one("pulumi:providers:aws").inputs
+
+    endpoints = json.loads(provider["endpoints"])[0]
+    assert endpoints["ec2"] == endpoints["rds"] == endpoints["elbv2"] == "http://127.0.0.1:5000"
+    for flag in (
+        "skipCredentialsValidation",
+        "skipRequestingAccountId",
+        "skipMetadataApiCheck",
+        "s3UsePathStyle",
+    ):
+        assert json.loads(provider[flag]) is True, flag
+    assert provider["region"] == "eu-west-1"
+
+
+def test_without_an_emulator_the_provider_talks_to_aws() -> None:
+    provider = declare(dataclasses.replace(SPEC, tier=0)).one("pulumi:providers:aws").inputs
+
+    assert "endpoints" not in provider
+    assert json.loads(provider["skipCredentialsValidation"]) is False
+    assert "skipRequestingAccountId" not in provider

@@ -1,0 +1,127 @@
+"""Reading and repairing a stack's state after a crash: stale locks and pending operations.
+
+A worker or engine killed mid-update (kill -9, a lost machine) leaves two things behind in a
+DIY backend: its lock file, and `pending_operations` in the checkpoint, which make the next
+update refuse to run (pulumi/pulumi#4265). Both are repaired here, carefully: a lock is cleared
+only when its holder is provably gone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from service.engines.model import ResourceState
+from service.engines.secrets import redact
+
+
+@dataclass(frozen=True)
+class StackLock:
+    path: Path
+    pid: int
+    username: str
+    hostname: str
+    timestamp: str
+
+    def describe(self) -> str:
+        return f"{self.username}@{self.hostname} (pid {self.pid}) since {self.timestamp}"
+
+
+def local_backend_dir(backend_url: str) -> Path | None:
+    """The folder of a `file://` backend; None for S3, Pulumi Cloud and the like."""
+    parsed = urlparse(backend_url)
+    if parsed.scheme != "file":
+        return None
+    return Path(parsed.netloc + parsed.path).expanduser()
+
+
+def stack_locks(backend_dir: Path, project: str, stack: str) -> list[StackLock]:
+    locks_root = backend_dir / ".pulumi" / "locks"
+    found = []
+    for path in sorted(locks_root.glob(f"**/{project}/{stack}/*.json")):
+        try:
+            content = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue  # written half-way, or gone meanwhile: not ours to judge
+        found.append(
+            StackLock(
+                path=path,
+                pid=int(content.get("pid", 0)),
+                username=str(content.get("username", "?")),
+                hostname=str(content.get("hostname", "?")),
+                timestamp=str(content.get("timestamp", "?")),
+            )
+        )
+    return found
+
+
+def holder_is_gone(
+    lock: StackLock,
+    *,
+    hostname: str | None = None,
+    process_exists: Callable[[int], bool] | None = None,
+) -> bool:
+    """True only when the lock was taken on this machine by a process that no longer exists.
+
+    A lock from another machine may belong to a live update there (an operator running
+    `pulumi up` by hand, another worker): it is never cleared.
+    """
+    this_host = hostname or socket.gethostname()
+    alive = process_exists or _process_exists
+    return lock.hostname == this_host and lock.pid > 0 and not alive(lock.pid)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, it is just someone else's
+    return True
+
+
+def drop_pending_operations(
+    deployment: dict[str, Any],
+) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """The deployment without its pending operations, and what was dropped (type, urn)."""
+    pending = deployment.get("pending_operations") or []
+    dropped = [
+        {
+            "type": str(item.get("type", "?")),
+            "urn": str(item.get("resource", {}).get("urn", "?")),
+        }
+        for item in pending
+    ]
+    repaired = {key: value for key, value in deployment.items() if key != "pending_operations"}
+    return repaired, dropped
+
+
+def resources_from_deployment(deployment: Mapping[str, Any] | None) -> list[ResourceState]:
+    """The stack's resources as the control plane stores them: secrets redacted, the stack
+    resource itself left out (it is Pulumi's bookkeeping, not infrastructure)."""
+    resources = []
+    for item in (deployment or {}).get("resources") or []:
+        if item.get("type") == "pulumi:pulumi:Stack":
+            continue
+        urn = str(item["urn"])
+        resources.append(
+            ResourceState(
+                urn=urn,
+                type=str(item["type"]),
+                name=urn.rsplit("::", 1)[-1],
+                parent=item.get("parent"),
+                custom=bool(item.get("custom", False)),
+                id=item.get("id") or None,
+                inputs=redact(item.get("inputs") or {}),
+                outputs=redact(item.get("outputs") or {}),
+                protect=bool(item.get("protect", False)),
+            )
+        )
+    return resources

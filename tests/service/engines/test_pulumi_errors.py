@@ -1,0 +1,70 @@
+"""Automation API failures, classified into codes and short causes."""
+
+from __future__ import annotations
+
+from pulumi.automation import errors
+from pulumi.automation._cmd import CommandResult
+
+from service.engines.pulumi_errors import classify
+
+LOCKED_STDERR = (
+    "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) "
+    "to end or delete the lock file with `pulumi cancel`.\n"
+    "  file:///data/pulumi-state/.pulumi/locks/organization/stepladder/shop/9a1b.json: "
+    "created by ops@build-7 (pid 4242) at 2026-11-26T10:00:00Z\n"
+)
+
+
+def _result(stderr: str = "", stdout: str = "", code: int = 255) -> CommandResult:
+    return CommandResult(stdout=stdout, stderr=stderr, code=code)
+
+
+def test_concurrent_update_error_is_stack_locked_with_its_holder() -> None:
+    error = errors.create_command_error(_result(stderr=LOCKED_STDERR))
+    assert isinstance(error, errors.ConcurrentUpdateError)
+
+    classified = classify(error)
+
+    assert classified.code == "stack_locked"
+    assert "ops@build-7 (pid 4242)" in classified.message
+
+
+def test_plain_command_error_saying_locked_is_stack_locked_too() -> None:
+    # pulumi/pulumi#11108: some CLI versions report the lock through a plain CommandError.
+    error = errors.CommandError(_result(stderr=LOCKED_STDERR))
+
+    assert classify(error).code == "stack_locked"
+
+
+def test_missing_cli() -> None:
+    classified = classify(FileNotFoundError(2, "No such file or directory", "pulumi"))
+    assert classified.code == "pulumi_cli_missing"
+
+
+def test_program_error_gives_the_first_error_line() -> None:
+    stdout = (
+        "Updating (shop):\n"
+        "    error: Program failed with an unhandled exception:\n"
+        "    Traceback (most recent call last):\n"
+        '      File "programs/stack.py", line 1\n'
+        "    ValueError: tier 7 (multi-region) needs secondary_region\n"
+    )
+    error = errors.InlineSourceRuntimeError(_result(stdout=stdout))
+
+    classified = classify(error)
+
+    assert classified.code == "program_error"
+    assert classified.message == "The program failed: Program failed with an unhandled exception:"
+    assert "Traceback" not in classified.message
+
+
+def test_other_cli_failure_and_interrupt() -> None:
+    failed = errors.CommandError(_result(stderr="error: update canceled\n"))
+
+    assert classify(failed).code == "pulumi_failed"
+    assert classify(failed, interrupted=True).code == "cancelled"
+
+
+def test_secrets_do_not_leak_through_messages() -> None:
+    error = errors.CommandError(_result(stderr="error: bad passphrase=topsecret value\n"))
+    assert "topsecret" not in classify(error).message
