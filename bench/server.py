@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -12,6 +13,8 @@ import time
 from collections.abc import Iterator
 
 import httpx
+
+BENCH_TOKEN = "slp_" + secrets.token_urlsafe(32)
 
 
 @contextlib.contextmanager
@@ -22,6 +25,7 @@ def running_server(**settings: str) -> Iterator[httpx.Client]:
             **os.environ,
             "STEPLADDER_DATA_DIR": data_dir,
             "STEPLADDER_LOG_LEVEL": "warning",
+            "STEPLADDER_BOOTSTRAP_TOKEN": BENCH_TOKEN,
             **{f"STEPLADDER_{key.upper()}": value for key, value in settings.items()},
         }
         server = subprocess.Popen(
@@ -31,7 +35,9 @@ def running_server(**settings: str) -> Iterator[httpx.Client]:
             stderr=subprocess.DEVNULL,
         )
         try:
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+            headers = {"Authorization": f"Bearer {BENCH_TOKEN}"}
+            url = f"http://127.0.0.1:{port}"
+            with httpx.Client(base_url=url, timeout=60, headers=headers) as client:
                 _wait_healthy(client)
                 yield client
         finally:

@@ -5,13 +5,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import sys
+import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import Engine
 
-from db.engine import create_db_engine
-from service.api import environments, health, operations, tiers
+from db.engine import create_db_engine, session_scope
+from service.access.domain import ensure_bootstrap_token
+from service.api import audit, environments, health, operations, tiers, tokens
+from service.api.guard import Reader
 from service.config import Settings
 from service.errors import install_error_handlers
 from service.jobs.queue import build_deferring_app, enqueuer
@@ -31,6 +40,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        bootstrap_admin_token(settings, engine)
         worker = None
         if run_worker_in_process:
             worker = asyncio.create_task(
@@ -50,11 +60,58 @@ def create_app(
         "'Scaling to Your First 10 Million Users'.",
         version="0.1.0",
         lifespan=lifespan,
+        # Served below, behind authentication like every other route.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.settings = settings
     app.state.db_engine = engine
     app.state.enqueue = enqueuer(build_deferring_app(database_url))
     install_error_handlers(app)
-    for module in (health, tiers, environments, operations):
+    for module in (health, tiers, environments, operations, tokens, audit):
         app.include_router(module.router)
+
+    @app.middleware("http")
+    async def request_id(request: Request, call_next: Any) -> Response:
+        request.state.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        response: Response = await call_next(request)
+        response.headers["X-Request-ID"] = request.state.request_id
+        return response
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi(_: Reader) -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(_: Reader) -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="Stepladder API")
+
     return app
+
+
+def bootstrap_admin_token(settings: Settings, engine: Engine) -> None:
+    """A fresh database gets one admin token, so the first user can log in at all."""
+    explicit = settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
+    with session_scope(engine) as session:
+        secret = ensure_bootstrap_token(session, explicit)
+    if secret is None:
+        return
+    token_file = write_token_file(settings.resolved_data_dir(), secret)
+    # Shown once, on the console of whoever started the service; never logged.
+    print(
+        f"\nStepladder created an admin token (shown once; also in {token_file}, readable "
+        f"only by you):\n\n    {secret}\n",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def write_token_file(data_dir: Path, secret: str) -> Path:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "admin-token"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secret + "\n")
+    path.chmod(0o600)
+    return path

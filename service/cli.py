@@ -6,8 +6,12 @@ import argparse
 import asyncio
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 from service.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 
 def resolve_database_url(settings: Settings) -> str:
@@ -73,6 +77,67 @@ def command_docs(_: argparse.Namespace) -> int:
     return 0
 
 
+def command_token(arguments: argparse.Namespace) -> int:
+    from db.engine import create_db_engine, session_scope
+    from service.access import domain
+    from service.access.roles import Role
+    from service.access.schemas import TokenCreate
+
+    settings = get_settings()
+    engine = create_db_engine(migrate(settings))
+    with session_scope(engine) as session:
+        if arguments.token_command == "create":
+            created = domain.create_token(
+                session,
+                TokenCreate(
+                    name=arguments.name,
+                    role=Role(arguments.role),
+                    scope=arguments.scope,
+                    expires_in_days=_days(arguments.expires),
+                ),
+            )
+            _audit_cli(session, "token.create", f"token '{created.name}' ({created.role})")
+            print(created.token)
+            print(
+                f"token '{created.name}' ({created.role}): shown once, keep it safe",
+                file=sys.stderr,
+            )
+        elif arguments.token_command == "list":
+            for token in domain.list_tokens(session):
+                state = "revoked" if token.revoked_at else "active"
+                print(
+                    f"{token.name}\t{token.role}\t{token.scope or '*'}\t{token.prefix}...\t{state}"
+                )
+        else:
+            domain.revoke_token(session, arguments.name)
+            _audit_cli(session, "token.revoke", f"token '{arguments.name}'")
+            print(f"revoked {arguments.name}")
+    return 0
+
+
+def _audit_cli(session: Session, action: str, detail: str) -> None:
+    import getpass
+
+    from service.access.domain import record_audit
+
+    record_audit(
+        session,
+        actor=f"cli:{getpass.getuser()}",
+        channel="cli",
+        action=action,
+        outcome="ok",
+        detail=detail,
+    )
+
+
+def _days(expires: str | None) -> int | None:
+    if expires is None:
+        return None
+    if not expires.endswith("d") or not expires[:-1].isdigit():
+        raise SystemExit("stepladder: --expires takes a number of days, such as 90d")
+    return int(expires[:-1])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stepladder", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -84,6 +149,17 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(handler=command_worker)
     migrate_parser = commands.add_parser("migrate", help="apply database migrations")
     migrate_parser.set_defaults(handler=command_migrate)
+    token = commands.add_parser("token", help="create, list and revoke API tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    create = token_commands.add_parser("create", help="make a token; prints it once")
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", required=True, choices=["viewer", "operator", "admin"])
+    create.add_argument("--scope", help="a glob on environment names, such as dev-*")
+    create.add_argument("--expires", help="lifetime in days, such as 90d")
+    token_commands.add_parser("list", help="every token, without secrets")
+    revoke = token_commands.add_parser("revoke", help="revoke a token by name")
+    revoke.add_argument("name")
+    token.set_defaults(handler=command_token)
     docs = commands.add_parser("docs", help="regenerate docs/tiers.md from the programs")
     docs.set_defaults(handler=command_docs)
     return parser

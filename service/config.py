@@ -54,6 +54,12 @@ class Settings(BaseSettings):
         default=0.05, ge=0, description="Pacing of the simulator's events, for a readable log."
     )
 
+    bootstrap_token: SecretStr | None = Field(
+        default=None,
+        description="The first admin token, set explicitly (automation, tests); unset means "
+        "a random one is made on first start, printed once and written to the data dir.",
+    )
+
     pulumi_backend_url: str | None = Field(
         default=None,
         description="Pulumi state backend: s3://..., https://api.pulumi.com, or file://...; "

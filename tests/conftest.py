@@ -21,9 +21,11 @@ from db.engine import create_db_engine, libpq_url
 from db.migrate import upgrade_database
 from service.app import create_app
 from service.config import Settings
-from tests.helpers import wait_for_operation  # noqa: F401 - re-exported for tests
+from tests.helpers import ADMIN_HEADERS, ADMIN_TOKEN
 
 TABLES = (
+    "audit_records",
+    "api_tokens",
     "operation_events",
     "resources",
     "operations",
@@ -86,6 +88,7 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Set
         "stalled_worker_seconds": 3.0,
         "worker_poll_seconds": 0.2,
         "cancel_grace_seconds": 5.0,
+        "bootstrap_token": ADMIN_TOKEN,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -100,7 +103,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 def client(settings: Settings, database_url: str, db_engine: Engine) -> Iterator[TestClient]:
     """The API with its in-process worker, as `serve` runs them."""
     app = create_app(settings, database_url, db_engine=db_engine)
-    with TestClient(app) as test_client:
+    with TestClient(app, headers=ADMIN_HEADERS) as test_client:
         yield test_client
 
 
@@ -108,5 +111,5 @@ def client(settings: Settings, database_url: str, db_engine: Engine) -> Iterator
 def idle_client(settings: Settings, database_url: str, db_engine: Engine) -> Iterator[TestClient]:
     """The API with no worker at all: operations stay queued."""
     app = create_app(settings, database_url, db_engine=db_engine, run_worker_in_process=False)
-    with TestClient(app) as test_client:
+    with TestClient(app, headers=ADMIN_HEADERS) as test_client:
         yield test_client

@@ -6,6 +6,9 @@ import time
 from typing import Any
 
 FINISHED = {"succeeded", "failed", "cancelled"}
+# The bootstrap admin token every test service starts with (STEPLADDER_BOOTSTRAP_TOKEN).
+ADMIN_TOKEN = "slp_test-admin-token-0123456789abcdefghijklmnopqrstuv"
+ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 def wait_for_operation(client: Any, operation_id: int, timeout: float = 60.0) -> dict[str, Any]:

@@ -1,10 +1,13 @@
 """The tables. Importing this package registers every table on `SQLModel.metadata`."""
 
+from db.models.access import ApiToken, AuditRecord
 from db.models.environment import Environment, EnvironmentBase
 from db.models.operation import Operation, OperationEvent, OperationKind, OperationStatus
 from db.models.resource import Resource
 
 __all__ = [
+    "ApiToken",
+    "AuditRecord",
     "Environment",
     "EnvironmentBase",
     "Operation",

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from db.models import OperationKind
+from service.access.roles import Action, in_scope
 from service.api.deps import EnqueueDep, SessionDep, SettingsDep
+from service.api.guard import Guard, Permission, Reader
 from service.environments import domain, repository
 from service.environments.schemas import (
     EnvironmentCreate,
@@ -21,40 +25,57 @@ from service.operations.schemas import ConfirmRequest, OperationPublic, TierRequ
 router = APIRouter(prefix="/api/environments", tags=["environments"])
 
 
+Creator = Annotated[Guard, Depends(Permission(Action.edit, "environment.create"), scope="function")]
+Editor = Annotated[Guard, Depends(Permission(Action.edit, "environment.update"), scope="function")]
+Deleter = Annotated[Guard, Depends(Permission(Action.edit, "environment.delete"), scope="function")]
+
+
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_environment(
-    data: EnvironmentCreate, session: SessionDep, settings: SettingsDep, response: Response
+    data: EnvironmentCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
+    guard: Creator,
 ) -> EnvironmentDetail:
+    guard.require(session, data.name)
     environment = domain.create_environment(session, data, engine=settings.engine)
     response.headers["Location"] = f"/api/environments/{environment.name}"
     return domain.describe_environment(session, environment)
 
 
 @router.get("")
-def list_environments(session: SessionDep) -> list[EnvironmentPublic]:
-    return domain.describe_environments(session, repository.list_environments(session))
+def list_environments(session: SessionDep, guard: Reader) -> list[EnvironmentPublic]:
+    assert guard.actor is not None
+    visible = [
+        environment
+        for environment in repository.list_environments(session)
+        if in_scope(guard.actor.scope, environment.name)
+    ]
+    return domain.describe_environments(session, visible)
 
 
 @router.get("/{name}")
-def get_environment(name: str, session: SessionDep) -> EnvironmentDetail:
+def get_environment(name: str, session: SessionDep, _: Reader) -> EnvironmentDetail:
     return domain.describe_environment(session, domain.require_environment(session, name))
 
 
 @router.patch("/{name}")
 def update_environment(
-    name: str, changes: EnvironmentUpdate, session: SessionDep
+    name: str, changes: EnvironmentUpdate, session: SessionDep, guard: Editor
 ) -> EnvironmentDetail:
+    guard.detail = "changed " + ", ".join(sorted(changes.model_dump(exclude_unset=True)))
     environment = domain.update_environment(session, name, changes)
     return domain.describe_environment(session, environment)
 
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_environment(name: str, session: SessionDep) -> None:
+def delete_environment(name: str, session: SessionDep, _: Deleter) -> None:
     domain.delete_environment(session, name)
 
 
 @router.get("/{name}/resources")
-def list_resources(name: str, session: SessionDep) -> list[ResourcePublic]:
+def list_resources(name: str, session: SessionDep, _: Reader) -> list[ResourcePublic]:
     environment = domain.require_environment(session, name)
     assert environment.id is not None
     return [
@@ -65,7 +86,7 @@ def list_resources(name: str, session: SessionDep) -> list[ResourcePublic]:
 
 @router.get("/{name}/operations")
 def list_operations(
-    name: str, session: SessionDep, limit: int = Query(default=50, ge=1, le=500)
+    name: str, session: SessionDep, _: Reader, limit: int = Query(default=50, ge=1, le=500)
 ) -> list[OperationPublic]:
     environment = domain.require_environment(session, name)
     assert environment.id is not None
@@ -102,6 +123,9 @@ def promote_environment(
     session: SessionDep,
     settings: SettingsDep,
     enqueue: EnqueueDep,
+    _: Annotated[
+        Guard, Depends(Permission(Action.operate, "environment.promote"), scope="function")
+    ],
     body: ConfirmRequest | None = None,
 ) -> OperationPublic:
     return _request(session, settings, enqueue, name, OperationKind.promote, body)
@@ -113,6 +137,9 @@ def demote_environment(
     session: SessionDep,
     settings: SettingsDep,
     enqueue: EnqueueDep,
+    _: Annotated[
+        Guard, Depends(Permission(Action.operate, "environment.demote"), scope="function")
+    ],
     body: ConfirmRequest | None = None,
 ) -> OperationPublic:
     return _request(session, settings, enqueue, name, OperationKind.demote, body)
@@ -120,7 +147,14 @@ def demote_environment(
 
 @router.post("/{name}/tier", status_code=status.HTTP_202_ACCEPTED)
 def set_environment_tier(
-    name: str, body: TierRequest, session: SessionDep, settings: SettingsDep, enqueue: EnqueueDep
+    name: str,
+    body: TierRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    enqueue: EnqueueDep,
+    _: Annotated[
+        Guard, Depends(Permission(Action.operate, "environment.set_tier"), scope="function")
+    ],
 ) -> OperationPublic:
     return _request(
         session, settings, enqueue, name, OperationKind.set_tier, body, body.target_tier
@@ -129,7 +163,14 @@ def set_environment_tier(
 
 @router.post("/{name}/preview", status_code=status.HTTP_202_ACCEPTED)
 def preview_environment(
-    name: str, body: TierRequest, session: SessionDep, settings: SettingsDep, enqueue: EnqueueDep
+    name: str,
+    body: TierRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    enqueue: EnqueueDep,
+    _: Annotated[
+        Guard, Depends(Permission(Action.operate, "environment.preview"), scope="function")
+    ],
 ) -> OperationPublic:
     return _request(session, settings, enqueue, name, OperationKind.preview, body, body.target_tier)
 
@@ -140,6 +181,9 @@ def refresh_environment(
     session: SessionDep,
     settings: SettingsDep,
     enqueue: EnqueueDep,
+    _: Annotated[
+        Guard, Depends(Permission(Action.operate, "environment.refresh"), scope="function")
+    ],
     body: ConfirmRequest | None = None,
 ) -> OperationPublic:
     return _request(session, settings, enqueue, name, OperationKind.refresh, body)
@@ -151,6 +195,9 @@ def destroy_environment(
     session: SessionDep,
     settings: SettingsDep,
     enqueue: EnqueueDep,
+    _: Annotated[
+        Guard, Depends(Permission(Action.destroy, "environment.destroy"), scope="function")
+    ],
     body: ConfirmRequest | None = None,
 ) -> OperationPublic:
     return _request(session, settings, enqueue, name, OperationKind.destroy, body)

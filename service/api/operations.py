@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from service.access.roles import Action
 from service.api.deps import SessionDep
+from service.api.guard import Guard, Permission, Reader
 from service.operations import domain, repository
 from service.operations.schemas import EventPublic, OperationPublic
 
@@ -22,12 +24,22 @@ POLL_SECONDS = 0.5
 
 
 @router.get("/{operation_id}")
-def get_operation(operation_id: int, session: SessionDep) -> OperationPublic:
-    return domain.describe_operation(domain.require_operation(session, operation_id))
+def get_operation(operation_id: int, session: SessionDep, guard: Reader) -> OperationPublic:
+    operation = domain.require_operation(session, operation_id)
+    guard.require(session, operation.environment_name)
+    return domain.describe_operation(operation)
 
 
 @router.post("/{operation_id}/cancel", status_code=202)
-def cancel_operation(operation_id: int, session: SessionDep) -> OperationPublic:
+def cancel_operation(
+    operation_id: int,
+    session: SessionDep,
+    guard: Annotated[
+        Guard, Depends(Permission(Action.operate, "operation.cancel"), scope="function")
+    ],
+) -> OperationPublic:
+    guard.require(session, domain.require_operation(session, operation_id).environment_name)
+    guard.detail = f"operation {operation_id}"
     return domain.describe_operation(domain.cancel_operation(session, operation_id))
 
 
@@ -36,9 +48,10 @@ def operation_events(
     operation_id: int,
     request: Request,
     session: SessionDep,
+    guard: Reader,
     format: Literal["sse", "json"] = Query(default="sse"),
 ) -> list[EventPublic] | StreamingResponse:
-    domain.require_operation(session, operation_id)
+    guard.require(session, domain.require_operation(session, operation_id).environment_name)
     if format == "json":
         return [
             domain.describe_event(event) for event in repository.list_events(session, operation_id)

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from sqlmodel import SQLModel
 
 from programs import TIERS
+from service.api.guard import Reader
 
 router = APIRouter(prefix="/api/tiers", tags=["tiers"])
 
@@ -21,7 +22,7 @@ class TierPublic(SQLModel):
 
 
 @router.get("")
-def list_tiers() -> list[TierPublic]:
+def list_tiers(_: Reader) -> list[TierPublic]:
     return [
         TierPublic(
             level=tier.level,

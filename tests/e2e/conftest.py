@@ -15,6 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.helpers import ADMIN_HEADERS, ADMIN_TOKEN
+
 
 @dataclass
 class Server:
@@ -49,6 +51,7 @@ def start_server(tmp_path: Path, database_url: str) -> Iterator[Callable[..., Se
             "STEPLADDER_DATA_DIR": str(tmp_path / "data"),
             "STEPLADDER_WORKER_POLL_SECONDS": "0.2",
             "STEPLADDER_LOG_LEVEL": "warning",
+            "STEPLADDER_BOOTSTRAP_TOKEN": ADMIN_TOKEN,
             **{f"STEPLADDER_{key.upper()}": value for key, value in settings.items()},
         }
         log = open(tmp_path / f"server-{port}.log", "wb")  # noqa: SIM115 - closed with the process
@@ -59,7 +62,8 @@ def start_server(tmp_path: Path, database_url: str) -> Iterator[Callable[..., Se
             stderr=subprocess.STDOUT,
         )
         url = f"http://127.0.0.1:{port}"
-        server = Server(process, url, httpx.Client(base_url=url, timeout=30))
+        client = httpx.Client(base_url=url, timeout=30, headers=ADMIN_HEADERS)
+        server = Server(process, url, client)
         started.append(server)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

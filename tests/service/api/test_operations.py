@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from service.app import create_app
 from tests.conftest import make_settings
-from tests.helpers import create_environment, resource_types, run, wait_for_operation
+from tests.helpers import ADMIN_HEADERS, create_environment, resource_types, run, wait_for_operation
 
 
 def test_promote_from_nothing_deploys_tier_0(client: TestClient) -> None:
@@ -185,7 +185,7 @@ def test_cancelled_queued_operation_stays_cancelled_when_a_worker_comes(
     idle_client.post(f"/api/operations/{first['id']}/cancel")
 
     app = create_app(make_settings(tmp_path, database_url), database_url, db_engine=db_engine)
-    with TestClient(app) as client:
+    with TestClient(app, headers=ADMIN_HEADERS) as client:
         second_done = wait_for_operation(client, second["id"])
         assert client.get(f"/api/operations/{first['id']}").json()["status"] == "cancelled"
 
@@ -199,7 +199,9 @@ def test_cancel_running_operation_interrupts_it(
     tmp_path: Path, database_url: str, db_engine: Engine
 ) -> None:
     slow = make_settings(tmp_path, database_url, simulator_seconds_per_resource=0.5)
-    with TestClient(create_app(slow, database_url, db_engine=db_engine)) as client:
+    with TestClient(
+        create_app(slow, database_url, db_engine=db_engine), headers=ADMIN_HEADERS
+    ) as client:
         create_environment(client, "shop")
         operation = client.post("/api/environments/shop/promote").json()
         _wait_for_event(client, operation["id"], "resource_pre")
@@ -251,7 +253,9 @@ def test_pulumi_engine_without_cli_fails_the_operation_clearly(
 ) -> None:
     settings = make_settings(tmp_path, database_url, engine="pulumi")
     monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no pulumi here, whatever the machine has
-    with TestClient(create_app(settings, database_url, db_engine=db_engine)) as client:
+    with TestClient(
+        create_app(settings, database_url, db_engine=db_engine), headers=ADMIN_HEADERS
+    ) as client:
         create_environment(client, "shop")
         done = run(client, "/api/environments/shop/promote")
         assert client.get("/healthz").json()["engine"] == "pulumi"
@@ -271,7 +275,7 @@ def test_environment_deployed_by_another_engine_is_refused(
     app = create_app(
         pulumi_settings, database_url, db_engine=db_engine, run_worker_in_process=False
     )
-    with TestClient(app) as pulumi_client:
+    with TestClient(app, headers=ADMIN_HEADERS) as pulumi_client:
         response = pulumi_client.post("/api/environments/shop/promote")
     assert response.status_code == 409
     assert "simulator engine" in response.json()["detail"]

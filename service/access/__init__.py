@@ -1,0 +1,1 @@
+"""Who is asking and what they may do: tokens, roles, scopes, and the audit log."""

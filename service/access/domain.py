@@ -1,0 +1,173 @@
+"""Tokens (create, list, revoke, authenticate, bootstrap) and audit records."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from db.models import ApiToken, AuditRecord
+from db.models.columns import utc_now
+from service.access.roles import Role
+from service.access.schemas import TokenCreate, TokenCreated, TokenPublic
+from service.access.tokens import display_prefix, hash_token, new_token
+from service.errors import Conflict, NotFound, StepladderError
+
+BOOTSTRAP_TOKEN_NAME = "bootstrap"
+
+
+class Unauthenticated(StepladderError):
+    status_code = 401
+    error = "unauthenticated"
+
+
+class Forbidden(StepladderError):
+    status_code = 403
+    error = "forbidden"
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    role: Role
+    scope: str | None
+    channel: str = "api"
+
+
+def create_token(session: Session, data: TokenCreate) -> TokenCreated:
+    secret = new_token()
+    token = ApiToken(
+        name=data.name,
+        role=data.role.value,
+        scope=data.scope,
+        token_hash=hash_token(secret),
+        prefix=display_prefix(secret),
+        expires_at=utc_now() + timedelta(days=data.expires_in_days)
+        if data.expires_in_days
+        else None,
+    )
+    session.add(token)
+    try:
+        session.flush()
+    except IntegrityError as error:
+        raise Conflict(f"A token named '{data.name}' already exists.") from error
+    return TokenCreated(**describe_token(token).model_dump(), token=secret)
+
+
+def list_tokens(session: Session) -> list[TokenPublic]:
+    tokens = session.exec(select(ApiToken).order_by(col(ApiToken.name))).all()
+    return [describe_token(token) for token in tokens]
+
+
+def revoke_token(session: Session, name: str) -> TokenPublic:
+    token = session.exec(select(ApiToken).where(ApiToken.name == name).with_for_update()).first()
+    if token is None:
+        raise NotFound(f"There is no token named '{name}'.")
+    if token.revoked_at is None:
+        token.revoked_at = utc_now()
+        session.add(token)
+    return describe_token(token)
+
+
+def authenticate(session: Session, secret: str | None, *, now: datetime | None = None) -> Actor:
+    if not secret:
+        raise Unauthenticated("Send a token: 'Authorization: Bearer <token>'.")
+    token = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(secret))).first()
+    now = now or utc_now()
+    if token is None:
+        raise Unauthenticated("That token is not known.")
+    if token.revoked_at is not None:
+        raise Unauthenticated(f"The token '{token.name}' was revoked.")
+    if token.expires_at is not None and token.expires_at <= now:
+        raise Unauthenticated(f"The token '{token.name}' expired.")
+    return Actor(name=token.name, role=Role(token.role), scope=token.scope)
+
+
+def ensure_bootstrap_token(session: Session, explicit: str | None) -> str | None:
+    """The first admin token of a fresh database; returns the secret when it made a new one.
+
+    With `explicit` (STEPLADDER_BOOTSTRAP_TOKEN) that value is the bootstrap token, always.
+    """
+    existing = session.exec(select(ApiToken).where(ApiToken.name == BOOTSTRAP_TOKEN_NAME)).first()
+    if explicit:
+        if existing is None:
+            session.add(_bootstrap(explicit))
+        elif existing.token_hash != hash_token(explicit):
+            existing.token_hash = hash_token(explicit)
+            existing.prefix = display_prefix(explicit)
+            existing.revoked_at = None
+            session.add(existing)
+        return None
+    if session.exec(select(ApiToken.id).limit(1)).first() is not None:
+        return None
+    secret = new_token()
+    session.add(_bootstrap(secret))
+    return secret
+
+
+def _bootstrap(secret: str) -> ApiToken:
+    return ApiToken(
+        name=BOOTSTRAP_TOKEN_NAME,
+        role=Role.admin.value,
+        token_hash=hash_token(secret),
+        prefix=display_prefix(secret),
+    )
+
+
+def describe_token(token: ApiToken) -> TokenPublic:
+    assert token.id is not None
+    return TokenPublic(**token.model_dump(exclude={"token_hash"}))
+
+
+def record_audit(
+    session: Session,
+    *,
+    actor: str,
+    channel: str,
+    action: str,
+    outcome: str,
+    environment: str | None = None,
+    request_id: str | None = None,
+    detail: str = "",
+) -> None:
+    session.add(
+        AuditRecord(
+            actor=actor,
+            channel=channel,
+            action=action,
+            environment=environment,
+            outcome=outcome,
+            request_id=request_id,
+            detail=detail[:500],
+        )
+    )
+
+
+def list_audit(
+    session: Session,
+    *,
+    environment: str | None,
+    actor: str | None,
+    action: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    before_id: int | None,
+) -> Sequence[AuditRecord]:
+    statement = select(AuditRecord).order_by(col(AuditRecord.id).desc()).limit(limit)
+    if environment is not None:
+        statement = statement.where(AuditRecord.environment == environment)
+    if actor is not None:
+        statement = statement.where(AuditRecord.actor == actor)
+    if action is not None:
+        statement = statement.where(AuditRecord.action == action)
+    if since is not None:
+        statement = statement.where(col(AuditRecord.at) >= since)
+    if until is not None:
+        statement = statement.where(col(AuditRecord.at) < until)
+    if before_id is not None:
+        statement = statement.where(col(AuditRecord.id) < before_id)
+    return session.exec(statement).all()
