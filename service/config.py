@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     port: int = 8000
     log_level: str = "info"
 
+    rate_limit_per_minute: int = Field(
+        default=30, ge=1, description="Operation requests one caller may make per minute."
+    )
     worker_concurrency: int = Field(
         default=4, ge=1, description="Operations one worker runs at once (different environments)."
     )

@@ -20,9 +20,10 @@ class StepladderError(Exception):
     status_code = 400
     error = "bad_request"
 
-    def __init__(self, detail: str, **extra: Any) -> None:
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None, **extra: Any) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.headers = headers
         self.extra = extra
 
 
@@ -34,6 +35,16 @@ class NotFound(StepladderError):
 class Conflict(StepladderError):
     status_code = 409
     error = "conflict"
+
+
+class PreconditionFailed(StepladderError):
+    status_code = 412
+    error = "precondition_failed"
+
+
+class TooManyRequests(StepladderError):
+    status_code = 429
+    error = "rate_limited"
 
 
 class InvalidInput(StepladderError):
@@ -60,7 +71,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StepladderError)
     async def handle_stepladder_error(_: Request, exc: StepladderError) -> JSONResponse:
         return JSONResponse(
-            error_body(exc.error, exc.detail, **exc.extra), status_code=exc.status_code
+            error_body(exc.error, exc.detail, **exc.extra),
+            status_code=exc.status_code,
+            headers=exc.headers,
         )
 
     @app.exception_handler(RequestValidationError)

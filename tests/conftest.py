@@ -24,6 +24,8 @@ from service.config import Settings
 from tests.helpers import ADMIN_HEADERS, ADMIN_TOKEN
 
 TABLES = (
+    "idempotency_keys",
+    "rate_limit_windows",
     "audit_records",
     "api_tokens",
     "operation_events",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from db.models import OperationKind
 from service.access.roles import Action, in_scope
 from service.api.deps import EnqueueDep, SessionDep, SettingsDep
-from service.api.guard import Guard, Permission, Reader
+from service.api.guard import Guard, Permission, RateLimited, Reader
+from service.api.idempotency import IdempotentRoute
 from service.environments import domain, repository
 from service.environments.schemas import (
     EnvironmentCreate,
@@ -22,7 +23,7 @@ from service.operations import domain as operations
 from service.operations import repository as operation_queries
 from service.operations.schemas import ConfirmRequest, OperationPublic, TierRequest
 
-router = APIRouter(prefix="/api/environments", tags=["environments"])
+router = APIRouter(prefix="/api/environments", tags=["environments"], route_class=IdempotentRoute)
 
 
 Creator = Annotated[Guard, Depends(Permission(Action.edit, "environment.create"), scope="function")]
@@ -41,6 +42,7 @@ def create_environment(
     guard.require(session, data.name)
     environment = domain.create_environment(session, data, engine=settings.engine)
     response.headers["Location"] = f"/api/environments/{environment.name}"
+    response.headers["ETag"] = domain.etag(environment)
     return domain.describe_environment(session, environment)
 
 
@@ -56,16 +58,26 @@ def list_environments(session: SessionDep, guard: Reader) -> list[EnvironmentPub
 
 
 @router.get("/{name}")
-def get_environment(name: str, session: SessionDep, _: Reader) -> EnvironmentDetail:
-    return domain.describe_environment(session, domain.require_environment(session, name))
+def get_environment(
+    name: str, session: SessionDep, _: Reader, response: Response
+) -> EnvironmentDetail:
+    environment = domain.require_environment(session, name)
+    response.headers["ETag"] = domain.etag(environment)
+    return domain.describe_environment(session, environment)
 
 
 @router.patch("/{name}")
 def update_environment(
-    name: str, changes: EnvironmentUpdate, session: SessionDep, guard: Editor
+    name: str,
+    changes: EnvironmentUpdate,
+    session: SessionDep,
+    guard: Editor,
+    response: Response,
+    if_match: Annotated[str | None, Header(description="the ETag you read")] = None,
 ) -> EnvironmentDetail:
     guard.detail = "changed " + ", ".join(sorted(changes.model_dump(exclude_unset=True)))
-    environment = domain.update_environment(session, name, changes)
+    environment = domain.update_environment(session, name, changes, if_match=if_match)
+    response.headers["ETag"] = domain.etag(environment)
     return domain.describe_environment(session, environment)
 
 
@@ -124,7 +136,7 @@ def promote_environment(
     settings: SettingsDep,
     enqueue: EnqueueDep,
     _: Annotated[
-        Guard, Depends(Permission(Action.operate, "environment.promote"), scope="function")
+        Guard, Depends(RateLimited(Action.operate, "environment.promote"), scope="function")
     ],
     body: ConfirmRequest | None = None,
 ) -> OperationPublic:
@@ -138,7 +150,7 @@ def demote_environment(
     settings: SettingsDep,
     enqueue: EnqueueDep,
     _: Annotated[
-        Guard, Depends(Permission(Action.operate, "environment.demote"), scope="function")
+        Guard, Depends(RateLimited(Action.operate, "environment.demote"), scope="function")
     ],
     body: ConfirmRequest | None = None,
 ) -> OperationPublic:
@@ -153,7 +165,7 @@ def set_environment_tier(
     settings: SettingsDep,
     enqueue: EnqueueDep,
     _: Annotated[
-        Guard, Depends(Permission(Action.operate, "environment.set_tier"), scope="function")
+        Guard, Depends(RateLimited(Action.operate, "environment.set_tier"), scope="function")
     ],
 ) -> OperationPublic:
     return _request(
@@ -169,7 +181,7 @@ def preview_environment(
     settings: SettingsDep,
     enqueue: EnqueueDep,
     _: Annotated[
-        Guard, Depends(Permission(Action.operate, "environment.preview"), scope="function")
+        Guard, Depends(RateLimited(Action.operate, "environment.preview"), scope="function")
     ],
 ) -> OperationPublic:
     return _request(session, settings, enqueue, name, OperationKind.preview, body, body.target_tier)
@@ -182,7 +194,7 @@ def refresh_environment(
     settings: SettingsDep,
     enqueue: EnqueueDep,
     _: Annotated[
-        Guard, Depends(Permission(Action.operate, "environment.refresh"), scope="function")
+        Guard, Depends(RateLimited(Action.operate, "environment.refresh"), scope="function")
     ],
     body: ConfirmRequest | None = None,
 ) -> OperationPublic:
@@ -196,7 +208,7 @@ def destroy_environment(
     settings: SettingsDep,
     enqueue: EnqueueDep,
     _: Annotated[
-        Guard, Depends(Permission(Action.destroy, "environment.destroy"), scope="function")
+        Guard, Depends(RateLimited(Action.destroy, "environment.destroy"), scope="function")
     ],
     body: ConfirmRequest | None = None,
 ) -> OperationPublic:

@@ -17,11 +17,12 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 
 from db.engine import session_scope
+from service.access import request_safety
 from service.access.domain import Actor, Forbidden, Unauthenticated, authenticate, record_audit
 from service.access.roles import Action, refusal
 from service.api.deps import SessionDep
 from service.environments import repository as environments
-from service.errors import StepladderError
+from service.errors import StepladderError, TooManyRequests
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class Permission:
         try:
             guard.actor = authenticate(session, _bearer(request))
             _authorize(session, guard.actor, self.action, guard.environment)
+            self.admit(request, guard)
             yield guard
             if self.audited_as:
                 _record(session, guard, "ok")
@@ -72,6 +74,9 @@ class Permission:
                 with session_scope(request.app.state.db_engine) as separate:
                     _record(separate, guard, "denied" if denied else "failed")
             raise
+
+    def admit(self, request: Request, guard: Guard) -> None:
+        """Further checks once the caller is known and allowed (see RateLimited)."""
 
 
 def _authorize(session: Session, actor: Actor, action: Action, environment: str | None) -> None:
@@ -101,6 +106,20 @@ def _bearer(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     return value.strip() if scheme.lower() == "bearer" else None
+
+
+class RateLimited(Permission):
+    """A permission that also counts the caller's requests: operation-creating routes."""
+
+    def admit(self, request: Request, guard: Guard) -> None:
+        assert guard.actor is not None
+        limit = request.app.state.settings.rate_limit_per_minute
+        hits, seconds_left = request_safety.count_hit(request.app.state.db_engine, guard.actor.name)
+        if hits > limit:
+            raise TooManyRequests(
+                f"At most {limit} operation requests a minute; retry in {seconds_left} s.",
+                headers={"Retry-After": str(seconds_left)},
+            )
 
 
 Reader = Annotated[Guard, Depends(Permission(Action.read), scope="function")]

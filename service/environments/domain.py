@@ -22,7 +22,13 @@ from service.environments.schemas import (
     EnvironmentUpdate,
     ResourcePublic,
 )
-from service.errors import Conflict, InvalidInput, NotFound, describe_validation_errors
+from service.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    describe_validation_errors,
+)
 from service.operations import repository as operations
 
 # Changing these while resources exist would replace the whole stack or its database.
@@ -51,8 +57,15 @@ def create_environment(session: Session, data: EnvironmentCreate, engine: str) -
     return environment
 
 
-def update_environment(session: Session, name: str, changes: EnvironmentUpdate) -> Environment:
+def update_environment(
+    session: Session, name: str, changes: EnvironmentUpdate, *, if_match: str | None = None
+) -> Environment:
     environment = require_environment(session, name, for_update=True)
+    if if_match is not None and if_match.strip() != "*" and if_match.strip() != etag(environment):
+        raise PreconditionFailed(
+            f"'{name}' changed since you read it (now {etag(environment)}, you sent "
+            f"{if_match.strip()}); read it again and reapply your change."
+        )
     sent = changes.model_dump(exclude_unset=True)
     current = {field: getattr(environment, field) for field in EnvironmentBase.model_fields}
     try:
@@ -77,6 +90,11 @@ def update_environment(session: Session, name: str, changes: EnvironmentUpdate) 
         environment.updated_at = utc_now()
         session.add(environment)
     return environment
+
+
+def etag(environment: Environment) -> str:
+    """The definition's version as an entity tag: it changes with every change."""
+    return f'"{environment.version}"'
 
 
 def delete_environment(session: Session, name: str) -> None:

@@ -14,6 +14,7 @@ import logging
 from procrastinate.jobs import Status
 
 from db.engine import session_scope
+from service.access import request_safety
 from service.jobs.queue import environment_lock
 from service.jobs.runtime import WorkerRuntime
 from service.jobs.tasks import RUN_NEXT_OPERATION
@@ -46,6 +47,7 @@ async def recover_interrupted_operations(runtime: WorkerRuntime) -> list[int]:
         progress.fail_interrupted, runtime.db_engine, orphans, reason
     )
     await manager.prune_stalled_workers(settings.stalled_worker_seconds)
+    await asyncio.to_thread(request_safety.prune, runtime.db_engine)
     for environment_id, name in await asyncio.to_thread(_unscheduled, runtime):
         logger.warning("environment %s had queued operations and no job; queueing one", name)
         await runtime.job_app.configure_task(

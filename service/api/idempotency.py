@@ -1,0 +1,97 @@
+"""`Idempotency-Key` on the POSTs that create environments or operations.
+
+Same key and same body: the original response, and nothing created again. Same key, other
+body: 422. Same key while the first request is still running: 409. Keys belong to the caller
+(the token) and are kept 24 hours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+
+from service.access import request_safety
+from service.access.tokens import hash_token
+from service.errors import error_body
+
+HEADER = "idempotency-key"
+MAX_KEY_LENGTH = 200
+
+
+class IdempotentRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def handle_once(request: Request) -> Response:
+            key = request.headers.get(HEADER)
+            if request.method != "POST" or not key:
+                return await handle(request)
+            if len(key) > MAX_KEY_LENGTH:
+                return _refusal(
+                    422,
+                    "invalid_idempotency_key",
+                    f"Idempotency-Key: at most {MAX_KEY_LENGTH} characters.",
+                )
+            db = request.app.state.db_engine
+            caller = hash_token(_bearer(request))
+            body = await request.body()
+            claim = await run_in_threadpool(
+                request_safety.claim_key,
+                db,
+                caller,
+                key,
+                request_safety.fingerprint(request.method, request.url.path, body),
+            )
+            if claim.outcome == "mismatch":
+                return _refusal(
+                    422,
+                    "idempotency_key_reused",
+                    "Idempotency-Key: this key was already used for a different request.",
+                )
+            if claim.outcome == "in_progress":
+                return _refusal(
+                    409,
+                    "idempotency_key_in_progress",
+                    "A request with this Idempotency-Key is still being processed; retry shortly.",
+                )
+            if claim.outcome == "replay":
+                assert claim.status is not None and claim.body is not None
+                return Response(
+                    claim.body,
+                    status_code=claim.status,
+                    media_type="application/json",
+                    headers={"Idempotent-Replayed": "true"},
+                )
+            try:
+                response = await handle(request)
+            except BaseException:
+                await run_in_threadpool(request_safety.release_key, db, caller, key)
+                raise
+            if 200 <= response.status_code < 300:
+                await run_in_threadpool(
+                    request_safety.complete_key,
+                    db,
+                    caller,
+                    key,
+                    response.status_code,
+                    bytes(response.body).decode(),
+                )
+            else:
+                await run_in_threadpool(request_safety.release_key, db, caller, key)
+            return response
+
+        return handle_once
+
+
+def _refusal(status: int, error: str, detail: str) -> JSONResponse:
+    return JSONResponse(error_body(error, detail), status_code=status)
+
+
+def _bearer(request: Request) -> str:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
