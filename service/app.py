@@ -25,6 +25,7 @@ from service.config import Settings
 from service.errors import install_error_handlers
 from service.jobs.queue import build_deferring_app, enqueuer
 from service.jobs.worker import run_worker
+from service.web import pages
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def create_app(
     app.state.db_engine = engine
     app.state.enqueue = enqueuer(build_deferring_app(database_url))
     install_error_handlers(app)
-    for module in (health, tiers, environments, operations, tokens, audit):
+    for module in (health, tiers, environments, operations, tokens, audit, pages):
         app.include_router(module.router)
 
     @app.middleware("http")

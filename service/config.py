@@ -63,6 +63,20 @@ class Settings(BaseSettings):
         "a random one is made on first start, printed once and written to the data dir.",
     )
 
+    session_hours: float = Field(default=12, gt=0, description="How long a web login lasts.")
+    trusted_user_header: str | None = Field(
+        default=None,
+        description="Header in which an SSO reverse proxy (oauth2-proxy) names the user; only "
+        "set it when that proxy is the sole way in.",
+    )
+    sso_roles: dict[str, str] = Field(
+        default_factory=dict,
+        description='Roles of SSO users, as JSON: {"alice@example.com": "admin"}.',
+    )
+    sso_default_role: str | None = Field(
+        default=None, description="Role of SSO users not in sso_roles; unset refuses them."
+    )
+
     pulumi_backend_url: str | None = Field(
         default=None,
         description="Pulumi state backend: s3://..., https://api.pulumi.com, or file://...; "

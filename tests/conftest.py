@@ -24,6 +24,7 @@ from service.config import Settings
 from tests.helpers import ADMIN_HEADERS, ADMIN_TOKEN
 
 TABLES = (
+    "web_sessions",
     "idempotency_keys",
     "rate_limit_windows",
     "audit_records",

@@ -1,6 +1,6 @@
 """The tables. Importing this package registers every table on `SQLModel.metadata`."""
 
-from db.models.access import ApiToken, AuditRecord
+from db.models.access import ApiToken, AuditRecord, WebSession
 from db.models.environment import Environment, EnvironmentBase
 from db.models.operation import Operation, OperationEvent, OperationKind, OperationStatus
 from db.models.resource import Resource
@@ -15,4 +15,5 @@ __all__ = [
     "OperationKind",
     "OperationStatus",
     "Resource",
+    "WebSession",
 ]

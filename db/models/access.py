@@ -38,3 +38,20 @@ class AuditRecord(SQLModel, table=True):
     outcome: str
     request_id: str | None = None
     detail: str = ""
+
+
+class WebSession(SQLModel, table=True):
+    """A browser's login: from a token (which must stay valid) or from an SSO proxy's user."""
+
+    __tablename__ = "web_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Only a hash of the cookie's secret is kept, like tokens.
+    secret_hash: str = Field(unique=True)
+    token_id: int | None = Field(default=None, foreign_key="api_tokens.id", ondelete="CASCADE")
+    user: str
+    role: str
+    scope: str | None = None
+    csrf_token: str
+    created_at: datetime = timestamp_field()
+    expires_at: datetime = timestamp_field()

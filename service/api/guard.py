@@ -12,14 +12,17 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Annotated
+from urllib.parse import urlparse
 
 from fastapi import Depends, Request
 from sqlmodel import Session
 
 from db.engine import session_scope
+from db.models import WebSession
 from service.access import request_safety
 from service.access.domain import Actor, Forbidden, Unauthenticated, authenticate, record_audit
 from service.access.roles import Action, refusal
+from service.access.sessions import COOKIE_NAME, session_actor
 from service.api.deps import SessionDep
 from service.environments import repository as environments
 from service.errors import StepladderError, TooManyRequests
@@ -57,7 +60,11 @@ class Permission:
             environment=request.path_params.get("name"),
         )
         try:
-            guard.actor = authenticate(session, _bearer(request))
+            guard.actor, web_session = identify(request, session)
+            if web_session is not None and request.method not in SAFE_METHODS:
+                require_same_origin(request)
+                if request.headers.get("x-csrf-token") != web_session.csrf_token:
+                    raise Forbidden("A change from a browser session needs its X-CSRF-Token.")
             _authorize(session, guard.actor, self.action, guard.environment)
             self.admit(request, guard)
             yield guard
@@ -77,6 +84,27 @@ class Permission:
 
     def admit(self, request: Request, guard: Guard) -> None:
         """Further checks once the caller is known and allowed (see RateLimited)."""
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def identify(request: Request, session: Session) -> tuple[Actor, WebSession | None]:
+    """The caller: a bearer token first, else the browser's session cookie."""
+    bearer = _bearer(request)
+    if bearer:
+        return authenticate(session, bearer), None
+    cookie = request.cookies.get(COOKIE_NAME)
+    if cookie:
+        return session_actor(session, cookie)
+    raise Unauthenticated("Send a token ('Authorization: Bearer <token>') or log in at /login.")
+
+
+def require_same_origin(request: Request) -> None:
+    """A browser says where a request comes from; another site may not change anything here."""
+    origin = request.headers.get("origin")
+    if origin and urlparse(origin).netloc != request.url.netloc:
+        raise Forbidden(f"Requests from {origin} may not change anything here.")
 
 
 def _authorize(session: Session, actor: Actor, action: Action, environment: str | None) -> None:

@@ -19,7 +19,9 @@ from service.app import create_app
 from tests.conftest import make_settings
 from tests.helpers import create_environment
 
-OPEN_ROUTES = {"/healthz"}
+OPEN_ROUTES = {"/healthz", "/login"}
+# Pages send a browser without a session to the login page, and show nothing else.
+LOGIN_REDIRECTS = {"/", "/logout"}
 
 
 def _route_table(routes: list, prefix: str = "") -> Iterator[tuple[str, set[str]]]:
@@ -45,8 +47,14 @@ def test_every_route_but_healthz_needs_credentials(idle_client: TestClient) -> N
         for method in methods:
             if method == "HEAD":
                 continue
-            response = idle_client.request(method, path, headers={"Authorization": ""})
-            assert response.status_code == 401, (method, route_path, response.status_code)
+            response = idle_client.request(
+                method, path, headers={"Authorization": ""}, follow_redirects=False
+            )
+            if route_path in LOGIN_REDIRECTS:
+                assert response.status_code == 303, (method, route_path)
+                assert response.headers["location"] == "/login"
+            else:
+                assert response.status_code == 401, (method, route_path, response.status_code)
             checked += 1
     assert checked >= 20
     assert idle_client.get("/healthz", headers={"Authorization": ""}).status_code == 200

@@ -1,0 +1,145 @@
+"""Login, logout and the landing page. Every form posts a CSRF token or is refused."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from service.access.domain import Forbidden, Unauthenticated, record_audit
+from service.access.sessions import (
+    COOKIE_NAME,
+    end_session,
+    session_actor,
+    start_sso_session,
+    start_token_session,
+)
+from service.api.deps import SessionDep, SettingsDep
+from service.api.guard import require_same_origin
+from service.errors import StepladderError
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+@router.get("/login")
+def login_page(request: Request, settings: SettingsDep) -> HTMLResponse:
+    return _login_form(request, settings)
+
+
+@router.post("/login")
+def log_in(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Form()] = None,
+    sso: Annotated[str | None, Form()] = None,
+) -> Response:
+    try:
+        require_same_origin(request)
+        lifetime = timedelta(hours=settings.session_hours)
+        sso_user = _sso_user(request, settings)
+        if sso and sso_user:
+            secret, web_session = start_sso_session(
+                session, sso_user, settings.sso_roles, settings.sso_default_role, lifetime
+            )
+        else:
+            secret, web_session = start_token_session(session, (token or "").strip(), lifetime)
+    except (Unauthenticated, Forbidden) as error:
+        return _login_form(request, settings, error=error.detail, status_code=error.status_code)
+    record_audit(
+        session,
+        actor=web_session.user,
+        channel="web",
+        action="session.login",
+        outcome="ok",
+        request_id=request.state.request_id,
+    )
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(
+        COOKIE_NAME,
+        secret,
+        max_age=int(settings.session_hours * 3600),
+        httponly=True,
+        samesite="lax",
+        secure=_is_https(request),
+    )
+    return response
+
+
+@router.get("/")
+def home(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    cookie = request.cookies.get(COOKIE_NAME)
+    try:
+        actor, web_session = session_actor(session, cookie or "")
+    except Unauthenticated:
+        return RedirectResponse("/login", status_code=303)
+    return templates.TemplateResponse(
+        request,
+        "home.html",
+        {
+            "user": actor.name,
+            "role": actor.role.value,
+            "scope": actor.scope,
+            "csrf_token": web_session.csrf_token,
+            "simulated": settings.engine == "simulator",
+        },
+    )
+
+
+@router.post("/logout")
+def log_out(
+    request: Request, session: SessionDep, csrf_token: Annotated[str, Form()] = ""
+) -> Response:
+    cookie = request.cookies.get(COOKIE_NAME) or ""
+    try:
+        require_same_origin(request)
+        actor, web_session = session_actor(session, cookie)
+        if csrf_token != web_session.csrf_token:
+            raise Forbidden("This form is missing its CSRF token; reload the page and try again.")
+    except StepladderError as error:
+        if isinstance(error, Unauthenticated):
+            return RedirectResponse("/login", status_code=303)
+        raise
+    end_session(session, cookie)
+    record_audit(
+        session,
+        actor=actor.name,
+        channel="web",
+        action="session.logout",
+        outcome="ok",
+        request_id=request.state.request_id,
+    )
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE_NAME)
+    return response
+
+
+def _login_form(
+    request: Request, settings: SettingsDep, *, error: str | None = None, status_code: int = 200
+) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request,
+        "login.html",
+        {
+            "error": error,
+            "sso_user": _sso_user(request, settings),
+            "simulated": settings.engine == "simulator",
+        },
+        status_code=status_code,
+    )
+
+
+def _sso_user(request: Request, settings: SettingsDep) -> str | None:
+    if not settings.trusted_user_header:
+        return None
+    return request.headers.get(settings.trusted_user_header) or None
+
+
+def _is_https(request: Request) -> bool:
+    forwarded = request.headers.get("x-forwarded-proto", "")
+    return request.url.scheme == "https" or forwarded.split(",")[0].strip() == "https"
