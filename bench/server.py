@@ -48,7 +48,7 @@ def running_server(**settings: str) -> Iterator[httpx.Client]:
 def wait_finished(client: httpx.Client, operation_id: int) -> dict:
     while True:
         operation: dict = client.get(f"/api/operations/{operation_id}").json()
-        if operation["status"] in ("succeeded", "failed", "cancelled"):
+        if operation["status"] in ("succeeded", "failed", "cancelled", "rejected"):
             return operation
         time.sleep(0.02)
 

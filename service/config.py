@@ -63,6 +63,9 @@ class Settings(BaseSettings):
         "a random one is made on first start, printed once and written to the data dir.",
     )
 
+    approval_hours: float = Field(
+        default=24, gt=0, description="How long an operation may wait for its approval."
+    )
     session_hours: float = Field(default=12, gt=0, description="How long a web login lasts.")
     trusted_user_header: str | None = Field(
         default=None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-FINISHED = {"succeeded", "failed", "cancelled"}
+FINISHED = {"succeeded", "failed", "cancelled", "rejected"}
 # The bootstrap admin token every test service starts with (STEPLADDER_BOOTSTRAP_TOKEN).
 ADMIN_TOKEN = "slp_test-admin-token-0123456789abcdefghijklmnopqrstuv"
 ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -25,7 +25,9 @@ def wait_for_operation(client: Any, operation_id: int, timeout: float = 60.0) ->
 
 def create_environment(client: Any, name: str = "shop", **fields: Any) -> dict[str, Any]:
     response = client.post(
-        "/api/environments", json={"name": name, "region": "eu-west-1", **fields}
+        "/api/environments",
+        json={"name": name, "region": "eu-west-1", **fields},
+        headers=ADMIN_HEADERS,
     )
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()

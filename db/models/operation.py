@@ -5,6 +5,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, Column, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from db.models.columns import json_field, timestamp_field
@@ -20,11 +21,13 @@ class OperationKind(StrEnum):
 
 
 class OperationStatus(StrEnum):
+    awaiting_approval = "awaiting_approval"
     queued = "queued"
     running = "running"
     succeeded = "succeeded"
     failed = "failed"
     cancelled = "cancelled"
+    rejected = "rejected"
 
     @property
     def finished(self) -> bool:
@@ -32,7 +35,12 @@ class OperationStatus(StrEnum):
 
 
 FINISHED_STATUSES = frozenset(
-    {OperationStatus.succeeded, OperationStatus.failed, OperationStatus.cancelled}
+    {
+        OperationStatus.succeeded,
+        OperationStatus.failed,
+        OperationStatus.cancelled,
+        OperationStatus.rejected,
+    }
 )
 
 
@@ -66,6 +74,15 @@ class Operation(SQLModel, table=True):
     error_code: str | None = None
     cancel_requested_at: datetime | None = timestamp_field(nullable=True)
     job_id: int | None = Field(default=None, sa_type=BigInteger)
+    requested_by: str | None = None
+    channel: str | None = None
+    # Approvals: the definition version and plan the approver saw; a change voids them.
+    definition_version: int | None = None
+    plan: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    approval_expires_at: datetime | None = timestamp_field(nullable=True)
+    decided_by: str | None = None
+    decision_comment: str | None = None
+    decided_at: datetime | None = timestamp_field(nullable=True)
     created_at: datetime = timestamp_field()
     started_at: datetime | None = timestamp_field(nullable=True)
     finished_at: datetime | None = timestamp_field(nullable=True)

@@ -31,8 +31,9 @@ ALLOWED: dict[Role, frozenset[Action]] = {
     Role.admin: frozenset(Action),
 }
 
-# Until approvals exist, changing a protected environment is for admins alone.
-ADMIN_ONLY_ON_PROTECTED = frozenset({Action.edit, Action.operate, Action.destroy})
+# Operators' operations on a protected environment wait for an admin's approval instead;
+# its definition only an admin may change.
+ADMIN_ONLY_ON_PROTECTED = frozenset({Action.edit})
 
 
 def in_scope(scope: str | None, environment: str) -> bool:

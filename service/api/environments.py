@@ -113,6 +113,7 @@ def _request(
     settings: SettingsDep,
     enqueue: EnqueueDep,
     name: str,
+    guard: Guard,
     kind: OperationKind,
     body: ConfirmRequest | None,
     target_tier: int | None = None,
@@ -125,6 +126,8 @@ def _request(
         engine=settings.engine,
         target_tier=target_tier,
         confirm=body.confirm if body else None,
+        requested_by=guard.actor,
+        approval_hours=settings.approval_hours,
     )
     return operations.describe_operation(operation)
 
@@ -135,12 +138,12 @@ def promote_environment(
     session: SessionDep,
     settings: SettingsDep,
     enqueue: EnqueueDep,
-    _: Annotated[
+    guard: Annotated[
         Guard, Depends(RateLimited(Action.operate, "environment.promote"), scope="function")
     ],
     body: ConfirmRequest | None = None,
 ) -> OperationPublic:
-    return _request(session, settings, enqueue, name, OperationKind.promote, body)
+    return _request(session, settings, enqueue, name, guard, OperationKind.promote, body)
 
 
 @router.post("/{name}/demote", status_code=status.HTTP_202_ACCEPTED)
@@ -149,12 +152,12 @@ def demote_environment(
     session: SessionDep,
     settings: SettingsDep,
     enqueue: EnqueueDep,
-    _: Annotated[
+    guard: Annotated[
         Guard, Depends(RateLimited(Action.operate, "environment.demote"), scope="function")
     ],
     body: ConfirmRequest | None = None,
 ) -> OperationPublic:
-    return _request(session, settings, enqueue, name, OperationKind.demote, body)
+    return _request(session, settings, enqueue, name, guard, OperationKind.demote, body)
 
 
 @router.post("/{name}/tier", status_code=status.HTTP_202_ACCEPTED)
@@ -164,12 +167,12 @@ def set_environment_tier(
     session: SessionDep,
     settings: SettingsDep,
     enqueue: EnqueueDep,
-    _: Annotated[
+    guard: Annotated[
         Guard, Depends(RateLimited(Action.operate, "environment.set_tier"), scope="function")
     ],
 ) -> OperationPublic:
     return _request(
-        session, settings, enqueue, name, OperationKind.set_tier, body, body.target_tier
+        session, settings, enqueue, name, guard, OperationKind.set_tier, body, body.target_tier
     )
 
 
@@ -180,11 +183,13 @@ def preview_environment(
     session: SessionDep,
     settings: SettingsDep,
     enqueue: EnqueueDep,
-    _: Annotated[
+    guard: Annotated[
         Guard, Depends(RateLimited(Action.operate, "environment.preview"), scope="function")
     ],
 ) -> OperationPublic:
-    return _request(session, settings, enqueue, name, OperationKind.preview, body, body.target_tier)
+    return _request(
+        session, settings, enqueue, name, guard, OperationKind.preview, body, body.target_tier
+    )
 
 
 @router.post("/{name}/refresh", status_code=status.HTTP_202_ACCEPTED)
@@ -193,12 +198,12 @@ def refresh_environment(
     session: SessionDep,
     settings: SettingsDep,
     enqueue: EnqueueDep,
-    _: Annotated[
+    guard: Annotated[
         Guard, Depends(RateLimited(Action.operate, "environment.refresh"), scope="function")
     ],
     body: ConfirmRequest | None = None,
 ) -> OperationPublic:
-    return _request(session, settings, enqueue, name, OperationKind.refresh, body)
+    return _request(session, settings, enqueue, name, guard, OperationKind.refresh, body)
 
 
 @router.post("/{name}/destroy", status_code=status.HTTP_202_ACCEPTED)
@@ -207,9 +212,9 @@ def destroy_environment(
     session: SessionDep,
     settings: SettingsDep,
     enqueue: EnqueueDep,
-    _: Annotated[
+    guard: Annotated[
         Guard, Depends(RateLimited(Action.destroy, "environment.destroy"), scope="function")
     ],
     body: ConfirmRequest | None = None,
 ) -> OperationPublic:
-    return _request(session, settings, enqueue, name, OperationKind.destroy, body)
+    return _request(session, settings, enqueue, name, guard, OperationKind.destroy, body)

@@ -69,19 +69,29 @@ def _claim_and_prepare(
                 request=_build_request(runtime, session, operation, environment),
             )
         operation_id = operation.id
-    progress.finish_operation(
-        db, operation_id, OperationStatus.failed, error=refusal, error_code="tier_changed"
-    )
+    code, reason = refusal
+    status = OperationStatus.rejected if code == "definition_changed" else OperationStatus.failed
+    progress.finish_operation(db, operation_id, status, error=reason, error_code=code)
     return None
 
 
-def _stale_plan(operation: Operation, environment: Environment) -> str | None:
-    """An operation planned from a tier the environment is no longer at must not run blind."""
+def _stale_plan(operation: Operation, environment: Environment) -> tuple[str, str] | None:
+    """(code, reason) when the operation must not run: it would run blind, or not as approved."""
+    if (
+        operation.definition_version is not None
+        and operation.definition_version != environment.version
+    ):
+        return (
+            "definition_changed",
+            "The definition changed after this operation's plan was approved; the approval is "
+            "void. Ask again to get a plan of the current definition.",
+        )
     if operation.kind in TIER_CHANGING and environment.applied_tier != operation.from_tier:
         return (
+            "tier_changed",
             f"This operation was planned from tier {operation.from_tier}, but the environment "
             f"is at tier {environment.applied_tier} (an earlier operation did not complete); "
-            "request it again."
+            "request it again.",
         )
     return None
 

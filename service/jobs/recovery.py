@@ -18,7 +18,7 @@ from service.access import request_safety
 from service.jobs.queue import environment_lock
 from service.jobs.runtime import WorkerRuntime
 from service.jobs.tasks import RUN_NEXT_OPERATION
-from service.operations import progress, repository
+from service.operations import approvals, progress, repository
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ async def recover_interrupted_operations(runtime: WorkerRuntime) -> list[int]:
     )
     await manager.prune_stalled_workers(settings.stalled_worker_seconds)
     await asyncio.to_thread(request_safety.prune, runtime.db_engine)
+    await asyncio.to_thread(_expire_approvals, runtime)
     for environment_id, name in await asyncio.to_thread(_unscheduled, runtime):
         logger.warning("environment %s had queued operations and no job; queueing one", name)
         await runtime.job_app.configure_task(
@@ -56,6 +57,11 @@ async def recover_interrupted_operations(runtime: WorkerRuntime) -> list[int]:
     for operation_id in recovered:
         logger.warning("operation %s marked failed: its worker stopped responding", operation_id)
     return recovered
+
+
+def _expire_approvals(runtime: WorkerRuntime) -> None:
+    with session_scope(runtime.db_engine) as session:
+        approvals.expire_approvals(session)
 
 
 def _unscheduled(runtime: WorkerRuntime) -> list[tuple[int, str]]:

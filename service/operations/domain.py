@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from sqlmodel import Session
 
 from db.models import Environment, Operation, OperationEvent, OperationKind, OperationStatus
 from db.models.columns import utc_now
 from programs.spec import HIGHEST_TIER
+from service.access.domain import Actor
+from service.access.roles import Role
 from service.environments.domain import require_environment
 from service.errors import Conflict, NotFound
 from service.operations import repository
 from service.operations.planning import plan_tiers
 from service.operations.progress import close_operation
-from service.operations.safety import check_data_safety, predict_data_loss
+from service.operations.repository import TIER_CHANGING
+from service.operations.safety import check_data_safety, moves_down, plan_move
 from service.operations.schemas import EventPublic, OperationPublic
 
 # Puts the job that will run the environment's next operation in the queue, inside the
@@ -31,6 +35,8 @@ def request_operation(
     engine: str,
     target_tier: int | None = None,
     confirm: str | None = None,
+    requested_by: Actor | None = None,
+    approval_hours: float = 24,
 ) -> Operation:
     environment = require_environment(session, environment_name, for_update=True)
     assert environment.id is not None
@@ -52,13 +58,27 @@ def request_operation(
             field="secondary_region",
         )
     requested_at = utc_now()
-    data_loss = predict_data_loss(environment, kind, from_tier, to_tier, requested_at=requested_at)
+    # An operator's move of a protected environment waits for another person's approval.
+    needs_approval = (
+        environment.protected
+        and requested_by is not None
+        and requested_by.role != Role.admin
+        and kind in TIER_CHANGING
+    )
+    plan = None
+    if needs_approval or moves_down(kind, from_tier, to_tier):
+        plan = plan_move(environment, kind, from_tier, to_tier, requested_at=requested_at)
+    data_loss = plan.data_loss if plan else []
     check_data_safety(environment, data_loss, confirm)
 
     operation = Operation(
         created_at=requested_at,
         data_loss=data_loss,
         confirmed=bool(data_loss),
+        requested_by=requested_by.name if requested_by else None,
+        channel=requested_by.channel if requested_by else None,
+        definition_version=environment.version if needs_approval else None,
+        plan=plan.to_dict() if needs_approval and plan else None,
         environment_id=environment.id,
         environment_name=environment.name,
         kind=kind,
@@ -66,10 +86,15 @@ def request_operation(
         from_tier=from_tier,
         to_tier=to_tier,
     )
+    if needs_approval:
+        operation.status = OperationStatus.awaiting_approval
+        operation.approval_expires_at = requested_at + timedelta(hours=approval_hours)
     session.add(operation)
     session.flush()
-    operation.job_id = enqueue(session, environment)
-    session.add(operation)
+    if not needs_approval:
+        # Awaiting approval means no job yet: approving it is what queues it.
+        operation.job_id = enqueue(session, environment)
+        session.add(operation)
     return operation
 
 
@@ -85,8 +110,8 @@ def require_operation(
 def cancel_operation(session: Session, operation_id: int) -> Operation:
     operation = require_operation(session, operation_id, for_update=True)
     assert operation.id is not None
-    if operation.status == OperationStatus.queued:
-        # Locked and still queued: the worker claims only queued operations, so it never starts.
+    if operation.status in (OperationStatus.queued, OperationStatus.awaiting_approval):
+        # Locked and not running: the worker claims only queued operations, so it never starts.
         close_operation(
             session,
             operation.id,
@@ -121,6 +146,13 @@ def describe_operation(operation: Operation) -> OperationPublic:
         error=operation.error,
         error_code=operation.error_code,
         cancel_requested=operation.cancel_requested_at is not None,
+        requested_by=operation.requested_by,
+        channel=operation.channel,
+        plan=operation.plan,
+        approval_expires_at=operation.approval_expires_at,
+        decided_by=operation.decided_by,
+        decision_comment=operation.decision_comment,
+        decided_at=operation.decided_at,
         created_at=operation.created_at,
         started_at=operation.started_at,
         finished_at=operation.finished_at,

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select, update
 from db.models import Operation, OperationEvent, OperationKind, OperationStatus
 from db.models.columns import utc_now
 
-PENDING = (OperationStatus.queued, OperationStatus.running)
+PENDING = (OperationStatus.awaiting_approval, OperationStatus.queued, OperationStatus.running)
 # Kinds whose success moves the environment to `to_tier`.
 TIER_CHANGING = (
     OperationKind.promote,

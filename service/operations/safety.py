@@ -7,13 +7,14 @@ only with `"confirm": "<environment name>"`, and never on a protected environmen
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from db.models import Environment, OperationKind
-from programs import is_stateful
 from service.engines.declare import declared_resources
-from service.engines.model import EngineError, ResourceState
+from service.engines.diffing import diff_resources
+from service.engines.model import EngineError, ResourceState, count_changes
 from service.errors import Conflict
 from service.operations.planning import build_spec, step_tiers
 
@@ -26,42 +27,65 @@ class ProtectedEnvironment(Conflict):
     error = "environment_protected"
 
 
-def predict_data_loss(
+@dataclass(frozen=True)
+class MovePlan:
+    changes: dict[str, int]
+    data_loss: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"changes": self.changes, "data_loss": self.data_loss}
+
+
+def plan_move(
     environment: Environment,
     kind: OperationKind,
     from_tier: int | None,
     to_tier: int | None,
     *,
     requested_at: datetime,
-) -> list[dict[str, Any]]:
-    """Stateful resources the move deletes, step by step, as the programs declare them."""
-    if from_tier is None:
-        return []
+) -> MovePlan:
+    """What the move changes, step by step, as the programs declare each tier."""
     if kind == OperationKind.destroy:
-        tiers = [from_tier]
-    elif kind in (OperationKind.demote, OperationKind.set_tier) and to_tier is not None:
-        if to_tier >= from_tier:
-            return []  # going up only adds: every transition up is checked by the tests
-        tiers = [from_tier, *step_tiers(from_tier, to_tier)]
+        tiers: list[int | None] = [from_tier, None]
     else:
-        return []
+        assert to_tier is not None
+        tiers = [from_tier, *step_tiers(from_tier, to_tier)]
+    wanted = [tier for tier in tiers if tier is not None]
     specs = [
         build_spec(environment, tier, requested_at=requested_at, aws_endpoint_url=None)
-        for tier in tiers
+        for tier in wanted
     ]
     try:
-        declared = declared_resources(specs)
+        declared_at = dict(zip(wanted, declared_resources(specs), strict=True))
     except EngineError as error:
         raise Conflict(f"The programs could not be planned: {error.message}") from error
-    if kind == OperationKind.destroy:
-        declared.append([])
+    changes = dict.fromkeys(("create", "update", "delete", "replace", "same"), 0)
     lost: dict[str, ResourceState] = {}
-    for before, after in itertools.pairwise(declared):
-        remaining = {resource.urn for resource in after}
-        for resource in before:
-            if is_stateful(resource.type) and resource.urn not in remaining:
-                lost.setdefault(resource.urn, resource)
-    return [{"type": r.type, "name": r.name, "urn": r.urn} for r in lost.values()]
+    for before_tier, after_tier in itertools.pairwise(tiers):
+        before = declared_at.get(before_tier, []) if before_tier is not None else []
+        after = declared_at.get(after_tier, []) if after_tier is not None else []
+        step = diff_resources(before, after)
+        for op, count in count_changes(step).items():
+            changes[op] = count if op == "same" else changes[op] + count
+        by_urn = {resource.urn: resource for resource in before}
+        for change in step:
+            if change.deletes_data:
+                lost.setdefault(change.urn, by_urn[change.urn])
+    data_loss = [{"type": r.type, "name": r.name, "urn": r.urn} for r in lost.values()]
+    return MovePlan(changes=changes, data_loss=data_loss)
+
+
+def moves_down(kind: OperationKind, from_tier: int | None, to_tier: int | None) -> bool:
+    """Only steps down and destroy can delete data: steps up only add (the tests check it)."""
+    if from_tier is None:
+        return False
+    if kind == OperationKind.destroy:
+        return True
+    return (
+        kind in (OperationKind.demote, OperationKind.set_tier)
+        and to_tier is not None
+        and to_tier < from_tier
+    )
 
 
 def check_data_safety(

@@ -39,9 +39,22 @@ class OperationPublic(SQLModel):
     error: str | None
     error_code: str | None
     cancel_requested: bool
+    requested_by: str | None
+    channel: str | None
+    plan: dict[str, Any] | None
+    approval_expires_at: datetime | None
+    decided_by: str | None
+    decision_comment: str | None
+    decided_at: datetime | None
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+
+
+class DecisionRequest(SQLModel):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    comment: str = Field(default="", max_length=500)
 
 
 class EventPublic(SQLModel):

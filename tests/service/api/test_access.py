@@ -89,21 +89,21 @@ ENVIRONMENTS = {
 # (role, action) -> allowed, for an in-scope, unprotected environment.
 BASE = {
     ("viewer", "read"): True, ("viewer", "edit"): False, ("viewer", "promote"): False,
-    ("viewer", "destroy"): False, ("viewer", "token admin"): False,
+    ("viewer", "destroy"): False, ("viewer", "token admin"): False, ("viewer", "approve"): False,
     ("operator", "read"): True, ("operator", "edit"): True, ("operator", "promote"): True,
-    ("operator", "destroy"): True, ("operator", "token admin"): False,
+    ("operator", "destroy"): True, ("operator", "token admin"): False, ("operator", "approve"): False,
     ("admin", "read"): True, ("admin", "edit"): True, ("admin", "promote"): True,
-    ("admin", "destroy"): True, ("admin", "token admin"): True,
+    ("admin", "destroy"): True, ("admin", "token admin"): True, ("admin", "approve"): True,
 }  # fmt: skip
 
 
 def expected(role: str, action: str, in_scope: bool, protected: bool) -> bool:
-    if action == "token admin":
+    if action in ("token admin", "approve"):
         return BASE[(role, action)]
     if not in_scope:
         return False
-    if protected and role == "operator" and action != "read":
-        return False  # until approvals exist, only admins change protected environments
+    if protected and role == "operator" and action == "edit":
+        return False  # only an admin changes a protected definition; operations await approval
     return BASE[(role, action)]
 
 
@@ -120,6 +120,8 @@ def _attempt(client: TestClient, token: str, action: str, environment: str) -> i
         return client.post(f"/api/environments/{environment}/promote", headers=headers).status_code
     if action == "destroy":
         return client.post(f"/api/environments/{environment}/destroy", headers=headers).status_code
+    if action == "approve":
+        return client.get("/api/approvals", headers=headers).status_code
     body = {"name": f"made-by-{token[-6:]}", "role": "viewer"}
     return client.post("/api/tokens", json=body, headers=headers).status_code
 
@@ -143,7 +145,7 @@ def test_authorization_matrix(
         create_environment(idle_client, name, protected=protected)
 
     for (in_scope, protected), name in ENVIRONMENTS.items():
-        for action in ("read", "edit", "promote", "destroy", "token admin"):
+        for action in ("read", "edit", "promote", "destroy", "token admin", "approve"):
             before = _counts(database_url)
             code = _attempt(idle_client, tokens[role], action, name)
             allowed = expected(role, action, in_scope, protected)

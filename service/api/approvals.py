@@ -1,0 +1,59 @@
+"""Approvals, for admins: /api/approvals and /api/operations/{id}/approve|reject."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from service.access.roles import Action
+from service.api.deps import EnqueueDep, SessionDep
+from service.api.guard import Guard, Permission
+from service.operations import approvals
+from service.operations.domain import describe_operation
+from service.operations.schemas import DecisionRequest, OperationPublic
+
+router = APIRouter(tags=["approvals"])
+
+
+@router.get("/api/approvals")
+def list_approvals(
+    session: SessionDep,
+    _: Annotated[Guard, Depends(Permission(Action.approve), scope="function")],
+) -> list[OperationPublic]:
+    return [describe_operation(operation) for operation in approvals.list_awaiting(session)]
+
+
+@router.post("/api/operations/{operation_id}/approve")
+def approve_operation(
+    operation_id: int,
+    body: DecisionRequest,
+    session: SessionDep,
+    enqueue: EnqueueDep,
+    guard: Annotated[
+        Guard, Depends(Permission(Action.approve, "operation.approve"), scope="function")
+    ],
+) -> OperationPublic:
+    assert guard.actor is not None
+    guard.detail = f"operation {operation_id}" + (f": {body.comment}" if body.comment else "")
+    operation = approvals.approve_operation(
+        session, enqueue, operation_id, guard.actor, body.comment
+    )
+    guard.environment = operation.environment_name
+    return describe_operation(operation)
+
+
+@router.post("/api/operations/{operation_id}/reject")
+def reject_operation(
+    operation_id: int,
+    body: DecisionRequest,
+    session: SessionDep,
+    guard: Annotated[
+        Guard, Depends(Permission(Action.approve, "operation.reject"), scope="function")
+    ],
+) -> OperationPublic:
+    assert guard.actor is not None
+    guard.detail = f"operation {operation_id}" + (f": {body.comment}" if body.comment else "")
+    operation = approvals.reject_operation(session, operation_id, guard.actor, body.comment)
+    guard.environment = operation.environment_name
+    return describe_operation(operation)
