@@ -19,7 +19,16 @@ from sqlalchemy import Engine
 
 from db.engine import create_db_engine, session_scope
 from service.access.domain import ensure_bootstrap_token
-from service.api import approvals, audit, environments, health, operations, tiers, tokens
+from service.api import (
+    approvals,
+    audit,
+    environments,
+    health,
+    operations,
+    schedules,
+    tiers,
+    tokens,
+)
 from service.api.guard import Reader
 from service.config import Settings
 from service.errors import install_error_handlers
@@ -70,7 +79,17 @@ def create_app(
     app.state.db_engine = engine
     app.state.enqueue = enqueuer(build_deferring_app(database_url))
     install_error_handlers(app)
-    for module in (health, tiers, environments, operations, approvals, tokens, audit, pages):
+    for module in (
+        health,
+        tiers,
+        environments,
+        schedules,
+        operations,
+        approvals,
+        tokens,
+        audit,
+        pages,
+    ):
         app.include_router(module.router)
 
     @app.middleware("http")

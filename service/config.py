@@ -49,6 +49,9 @@ class Settings(BaseSettings):
         gt=0,
         description="How often a worker looks for jobs whose environment lock has freed.",
     )
+    schedule_tick_seconds: float = Field(
+        default=15, gt=0, description="How often workers look for due schedules."
+    )
     heartbeat_seconds: float = Field(default=10.0, gt=0)
     stalled_worker_seconds: float = Field(
         default=60.0, gt=0, description="A worker silent this long is presumed dead."

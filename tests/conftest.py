@@ -24,6 +24,8 @@ from service.config import Settings
 from tests.helpers import ADMIN_HEADERS, ADMIN_TOKEN
 
 TABLES = (
+    "schedule_runs",
+    "schedules",
     "web_sessions",
     "idempotency_keys",
     "rate_limit_windows",

@@ -4,6 +4,7 @@ from db.models.access import ApiToken, AuditRecord, WebSession
 from db.models.environment import Environment, EnvironmentBase
 from db.models.operation import Operation, OperationEvent, OperationKind, OperationStatus
 from db.models.resource import Resource
+from db.models.schedule import Schedule, ScheduleRun
 
 __all__ = [
     "ApiToken",
@@ -15,5 +16,7 @@ __all__ = [
     "OperationKind",
     "OperationStatus",
     "Resource",
+    "Schedule",
+    "ScheduleRun",
     "WebSession",
 ]

@@ -1,9 +1,10 @@
 """Environment definitions: what an environment should look like, and where it stands."""
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Column, String
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
 from db.models.columns import timestamp_field
@@ -56,5 +57,13 @@ class Environment(EnvironmentBase, table=True):
     engine: str
     # Bumped by every change of the definition (ETags, approvals).
     version: int = 1
+    # The schedule layer: temporary capacity overrides on top of the definition, and the tier
+    # to go back to, set by schedules and cleared by `restore`. The definition stays as it is.
+    capacity_overrides: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default="{}")
+    )
+    overridden_by: str | None = None
+    overridden_since: datetime | None = timestamp_field(nullable=True)
+    tier_before_schedule: int | None = None
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()

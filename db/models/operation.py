@@ -18,6 +18,8 @@ class OperationKind(StrEnum):
     preview = "preview"
     refresh = "refresh"
     destroy = "destroy"
+    # Re-apply the definition (and schedule overrides) at the current tier.
+    apply = "apply"
 
 
 class OperationStatus(StrEnum):

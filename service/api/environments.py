@@ -82,8 +82,8 @@ def update_environment(
 
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_environment(name: str, session: SessionDep, _: Deleter) -> None:
-    domain.delete_environment(session, name)
+def delete_environment(name: str, session: SessionDep, guard: Deleter) -> None:
+    guard.detail = domain.delete_environment(session, name)
 
 
 @router.get("/{name}/resources")

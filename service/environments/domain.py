@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from db.models import Environment, EnvironmentBase, Resource
+from db.models import Environment, EnvironmentBase, Resource, Schedule
 from db.models.columns import utc_now
 from programs import tier_by_level
 from service.environments import repository
@@ -97,7 +97,8 @@ def etag(environment: Environment) -> str:
     return f'"{environment.version}"'
 
 
-def delete_environment(session: Session, name: str) -> None:
+def delete_environment(session: Session, name: str) -> str:
+    """Delete the definition, and its schedules with it; returns what went, for the record."""
     environment = require_environment(session, name, for_update=True)
     assert environment.id is not None
     if environment.applied_tier is not None or repository.list_resources(session, environment.id):
@@ -107,7 +108,13 @@ def delete_environment(session: Session, name: str) -> None:
         )
     if operations.has_pending(session, environment.id):
         raise Conflict(f"'{name}' has operations queued or running; wait for them or cancel them.")
+    schedules = session.exec(
+        select(Schedule.name).where(Schedule.environment_id == environment.id)
+    ).all()
     session.delete(environment)
+    if schedules:
+        return f"deleted with its schedules: {', '.join(sorted(schedules))}"
+    return "deleted"
 
 
 def describe_environments(

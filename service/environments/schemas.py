@@ -303,6 +303,11 @@ class EnvironmentPublic(EnvironmentBase):
     version: int
     created_at: datetime
     updated_at: datetime
+    # Set by schedules (e.g. "scaled down by schedule `nights` since 19:00"); see /schedules.
+    capacity_overrides: dict[str, int] = {}
+    overridden_by: str | None = None
+    overridden_since: datetime | None = None
+    tier_before_schedule: int | None = None
 
 
 class EnvironmentDetail(EnvironmentPublic):

@@ -111,7 +111,10 @@ def _build_request(
     kind = OperationKind(operation.kind)
     assert environment.id is not None
     stored = environments.list_resources(session, environment.id)
-    if kind in (OperationKind.promote, OperationKind.demote, OperationKind.set_tier):
+    if kind == OperationKind.apply:
+        assert applied is not None
+        steps = [{"action": "up", "tier": applied, "spec": spec(applied).to_dict()}]
+    elif kind in (OperationKind.promote, OperationKind.demote, OperationKind.set_tier):
         assert operation.to_tier is not None
         tiers = step_tiers(applied, operation.to_tier)
         steps = [{"action": "up", "tier": tier, "spec": spec(tier).to_dict()} for tier in tiers]

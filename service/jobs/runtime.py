@@ -12,6 +12,7 @@ import procrastinate
 from sqlalchemy import Engine
 
 from service.config import Settings
+from service.operations.domain import Enqueue
 
 
 @dataclass
@@ -19,6 +20,8 @@ class WorkerRuntime:
     settings: Settings
     db_engine: Engine
     job_app: procrastinate.App
+    # Defers on a caller's own connection (schedules request operations like the API does).
+    enqueue: Enqueue
 
 
 _current: WorkerRuntime | None = None

@@ -9,10 +9,12 @@ import socket
 
 from sqlalchemy import Engine
 
+from db.models.columns import utc_now
 from service.config import Settings
-from service.jobs.queue import build_job_app
+from service.jobs.queue import build_deferring_app, build_job_app, enqueuer
 from service.jobs.recovery import recover_periodically
 from service.jobs.runtime import WorkerRuntime, set_runtime
+from service.schedules.firing import fire_due_schedules
 
 logger = logging.getLogger(__name__)
 
@@ -20,16 +22,38 @@ logger = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 5.0
 
 
+async def tick_schedules(runtime: WorkerRuntime, interval_seconds: float) -> None:
+    """Fire due schedules; any number of workers may tick, each occurrence fires once."""
+    while True:
+        try:
+            await asyncio.to_thread(
+                fire_due_schedules,
+                runtime.db_engine,
+                runtime.enqueue,
+                runtime.settings.engine,
+                utc_now(),
+            )
+        except Exception:
+            logger.exception("schedule tick failed; retrying in %s s", interval_seconds)
+        await asyncio.sleep(interval_seconds)
+
+
 async def run_worker(
     settings: Settings, database_url: str, db_engine: Engine, *, install_signal_handlers: bool
 ) -> None:
     job_app = build_job_app(database_url)
     async with job_app.open_async():
-        runtime = WorkerRuntime(settings=settings, db_engine=db_engine, job_app=job_app)
+        runtime = WorkerRuntime(
+            settings=settings,
+            db_engine=db_engine,
+            job_app=job_app,
+            enqueue=enqueuer(build_deferring_app(database_url)),
+        )
         set_runtime(runtime)
         recovery = asyncio.create_task(
             recover_periodically(runtime, interval_seconds=settings.heartbeat_seconds)
         )
+        clock = asyncio.create_task(tick_schedules(runtime, settings.schedule_tick_seconds))
         try:
             await job_app.run_worker_async(
                 name=f"stepladder@{socket.gethostname()}",
@@ -42,8 +66,9 @@ async def run_worker(
                 stalled_worker_timeout=settings.stalled_worker_seconds,
             )
         finally:
-            recovery.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await recovery
+            for side_task in (recovery, clock):
+                side_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await side_task
             set_runtime(None)
             logger.info("worker stopped")

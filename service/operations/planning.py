@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 from db.models import Environment, OperationKind
 from programs import EnvironmentSpec, tier_by_level
 from programs.spec import HIGHEST_TIER
 from service.errors import Conflict
+
+# The capacity knobs a schedule may override for a while (TIERS.md, capacity within a tier).
+SCHEDULABLE_KNOBS = ("web_min", "web_max", "reader_count", "reader_max", "cache_node_count")
 
 
 def plan_tiers(
@@ -45,7 +49,7 @@ def plan_tiers(
         raise Conflict(f"Nothing is deployed, so there is nothing to {kind.value}.")
     if kind == OperationKind.destroy:
         return projected_tier, None
-    return projected_tier, projected_tier  # refresh
+    return projected_tier, projected_tier  # refresh, apply
 
 
 def step_tiers(from_tier: int | None, to_tier: int) -> list[int]:
@@ -59,7 +63,8 @@ def step_tiers(from_tier: int | None, to_tier: int) -> list[int]:
 def build_spec(
     environment: Environment, tier: int, *, requested_at: datetime, aws_endpoint_url: str | None
 ) -> EnvironmentSpec:
-    return EnvironmentSpec(
+    """The definition at `tier`, with the schedule layer's capacity overrides on top."""
+    spec = EnvironmentSpec(
         name=environment.name,
         tier=tier,
         region=environment.region,
@@ -89,4 +94,13 @@ def build_spec(
         domain_name=environment.domain_name,
         snapshot_stamp=requested_at.strftime("%Y%m%d-%H%M%S"),
         aws_endpoint_url=aws_endpoint_url,
+    )
+    overrides = environment.capacity_overrides or {}
+    return dataclasses.replace(
+        spec,
+        web_min=int(overrides.get("web_min", spec.web_min)),
+        web_max=int(overrides.get("web_max", spec.web_max)),
+        reader_count=int(overrides.get("reader_count", spec.reader_count)),
+        reader_max=int(overrides.get("reader_max", spec.reader_max)),
+        cache_node_count=int(overrides.get("cache_node_count", spec.cache_node_count)),
     )

@@ -12,12 +12,14 @@ from db.models import Operation, OperationEvent, OperationKind, OperationStatus
 from db.models.columns import utc_now
 
 PENDING = (OperationStatus.awaiting_approval, OperationStatus.queued, OperationStatus.running)
-# Kinds whose success moves the environment to `to_tier`.
+# Kinds that change the environment (and leave it at `to_tier`): they plan from a tier,
+# need approval on protected environments, and lift protection first when asked to.
 TIER_CHANGING = (
     OperationKind.promote,
     OperationKind.demote,
     OperationKind.set_tier,
     OperationKind.destroy,
+    OperationKind.apply,
 )
 
 
@@ -184,3 +186,20 @@ def environments_with_unscheduled_queue(session: Session) -> list[tuple[int, str
         )
     ).all()
     return [(row[0], row[1]) for row in rows]
+
+
+def has_pending_from(session: Session, environment_id: int, requested_by: str) -> bool:
+    """Whether an operation asked by this requester (a schedule) has not started yet."""
+    waiting = (OperationStatus.awaiting_approval, OperationStatus.queued)
+    return (
+        session.exec(
+            select(Operation.id)
+            .where(
+                Operation.environment_id == environment_id,
+                Operation.requested_by == requested_by,
+                col(Operation.status).in_(waiting),
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )

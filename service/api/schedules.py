@@ -1,0 +1,120 @@
+"""Schedules of an environment, their runs and the week ahead; and every schedule."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+
+from db.models.columns import utc_now
+from service.access.roles import Action, in_scope
+from service.api.deps import EnqueueDep, SessionDep, SettingsDep
+from service.api.guard import Guard, Permission, Reader
+from service.environments import repository as environments
+from service.environments.domain import require_environment
+from service.schedules import domain
+from service.schedules.schemas import (
+    ScheduleCreate,
+    SchedulePublic,
+    ScheduleRunPublic,
+    ScheduleUpdate,
+    Upcoming,
+)
+from service.schedules.upcoming import upcoming
+
+router = APIRouter(tags=["schedules"])
+PREFIX = "/api/environments/{name}/schedules"
+
+Scheduler = Annotated[
+    Guard, Depends(Permission(Action.operate, "schedule.change"), scope="function")
+]
+
+
+@router.get("/api/schedules")
+def list_all_schedules(session: SessionDep, guard: Reader) -> list[SchedulePublic]:
+    assert guard.actor is not None
+    names = {
+        environment.id: environment.name for environment in environments.list_environments(session)
+    }
+    return [
+        domain.describe_schedule(schedule, names[schedule.environment_id])
+        for schedule in domain.list_schedules(session)
+        if in_scope(guard.actor.scope, names[schedule.environment_id])
+    ]
+
+
+@router.get(PREFIX)
+def list_schedules(name: str, session: SessionDep, _: Reader) -> list[SchedulePublic]:
+    environment = require_environment(session, name)
+    return [
+        domain.describe_schedule(schedule, name)
+        for schedule in domain.list_schedules(session, environment.id)
+    ]
+
+
+@router.post(PREFIX, status_code=status.HTTP_201_CREATED)
+def create_schedule(
+    name: str, data: ScheduleCreate, session: SessionDep, guard: Scheduler
+) -> SchedulePublic:
+    assert guard.actor is not None
+    guard.detail = f"created schedule '{data.name}' ({data.action}, {data.cron} {data.timezone})"
+    schedule = domain.create_schedule(session, name, data, created_by=guard.actor.name)
+    return domain.describe_schedule(schedule, name)
+
+
+@router.get(PREFIX + "/upcoming")
+def upcoming_firings(
+    name: str, session: SessionDep, _: Reader, days: int = Query(default=7, ge=1, le=31)
+) -> Upcoming:
+    environment = require_environment(session, name)
+    return upcoming(environment, domain.list_schedules(session, environment.id), utc_now(), days)
+
+
+@router.get(PREFIX + "/{schedule_id}")
+def get_schedule(name: str, schedule_id: int, session: SessionDep, _: Reader) -> SchedulePublic:
+    return domain.describe_schedule(domain.require_schedule(session, name, schedule_id), name)
+
+
+@router.patch(PREFIX + "/{schedule_id}")
+def update_schedule(
+    name: str, schedule_id: int, changes: ScheduleUpdate, session: SessionDep, guard: Scheduler
+) -> SchedulePublic:
+    guard.detail = f"schedule {schedule_id}: " + ", ".join(
+        sorted(changes.model_dump(exclude_unset=True))
+    )
+    return domain.describe_schedule(
+        domain.update_schedule(session, name, schedule_id, changes), name
+    )
+
+
+@router.delete(PREFIX + "/{schedule_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_schedule(name: str, schedule_id: int, session: SessionDep, guard: Scheduler) -> None:
+    guard.detail = f"deleted schedule {schedule_id}"
+    domain.delete_schedule(session, name, schedule_id)
+
+
+@router.get(PREFIX + "/{schedule_id}/runs")
+def list_runs(
+    name: str, schedule_id: int, session: SessionDep, _: Reader
+) -> list[ScheduleRunPublic]:
+    schedule = domain.require_schedule(session, name, schedule_id)
+    assert schedule.id is not None
+    return [domain.describe_run(run) for run in domain.list_runs(session, schedule.id)]
+
+
+@router.post(PREFIX + "/{schedule_id}/run", status_code=status.HTTP_202_ACCEPTED)
+def run_now(
+    name: str,
+    schedule_id: int,
+    session: SessionDep,
+    settings: SettingsDep,
+    enqueue: EnqueueDep,
+    guard: Scheduler,
+) -> ScheduleRunPublic:
+    guard.detail = f"ran schedule {schedule_id} by hand"
+    schedule = domain.require_schedule(session, name, schedule_id, for_update=True)
+    run = domain.fire(
+        session, enqueue, schedule, engine=settings.engine, now=utc_now(), due_at=None, manual=True
+    )
+    session.flush()
+    return domain.describe_run(run)

@@ -1,0 +1,1 @@
+"""Schedules: clock-driven changes (nights, weekends) through the normal operations path."""

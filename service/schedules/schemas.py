@@ -1,0 +1,165 @@
+"""Request and response shapes of schedules, with the rules each field must meet."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
+from sqlmodel import SQLModel
+
+from programs.spec import HIGHEST_TIER, LOWEST_TIER
+from service.operations.planning import SCHEDULABLE_KNOBS
+from service.schedules.clock import is_valid_cron
+
+ScheduleAction = Literal["set_capacity", "set_tier", "restore"]
+
+
+def _check_cron(value: str) -> str:
+    if not is_valid_cron(value):
+        raise ValueError("must be a 5-field cron expression, such as '0 19 * * 1-5'")
+    return value
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"'{value}' is not an IANA time zone (for example Europe/Berlin)"
+        ) from None
+    return value
+
+
+def _check_blackouts(value: list[Any]) -> list[Any]:
+    for item in value:
+        days = item if isinstance(item, list) else [item]
+        if len(days) not in (1, 2):
+            raise ValueError("each blackout is a date or a [start, end] pair of dates")
+        try:
+            parsed = [date.fromisoformat(str(day)) for day in days]
+        except ValueError:
+            raise ValueError(f"{item!r}: dates are written YYYY-MM-DD") from None
+        if len(parsed) == 2 and parsed[1] < parsed[0]:
+            raise ValueError(f"{item!r}: the range ends before it starts")
+    return value
+
+
+class ScheduleCreate(SQLModel):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    name: str = Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    cron: str
+    timezone: str = "UTC"
+    action: ScheduleAction
+    overrides: dict[str, int] = Field(default_factory=dict)
+    target_tier: int | None = Field(default=None, ge=LOWEST_TIER, le=HIGHEST_TIER)
+    enabled: bool = True
+    blackouts: list[Any] = Field(default_factory=list)
+    catch_up_minutes: int = Field(default=60, ge=0, le=24 * 60)
+    # The environment's name: needed when the schedule's move deletes data.
+    confirm: str | None = None
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        return _check_cron(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        return _check_timezone(value)
+
+    @field_validator("blackouts")
+    @classmethod
+    def _blackouts(cls, value: list[Any]) -> list[Any]:
+        return _check_blackouts(value)
+
+    @field_validator("overrides")
+    @classmethod
+    def _overrides(cls, value: dict[str, int], info: ValidationInfo) -> dict[str, int]:
+        unknown = sorted(set(value) - set(SCHEDULABLE_KNOBS))
+        if unknown:
+            raise ValueError(
+                f"{', '.join(unknown)}: not a schedulable knob ({', '.join(SCHEDULABLE_KNOBS)})"
+            )
+        if info.data.get("action") == "set_capacity" and not value:
+            raise ValueError("set_capacity needs at least one knob to override")
+        return value
+
+    @field_validator("target_tier")
+    @classmethod
+    def _target_tier(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if info.data.get("action") == "set_tier" and value is None:
+            raise ValueError("set_tier needs a target_tier")
+        return value
+
+
+class ScheduleUpdate(SQLModel):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    cron: str | None = None
+    timezone: str | None = None
+    enabled: bool | None = None
+    skip_next: bool | None = None
+    blackouts: list[Any] | None = None
+    catch_up_minutes: int | None = Field(default=None, ge=0, le=24 * 60)
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        return None if value is None else _check_cron(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str | None) -> str | None:
+        return None if value is None else _check_timezone(value)
+
+    @field_validator("blackouts")
+    @classmethod
+    def _blackouts(cls, value: list[Any] | None) -> list[Any] | None:
+        return None if value is None else _check_blackouts(value)
+
+
+class SchedulePublic(SQLModel):
+    id: int
+    environment: str
+    name: str
+    cron: str
+    timezone: str
+    action: str
+    overrides: dict[str, int]
+    target_tier: int | None
+    enabled: bool
+    blackouts: list[Any]
+    catch_up_minutes: int
+    skip_next: bool
+    next_run_at: datetime | None
+    next_run_local: str | None
+    created_by: str
+    created_at: datetime
+
+
+class ScheduleRunPublic(SQLModel):
+    id: int
+    due_at: datetime | None
+    at: datetime
+    outcome: str
+    reason: str
+    operation_id: int | None
+    manual: bool
+
+
+class UpcomingFiring(SQLModel):
+    schedule: str
+    action: str
+    utc: datetime
+    local: str
+    skipped: str | None
+
+
+class Upcoming(SQLModel):
+    days: int
+    firings: list[UpcomingFiring]
+    hours_by_state: dict[str, float]
