@@ -53,8 +53,11 @@ class ScheduleCreate(SQLModel):
     cron: str
     timezone: str = "UTC"
     action: ScheduleAction
-    overrides: dict[str, int] = Field(default_factory=dict)
-    target_tier: int | None = Field(default=None, ge=LOWEST_TIER, le=HIGHEST_TIER)
+    # Checked even when left out: each action needs its own of these two.
+    overrides: dict[str, int] = Field(default_factory=dict, validate_default=True)
+    target_tier: int | None = Field(
+        default=None, ge=LOWEST_TIER, le=HIGHEST_TIER, validate_default=True
+    )
     enabled: bool = True
     blackouts: list[Any] = Field(default_factory=list)
     catch_up_minutes: int = Field(default=60, ge=0, le=24 * 60)
