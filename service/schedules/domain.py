@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from db.models import Environment, EnvironmentBase, OperationKind, Schedule, ScheduleRun
 from db.models.columns import utc_now
-from service.access.domain import Actor
+from service.access.domain import Actor, record_audit
 from service.access.roles import Role
 from service.environments.domain import require_environment
 from service.environments.schemas import EnvironmentRules
@@ -159,6 +159,17 @@ def fire(
         savepoint.rollback()
         run.outcome, run.reason = "failed", error.detail
     session.add(run)
+    if run.outcome in ("fired", "failed"):
+        record_audit(
+            session,
+            actor=actor.name,
+            channel="schedule",
+            action=f"schedule.{schedule.action}",
+            outcome="ok" if run.outcome == "fired" else "failed",
+            environment=environment.name,
+            detail=run.reason
+            or f"operation {run.operation_id}" + (" (run by hand)" if manual else ""),
+        )
     return run
 
 

@@ -160,40 +160,43 @@ def test_restore_after_set_tier_goes_back_to_the_tier_before(
 
 
 def test_blackouts_skip_next_and_the_catch_up_window(
-    idle_client: TestClient, tick: Callable[[datetime], list[int]]
+    client: TestClient, tick: Callable[[datetime], list[int]]
 ) -> None:
-    create_environment(idle_client, "shop")
-    idle_client.post("/api/environments/shop/promote")  # queued only: nothing runs here
-    nightly = _schedule(idle_client, {**NIGHTS, "cron": "0 19 * * *", "timezone": "UTC"})
-    first = _due(nightly)
-    idle_client.patch(
-        f"/api/environments/shop/schedules/{nightly['id']}",
-        json={"blackouts": [first.date().isoformat()], "skip_next": False},
+    create_environment(client, "shop")
+    run(client, "/api/environments/shop/promote")
+    nightly = _schedule(
+        client, {**NIGHTS, "name": "nightly", "cron": "0 19 * * *", "timezone": "UTC"}
     )
+    path = f"/api/environments/shop/schedules/{nightly['id']}"
+    first = _due(nightly)
+    client.patch(path, json={"blackouts": [first.date().isoformat()]})
+    client.patch(path, json={})  # recomputes from now: still the same next run
+    day = timedelta(days=1)
 
     tick(first)
-    assert _runs(idle_client, nightly)[0]["outcome"] == "skipped"
-    assert _runs(idle_client, nightly)[0]["reason"] == "blackout date"
-
-    idle_client.patch(
-        f"/api/environments/shop/schedules/{nightly['id']}",
-        json={"skip_next": True, "blackouts": []},
+    assert (_runs(client, nightly)[0]["outcome"], _runs(client, nightly)[0]["reason"]) == (
+        "skipped",
+        "blackout date",
     )
-    second = first + timedelta(days=1)
-    tick(second)
-    assert _runs(idle_client, nightly)[0]["reason"] == "skip_next was set"
 
-    third = second + timedelta(days=1)
-    tick(third + timedelta(minutes=30))  # late, but inside the one-hour catch-up window
-    assert _runs(idle_client, nightly)[0]["outcome"] in ("fired", "skipped")
-    assert _runs(idle_client, nightly)[0]["reason"] != "skip_next was set"
+    client.patch(path, json={"skip_next": True, "blackouts": []})
+    tick(first + day)
+    assert _runs(client, nightly)[0]["reason"] == "skip_next was set"
 
-    fourth = third + timedelta(days=1)
-    tick(fourth + timedelta(hours=2))  # everything was down for two hours
-    missed = _runs(idle_client, nightly)[0]
+    tick(first + 2 * day + timedelta(minutes=30))  # late, inside the one-hour catch-up window
+    late = _runs(client, nightly)[0]
+    assert late["outcome"] == "fired"
+    assert wait_for_operation(client, late["operation_id"])["status"] == "succeeded"
+
+    tick(first + 3 * day + timedelta(hours=2))  # everything was down for two hours
+    missed = _runs(client, nightly)[0]
     assert missed["outcome"] == "missed" and "beyond the catch-up window" in missed["reason"]
-    schedule = idle_client.get(f"/api/environments/shop/schedules/{nightly['id']}").json()
-    assert _due(schedule) > fourth + timedelta(hours=2)
+    assert missed["operation_id"] is None
+    assert _due(client.get(path).json()) > first + 3 * day + timedelta(hours=2)
+    fired_records = client.get("/api/audit", params={"actor": "schedule:nightly"}).json()
+    assert [(r["channel"], r["action"], r["outcome"]) for r in fired_records] == [
+        ("schedule", "schedule.set_capacity", "ok")
+    ]
 
 
 def test_a_busy_environment_queues_the_scheduled_operation_once(
