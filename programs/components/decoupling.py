@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from programs.components.iam import assume_role_policy
+
 MAX_RECEIVES_BEFORE_DEAD_LETTER = 5
 LAMBDA_TIMEOUT_SECONDS = 30
 
@@ -59,18 +61,7 @@ class WorkQueue(pulumi.ComponentResource):
 
         role = aws.iam.Role(
             f"{name}-worker-role",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "lambda.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=assume_role_policy("lambda.amazonaws.com"),
             opts=child,
         )
         aws.iam.RolePolicyAttachment(

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from programs.components.iam import assume_role_policy
+
 REDIS_PORT = 6379
 
 
@@ -48,18 +50,7 @@ class SessionStore(pulumi.ComponentResource):
 
         role = aws.iam.Role(
             f"{name}-web-role",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "ec2.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
             opts=child,
         )
         aws.iam.RolePolicy(
