@@ -135,6 +135,7 @@ def _build_request(
 
     if (
         kind in TIER_CHANGING
+        and kind != OperationKind.apply  # applying the definition lifts protection itself
         and applied is not None
         and not environment.protected
         and any(resource.protect for resource in stored)
