@@ -14,7 +14,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from db.engine import create_db_engine, session_scope
@@ -34,7 +35,9 @@ from service.config import Settings
 from service.errors import install_error_handlers
 from service.jobs.queue import build_deferring_app, enqueuer
 from service.jobs.worker import run_worker
-from service.web import pages
+from service.web import admin, changes, pages, schedule_pages
+from service.web import environments as environment_pages
+from service.web.auth import LoginRequired
 
 logger = logging.getLogger(__name__)
 
@@ -89,8 +92,18 @@ def create_app(
         tokens,
         audit,
         pages,
+        environment_pages,
+        changes,
+        admin,
+        schedule_pages,
     ):
         app.include_router(module.router)
+    # Stylesheet and script of the pages: public, like any login page's assets.
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), "static")
+
+    @app.exception_handler(LoginRequired)
+    async def to_login(_: Request, __: LoginRequired) -> Response:
+        return RedirectResponse("/login", status_code=303)
 
     @app.middleware("http")
     async def request_id(request: Request, call_next: Any) -> Response:

@@ -71,26 +71,6 @@ def log_in(
     return response
 
 
-@router.get("/")
-def home(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
-    cookie = request.cookies.get(COOKIE_NAME)
-    try:
-        actor, web_session = session_actor(session, cookie or "")
-    except Unauthenticated:
-        return RedirectResponse("/login", status_code=303)
-    return templates.TemplateResponse(
-        request,
-        "home.html",
-        {
-            "user": actor.name,
-            "role": actor.role.value,
-            "scope": actor.scope,
-            "csrf_token": web_session.csrf_token,
-            "simulated": settings.engine == "simulator",
-        },
-    )
-
-
 @router.post("/logout")
 def log_out(
     request: Request, session: SessionDep, csrf_token: Annotated[str, Form()] = ""

@@ -55,7 +55,7 @@ def test_token_login_sets_a_safe_cookie_and_the_session_reads_the_api(browser: T
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" in cookie
     assert ADMIN_TOKEN not in cookie
     assert browser.get("/api/environments").status_code == 200
-    assert "Logged in as <strong>bootstrap</strong>" in browser.get("/").text
+    assert "<span>bootstrap (admin)</span>" in browser.get("/").text
 
 
 def test_wrong_token_shows_the_form_again_with_the_reason(browser: TestClient) -> None:
@@ -122,7 +122,7 @@ def test_sso_header_logs_in_mapped_users_only(browser: TestClient) -> None:
 
     response = browser.post("/login", data={"sso": "1"}, headers=alice, follow_redirects=False)
     assert response.status_code == 303
-    assert "alice@example.com</strong> (operator)" in browser.get("/").text
+    assert "<span>alice@example.com (operator)</span>" in browser.get("/").text
 
     mallory = browser.post("/login", data={"sso": "1"}, headers={"X-Forwarded-User": "mallory"})
     assert mallory.status_code == 401

@@ -1,0 +1,36 @@
+// The operation page's live log: follows /api/operations/{id}/events (Server-Sent Events)
+// until the operation ends, updating the status and the step counter in place. No framework.
+(function () {
+  "use strict";
+  var page = document.getElementById("operation");
+  if (!page || page.dataset.finished === "true" || !window.EventSource) { return; }
+  var log = document.getElementById("log");
+  var counter = document.getElementById("counter");
+  var total = Number(page.dataset.total || 0);
+  var done = Number(page.dataset.done || 0);
+  var lastSeq = Number(page.dataset.lastSeq || 0);
+  var source = new EventSource("/api/operations/" + page.dataset.id + "/events");
+  source.onmessage = null;
+  function show(event) {
+    var data = JSON.parse(event.data);
+    if (data.seq <= lastSeq) { return; }
+    lastSeq = data.seq;
+    log.textContent += data.message + "\n";
+    log.scrollTop = log.scrollHeight;
+    if (data.type === "resource_pre") { total += 1; }
+    if (data.type === "resource_outputs") { done += 1; }
+    if (counter) { counter.textContent = done + " of " + total + " resources"; }
+    if (data.type === "operation_finished" && data.data && data.data.status) {
+      var status = document.getElementById("status");
+      status.textContent = data.data.status;
+      status.className = "status-" + data.data.status;
+      var cancel = document.getElementById("cancel");
+      if (cancel) { cancel.remove(); }
+    }
+  }
+  ["operation_started", "step_started", "resource_pre", "resource_outputs", "resource_failed",
+   "diagnostic", "summary", "recovery", "operation_finished"].forEach(function (type) {
+    source.addEventListener(type, show);
+  });
+  source.addEventListener("end", function () { source.close(); });
+})();

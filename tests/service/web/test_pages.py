@@ -1,0 +1,280 @@
+"""Every page and form of the web form, through the test client: content, rules, refusals."""
+
+from __future__ import annotations
+
+import html as html_module
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from service.app import create_app
+from tests.conftest import make_settings
+from tests.helpers import ADMIN_HEADERS, ADMIN_TOKEN, wait_for_operation
+
+
+class Browser:
+    """A test client that logs in like a person and keeps the page's CSRF token."""
+
+    def __init__(self, client: TestClient, token: str = ADMIN_TOKEN) -> None:
+        self.client = client
+        page = client.post("/login", data={"token": token}, follow_redirects=True)
+        assert page.status_code == 200, page.text
+        self.csrf = _hidden(page.text, "csrf_token")
+
+    def form(self, path: str, **fields: str) -> object:
+        return self.client.post(
+            path, data={"csrf_token": self.csrf, **fields}, follow_redirects=False
+        )
+
+
+def _hidden(html: str, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert found, f"no hidden {name}"
+    return html_module.unescape(found.group(1))  # as a browser would send it
+
+
+@pytest.fixture
+def web(tmp_path: Path, database_url: str, db_engine: Engine) -> Iterator[Browser]:
+    settings = make_settings(tmp_path, database_url)
+    app = create_app(settings, database_url, db_engine=db_engine)
+    with TestClient(app, base_url="https://stepladder.test") as client:
+        yield Browser(client)
+
+
+def _create(web: Browser, name: str = "shop", **fields: str) -> object:
+    return web.form("/environments", name=name, region="eu-west-1", **fields)
+
+
+def test_pages_need_a_session(web: Browser) -> None:
+    anonymous = TestClient(web.client.app, base_url="https://stepladder.test")
+    for path in ("/", "/environments/new", "/environments/shop", "/operations/1"):
+        response = anonymous.get(path, follow_redirects=False)
+        assert (response.status_code, response.headers["location"]) == (303, "/login"), path
+
+
+def test_list_starts_empty_and_offers_creation(web: Browser) -> None:
+    page = web.client.get("/")
+    assert "No environments yet" in page.text
+    assert 'href="/environments/new"' in page.text
+    assert "Engine: simulator" in page.text
+
+
+def test_create_form_shows_every_field_with_default_unit_and_help(web: Browser) -> None:
+    page = web.client.get("/environments/new").text
+    for field in (
+        "name",
+        "region",
+        "web_min",
+        "reader_max",
+        "cache_node_count",
+        "secondary_region",
+    ):
+        assert f'<label for="{field}">' in page and f'id="{field}"' in page
+    assert "Web servers, minimum (instances)" in page and "Default: 2." in page
+    assert _hidden(page, "idempotency_key")
+
+
+def test_create_errors_appear_next_to_the_field_with_input_kept(web: Browser) -> None:
+    response = _create(web, name="Shop!", web_min="5", web_max="3")
+
+    assert response.status_code == 422
+    html = response.text
+    assert "lowercase DNS label" in html and "at least web_min (5)" in html
+    assert 'value="Shop!"' in html and 'value="5"' in html
+    assert web.client.get("/api/environments", headers=ADMIN_HEADERS).json() == []
+
+
+def test_create_then_the_environment_page(web: Browser) -> None:
+    created = _create(web, description="the shop")
+    assert (created.status_code, created.headers["location"]) == (303, "/environments/shop")
+
+    page = web.client.get("/environments/shop").text
+
+    assert "not deployed" in page and "the shop" in page
+    assert page.count('class="level"') == 8
+    assert "Promote" in page and "Edit definition" in page
+    duplicate = _create(web)
+    assert duplicate.status_code == 409 and "already exists" in duplicate.text
+
+
+def test_forms_without_csrf_or_from_another_site_are_refused(web: Browser) -> None:
+    no_token = web.client.post("/environments", data={"name": "shop", "region": "eu-west-1"})
+    assert no_token.status_code == 403
+    cross_site = web.client.post(
+        "/environments",
+        data={"csrf_token": web.csrf, "name": "shop", "region": "eu-west-1"},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert cross_site.status_code == 403
+    assert web.client.get("/api/environments", headers=ADMIN_HEADERS).json() == []
+
+
+def test_change_flow_previews_then_runs_once_even_when_submitted_twice(web: Browser) -> None:
+    _create(web)
+    preview = web.client.get("/environments/shop/change", params={"kind": "promote"})
+    assert preview.status_code == 200
+    assert "to create" in preview.text and "tier 0" in preview.text
+    key = _hidden(preview.text, "idempotency_key")
+
+    first = web.form("/environments/shop/change", kind="promote", idempotency_key=key)
+    second = web.form("/environments/shop/change", kind="promote", idempotency_key=key)
+
+    assert first.headers["location"] == second.headers["location"]
+    _wait(web, int(first.headers["location"].rsplit("/", 1)[1]))
+    operations = web.client.get("/api/environments/shop/operations", headers=ADMIN_HEADERS).json()
+    assert len(operations) == 1
+    page = web.client.get(first.headers["location"]).text
+    assert 'id="log"' in page and "of" in page and "/static/live.js" in page
+
+
+def test_destructive_steps_ask_for_the_name_and_warn_about_the_data(web: Browser) -> None:
+    _create(web)
+    for _ in range(2):
+        operation = web.client.post("/api/environments/shop/promote", headers=ADMIN_HEADERS).json()
+        _wait(web, operation["id"])
+
+    preview = web.client.get("/environments/shop/change", params={"kind": "demote"}).text
+
+    assert "This step deletes data" in preview and "shop-aurora-cluster" in preview
+    assert 'id="confirm" name="confirm"' in preview
+    key = _hidden(preview, "idempotency_key")
+    refused = web.form("/environments/shop/change", kind="demote", idempotency_key=key)
+    assert refused.status_code == 409 and "confirm" in refused.text
+    confirmed = web.form(
+        "/environments/shop/change", kind="demote", confirm="shop", idempotency_key=key
+    )
+    assert confirmed.status_code == 303
+
+
+def test_architecture_picture_follows_the_resources(web: Browser) -> None:
+    _create(web)
+    for _ in range(3):
+        operation = web.client.post("/api/environments/shop/promote", headers=ADMIN_HEADERS).json()
+        _wait(web, operation["id"])
+
+    page = web.client.get("/environments/shop").text
+
+    svg = page[page.index("<svg") : page.index("</svg>")]
+    for label in ("Users", "Load balancer", "Web x2", "Aurora writer", "Aurora standby"):
+        assert label in svg
+    assert "CloudFront" not in svg
+    assert 'aria-current="step"' in page
+
+
+def test_edit_uses_the_etag_so_two_editors_cannot_overwrite_each_other(web: Browser) -> None:
+    _create(web)
+    form_page = web.client.get("/environments/shop/edit").text
+    etag = _hidden(form_page, "etag")
+    saved = web.form("/environments/shop/edit", etag=etag, region="eu-west-1", description="first")
+    assert saved.status_code == 303
+
+    stale = web.form("/environments/shop/edit", etag=etag, region="eu-west-1", description="second")
+
+    assert stale.status_code == 412
+    assert "changed since you read it" in stale.text
+    detail = web.client.get("/api/environments/shop", headers=ADMIN_HEADERS).json()
+    assert detail["description"] == "first"
+
+
+def test_a_viewer_sees_no_action_buttons_and_cannot_post(web: Browser) -> None:
+    _create(web)
+    token = web.client.post(
+        "/api/tokens", json={"name": "vera", "role": "viewer"}, headers=ADMIN_HEADERS
+    ).json()["token"]
+    viewer_client = TestClient(web.client.app, base_url="https://stepladder.test")
+    viewer = Browser(viewer_client, token)
+
+    page = viewer.client.get("/environments/shop").text
+    assert "Promote" not in page and "Edit definition" not in page
+    assert 'href="/environments/new"' not in viewer.client.get("/").text
+    refused = viewer.form("/environments/shop/change", kind="promote")
+    assert refused.status_code == 403
+    assert viewer.client.get("/environments/new").status_code == 403
+
+
+def _wait(web: Browser, operation_id: int) -> None:
+    wait_for_operation(_ApiClient(web.client), operation_id)
+
+
+class _ApiClient:
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    def get(self, path: str) -> object:
+        return self.client.get(path, headers=ADMIN_HEADERS)
+
+
+def test_preview_counts_every_kind_of_change(web: Browser) -> None:
+    _create(web)
+    operation = web.client.post(
+        "/api/environments/shop/tier", json={"target_tier": 1}, headers=ADMIN_HEADERS
+    ).json()
+    _wait(web, operation["id"])
+
+    page = web.client.get("/environments/shop/change", params={"kind": "demote"}).text
+
+    # 1 -> 0: the web box gets the database back (an update); the data tier goes.
+    assert "0 to create" in page and "1 to update" in page and "8 to delete" in page
+    assert "built-in method" not in page
+
+
+def test_approvals_page_lets_another_admin_decide(web: Browser) -> None:
+    _create(web, protected="on")
+    operator = web.client.post(
+        "/api/tokens", json={"name": "olga", "role": "operator"}, headers=ADMIN_HEADERS
+    ).json()["token"]
+    asked = web.client.post(
+        "/api/environments/shop/promote", headers={"Authorization": f"Bearer {operator}"}
+    ).json()
+    assert asked["status"] == "awaiting_approval"
+
+    page = web.client.get("/approvals").text
+    assert f'href="/operations/{asked["id"]}"' in page and "olga" in page
+    decided = web.form(f"/approvals/{asked['id']}", decision="approve", comment="ok")
+
+    assert decided.status_code == 303
+    after = web.client.get(f"/api/operations/{asked['id']}", headers=ADMIN_HEADERS).json()
+    assert after["decided_by"] == "bootstrap" and after["status"] in (
+        "queued",
+        "running",
+        "succeeded",
+    )
+    assert "Nothing is waiting" in web.client.get("/approvals").text
+
+
+def test_audit_page_filters(web: Browser) -> None:
+    _create(web, name="alpha")
+    _create(web, name="beta")
+
+    page = web.client.get("/audit", params={"environment": "beta"}).text
+
+    assert "environment.create" in page and ">beta<" in page and ">alpha<" not in page
+    assert '<label for="actor">' in page
+
+
+def test_schedules_page_adds_a_schedule_and_shows_the_week(web: Browser) -> None:
+    _create(web)
+    page = web.client.get("/environments/shop/schedules").text
+    assert "No schedules yet" in page and "The week ahead" in page
+
+    bad = web.form(
+        "/environments/shop/schedules", name="nights", cron="every night", timezone="Europe/Berlin",
+        action="set_capacity", web_min="1",
+    )  # fmt: skip
+    assert (
+        bad.status_code == 422 and "5-field cron" in bad.text and 'value="every night"' in bad.text
+    )
+    added = web.form(
+        "/environments/shop/schedules", name="nights", cron="0 19 * * *", timezone="Europe/Berlin",
+        action="set_capacity", web_min="1", blackouts="2099-12-24..2099-12-26",
+    )  # fmt: skip
+    assert added.status_code == 303
+
+    page = web.client.get("/environments/shop/schedules").text
+    assert "0 19 * * * (Europe/Berlin)" in page
+    assert page.count("19:00 nights") >= 7
+    assert "Hours over the week" in page
