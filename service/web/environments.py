@@ -19,6 +19,7 @@ from service.errors import Conflict, InvalidInput, PreconditionFailed, describe_
 from service.operations import repository as operation_queries
 from service.operations.domain import describe_operation
 from service.schedules import domain as schedules
+from service.web import once
 from service.web.architecture import render_svg
 from service.web.auth import Viewer, check_form, page_viewer, require
 from service.web.forms import FIELDS, parse_definition
@@ -75,21 +76,29 @@ def create_environment(
     viewer = page_viewer(request, session)
     check_form(request, viewer, form.get("csrf_token", ""))
     require(session, request, viewer, Action.edit, form.get("name"))
+    replay = once.claim(request, viewer, form)
+    if replay is not None:
+        return replay
     try:
         data = EnvironmentCreate.model_validate(parse_definition(form, include_name=True))
         environment = domain.create_environment(session, data, engine=settings.engine)
     except ValidationError as error:
+        once.failed(request, viewer, form)
         errors = {
             item["field"]: item["rule"] for item in describe_validation_errors(error.errors())
         }
         return _definition_form(request, viewer, settings, form, errors, creating=True, status=422)
     except Conflict as error:
         session.rollback()
+        once.failed(request, viewer, form)
         return _definition_form(
             request, viewer, settings, form, {"name": error.detail}, creating=True, status=409
         )
     _audit(session, request, viewer, "environment.create", environment.name)
-    return RedirectResponse(f"/environments/{environment.name}", status_code=303)
+    session.commit()
+    location = f"/environments/{environment.name}"
+    once.done(request, viewer, form, location)
+    return RedirectResponse(location, status_code=303)
 
 
 @router.get("/environments/{name}/edit")

@@ -278,3 +278,14 @@ def test_schedules_page_adds_a_schedule_and_shows_the_week(web: Browser) -> None
     assert "0 19 * * * (Europe/Berlin)" in page
     assert page.count("19:00 nights") >= 7
     assert "Hours over the week" in page
+
+
+def test_a_double_submitted_create_form_creates_once(web: Browser) -> None:
+    key = _hidden(web.client.get("/environments/new").text, "idempotency_key")
+
+    first = _create(web, idempotency_key=key)
+    second = _create(web, idempotency_key=key)
+
+    assert first.status_code == second.status_code == 303
+    assert first.headers["location"] == second.headers["location"] == "/environments/shop"
+    assert len(web.client.get("/api/environments", headers=ADMIN_HEADERS).json()) == 1
