@@ -20,7 +20,13 @@ from service.api.deps import EnqueueDep, SessionDep, SettingsDep
 from service.environments.domain import require_environment
 from service.errors import StepladderError
 from service.operations import repository as operation_queries
-from service.operations.domain import cancel_operation, request_operation, require_operation
+from service.operations.domain import (
+    cancel_operation,
+    describe_event,
+    describe_operation,
+    request_operation,
+    require_operation,
+)
 from service.operations.planning import plan_tiers
 from service.operations.safety import plan_move
 from service.web import once
@@ -146,8 +152,6 @@ def operation_page(
     operation = require_operation(session, operation_id)
     require(session, request, viewer, Action.read, operation.environment_name)
     events = operation_queries.list_events(session, operation_id)
-    from service.operations.domain import describe_event, describe_operation
-
     return render(
         request,
         "operation.html",

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from db.models import OperationKind
 from programs import TIERS
+from service.access.domain import record_audit
 from service.access.roles import Action, in_scope
 from service.api.deps import SessionDep, SettingsDep
 from service.environments import domain, repository
@@ -233,8 +234,6 @@ def _display(value: Any) -> str:
 def _audit(
     session: SessionDep, request: Request, viewer: Viewer, action: str, environment: str
 ) -> None:
-    from service.access.domain import record_audit
-
     record_audit(
         session,
         actor=viewer.actor.name,
