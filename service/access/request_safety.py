@@ -14,6 +14,7 @@ from typing import Literal
 from sqlalchemy import Engine, text
 
 from db.engine import session_scope
+from service.errors import TooManyRequests
 
 KEY_LIFETIME = timedelta(hours=24)
 RATE_WINDOW_SECONDS = 60
@@ -101,6 +102,16 @@ def count_hit(db: Engine, caller: str) -> tuple[int, int]:
             {"caller": caller},
         ).one()
         return int(row.hits), max(int(row.seconds_left), 1)
+
+
+def enforce_rate_limit(db: Engine, caller: str, limit: int) -> None:
+    """Count this operation request; refuse it (429) past `limit` a minute."""
+    hits, seconds_left = count_hit(db, caller)
+    if hits > limit:
+        raise TooManyRequests(
+            f"At most {limit} operation requests a minute; retry in {seconds_left} s.",
+            headers={"Retry-After": str(seconds_left)},
+        )
 
 
 def prune(db: Engine) -> None:

@@ -22,7 +22,7 @@ class Action(StrEnum):
 
     @property
     def environment_bound(self) -> bool:
-        return self not in (Action.administer, Action.approve)
+        return self != Action.administer
 
 
 ALLOWED: dict[Role, frozenset[Action]] = {
@@ -43,6 +43,7 @@ def in_scope(scope: str | None, environment: str) -> bool:
 def refusal(
     role: Role, scope: str | None, action: Action, environment: str | None, protected: bool
 ) -> str | None:
+    # Approving is environment-bound too: a scoped admin decides only within its scope.
     """Why `role` may not do `action` (a sentence), or None when it may."""
     if action not in ALLOWED[role]:
         return f"the {role.value} role may not {action.value}"

@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from service.access.roles import Action
+from service.access.roles import Action, in_scope
 from service.api.deps import EnqueueDep, SessionDep
 from service.api.guard import Guard, Permission
 from service.operations import approvals
-from service.operations.domain import describe_operation
+from service.operations.domain import describe_operation, require_operation
 from service.operations.schemas import DecisionRequest, OperationPublic
 
 router = APIRouter(tags=["approvals"])
@@ -19,9 +19,14 @@ router = APIRouter(tags=["approvals"])
 @router.get("/api/approvals")
 def list_approvals(
     session: SessionDep,
-    _: Annotated[Guard, Depends(Permission(Action.approve), scope="function")],
+    guard: Annotated[Guard, Depends(Permission(Action.approve), scope="function")],
 ) -> list[OperationPublic]:
-    return [describe_operation(operation) for operation in approvals.list_awaiting(session)]
+    assert guard.actor is not None
+    return [
+        describe_operation(operation)
+        for operation in approvals.list_awaiting(session)
+        if in_scope(guard.actor.scope, operation.environment_name)
+    ]
 
 
 @router.post("/api/operations/{operation_id}/approve")
@@ -36,6 +41,7 @@ def approve_operation(
 ) -> OperationPublic:
     assert guard.actor is not None
     guard.detail = f"operation {operation_id}" + (f": {body.comment}" if body.comment else "")
+    guard.require(session, require_operation(session, operation_id).environment_name)
     operation = approvals.approve_operation(
         session, enqueue, operation_id, guard.actor, body.comment
     )
@@ -54,6 +60,7 @@ def reject_operation(
 ) -> OperationPublic:
     assert guard.actor is not None
     guard.detail = f"operation {operation_id}" + (f": {body.comment}" if body.comment else "")
+    guard.require(session, require_operation(session, operation_id).environment_name)
     operation = approvals.reject_operation(session, operation_id, guard.actor, body.comment)
     guard.environment = operation.environment_name
     return describe_operation(operation)

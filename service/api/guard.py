@@ -25,7 +25,7 @@ from service.access.roles import Action, refusal
 from service.access.sessions import COOKIE_NAME, session_actor
 from service.api.deps import SessionDep
 from service.environments import repository as environments
-from service.errors import StepladderError, TooManyRequests
+from service.errors import StepladderError
 
 logger = logging.getLogger(__name__)
 
@@ -141,13 +141,11 @@ class RateLimited(Permission):
 
     def admit(self, request: Request, guard: Guard) -> None:
         assert guard.actor is not None
-        limit = request.app.state.settings.rate_limit_per_minute
-        hits, seconds_left = request_safety.count_hit(request.app.state.db_engine, guard.actor.name)
-        if hits > limit:
-            raise TooManyRequests(
-                f"At most {limit} operation requests a minute; retry in {seconds_left} s.",
-                headers={"Retry-After": str(seconds_left)},
-            )
+        request_safety.enforce_rate_limit(
+            request.app.state.db_engine,
+            guard.actor.name,
+            request.app.state.settings.rate_limit_per_minute,
+        )
 
 
 Reader = Annotated[Guard, Depends(Permission(Action.read), scope="function")]

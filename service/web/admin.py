@@ -8,11 +8,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from service.access.domain import list_audit, record_audit
-from service.access.roles import Action
+from service.access.roles import Action, in_scope
 from service.api.deps import EnqueueDep, SessionDep, SettingsDep
 from service.errors import StepladderError
 from service.operations import approvals
-from service.operations.domain import describe_operation
+from service.operations.domain import describe_operation, require_operation
 from service.web.auth import check_form, page_viewer, require
 from service.web.environments import FormData
 from service.web.templating import render
@@ -24,7 +24,11 @@ router = APIRouter(include_in_schema=False)
 def approvals_page(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     viewer = page_viewer(request, session)
     require(session, request, viewer, Action.approve)
-    waiting = [describe_operation(operation) for operation in approvals.list_awaiting(session)]
+    waiting = [
+        describe_operation(operation)
+        for operation in approvals.list_awaiting(session)
+        if in_scope(viewer.actor.scope, operation.environment_name)
+    ]
     return render(request, "approvals.html", viewer, settings, waiting=waiting, error=None)
 
 
@@ -40,6 +44,13 @@ def decide(
     viewer = page_viewer(request, session)
     check_form(request, viewer, form.get("csrf_token", ""))
     require(session, request, viewer, Action.approve)
+    require(
+        session,
+        request,
+        viewer,
+        Action.approve,
+        require_operation(session, operation_id).environment_name,
+    )
     comment = form.get("comment", "")[:500]
     approve = form.get("decision") == "approve"
     try:

@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from db.models import OperationKind
 from db.models.columns import utc_now
 from programs import tier_by_level
+from service.access import request_safety
 from service.access.roles import Action
 from service.api.deps import EnqueueDep, SessionDep, SettingsDep
 from service.environments.domain import require_environment
@@ -109,6 +110,10 @@ def confirm_change(
     if replay is not None:
         return replay
     try:
+        # The same per-caller limit as the API's operation routes.
+        request_safety.enforce_rate_limit(
+            request.app.state.db_engine, viewer.actor.name, settings.rate_limit_per_minute
+        )
         if kind is None:
             raise StepladderError("Choose a change: promote, demote, set_tier or destroy.")
         target = form.get("target_tier")

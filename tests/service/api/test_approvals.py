@@ -185,3 +185,19 @@ def test_destructive_steps_on_protected_environments_are_refused_even_for_approv
 ) -> None:
     response = idle_client.post("/api/environments/prod/destroy", headers=people["olga"])
     assert response.status_code == 409  # nothing deployed: nothing to destroy
+
+
+def test_a_scoped_admin_decides_only_within_its_scope(
+    idle_client: TestClient, people: dict[str, dict[str, str]]
+) -> None:
+    asked = _ask(idle_client, people["olga"])  # on "prod"
+    token = idle_client.post(
+        "/api/tokens", json={"name": "dev-admin", "role": "admin", "scope": "dev-*"}
+    ).json()["token"]
+    dev_admin = {"Authorization": f"Bearer {token}"}
+
+    assert idle_client.get("/api/approvals", headers=dev_admin).json() == []
+    refused = idle_client.post(f"/api/operations/{asked['id']}/approve", json={}, headers=dev_admin)
+
+    assert refused.status_code == 403
+    assert idle_client.get(f"/api/operations/{asked['id']}").json()["status"] == "awaiting_approval"

@@ -289,3 +289,23 @@ def test_a_double_submitted_create_form_creates_once(web: Browser) -> None:
     assert first.status_code == second.status_code == 303
     assert first.headers["location"] == second.headers["location"] == "/environments/shop"
     assert len(web.client.get("/api/environments", headers=ADMIN_HEADERS).json()) == 1
+
+
+def test_the_change_form_is_rate_limited_like_the_api(
+    tmp_path: Path, database_url: str, db_engine: Engine
+) -> None:
+    settings = make_settings(tmp_path, database_url, rate_limit_per_minute=1)
+    app = create_app(settings, database_url, db_engine=db_engine, run_worker_in_process=False)
+    with TestClient(app, base_url="https://stepladder.test") as client:
+        web = Browser(client)
+        _create(web)
+        import time
+        from datetime import UTC, datetime
+
+        if datetime.now(UTC).second > 55:  # keep both requests inside one minute
+            time.sleep(61 - datetime.now(UTC).second)
+        first = web.form("/environments/shop/change", kind="promote")
+        second = web.form("/environments/shop/change", kind="promote")
+
+    assert first.status_code == 303
+    assert second.status_code == 429 and "operation requests a minute" in second.text
