@@ -51,6 +51,15 @@ class InvalidInput(StepladderError):
     status_code = 422
     error = "validation_failed"
 
+    @classmethod
+    def from_fields(cls, fields: list[dict[str, str]]) -> InvalidInput:
+        """`{field, rule}` pairs as one 422: a detail naming each, and the pairs themselves."""
+        return cls(join_fields(fields), fields=fields)
+
+
+def join_fields(fields: list[dict[str, str]]) -> str:
+    return "; ".join(f"{item['field']}: {item['rule']}" for item in fields)
+
 
 def error_body(error: str, detail: str, **extra: Any) -> dict[str, Any]:
     return {"error": error, "detail": detail, **extra}
@@ -79,8 +88,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def handle_validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         fields = describe_validation_errors(list(exc.errors()))
-        detail = "; ".join(f"{item['field']}: {item['rule']}" for item in fields)
-        return JSONResponse(error_body("validation_failed", detail, fields=fields), status_code=422)
+        return JSONResponse(
+            error_body("validation_failed", join_fields(fields), fields=fields), status_code=422
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def handle_http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -71,9 +71,7 @@ def update_environment(
     try:
         merged = EnvironmentRules.model_validate({**current, **sent})
     except ValidationError as error:
-        fields = describe_validation_errors(list(error.errors()))
-        detail = "; ".join(f"{item['field']}: {item['rule']}" for item in fields)
-        raise InvalidInput(detail, fields=fields) from error
+        raise InvalidInput.from_fields(describe_validation_errors(list(error.errors()))) from error
 
     if environment.applied_tier is not None:
         for field, reason in FIXED_WHILE_DEPLOYED.items():

@@ -49,8 +49,7 @@ def request_operation(
         environment.engine = engine  # nothing deployed: the configured engine takes it over
         session.add(environment)
 
-    pending = repository.last_pending_tier_change(session, environment.id)
-    projected = pending.to_tier if pending is not None else environment.applied_tier
+    projected = repository.projected_tier(session, environment.id, environment.applied_tier)
     from_tier, to_tier = plan_tiers(kind, projected, target_tier)
     if to_tier == HIGHEST_TIER and not environment.secondary_region:
         raise Conflict(

@@ -52,6 +52,12 @@ def last_pending_tier_change(session: Session, environment_id: int) -> Operation
     ).first()
 
 
+def projected_tier(session: Session, environment_id: int, applied_tier: int | None) -> int | None:
+    """The tier the environment will be at once everything queued before now has run."""
+    pending = last_pending_tier_change(session, environment_id)
+    return pending.to_tier if pending is not None else applied_tier
+
+
 def has_pending(session: Session, environment_id: int) -> bool:
     return (
         session.exec(

@@ -193,8 +193,7 @@ def _apply_layer(
         return OperationKind.apply, None, None
     if schedule.action == "set_tier":
         assert environment.id is not None
-        pending = operations.last_pending_tier_change(session, environment.id)
-        current = pending.to_tier if pending is not None else environment.applied_tier
+        current = operations.projected_tier(session, environment.id, environment.applied_tier)
         if current == schedule.target_tier:
             return None, None, None
         if environment.tier_before_schedule is None:
@@ -227,9 +226,7 @@ def _check_overrides(environment: Environment, overrides: dict[str, int]) -> Non
             {"field": f"overrides.{item['field']}", "rule": item["rule"]}
             for item in describe_validation_errors(list(error.errors()))
         ]
-        raise InvalidInput(
-            "; ".join(f"{item['field']}: {item['rule']}" for item in fields), fields=fields
-        ) from error
+        raise InvalidInput.from_fields(fields) from error
 
 
 def _check_scheduled_move(environment: Environment, target: int, confirm: str | None) -> bool:

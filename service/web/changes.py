@@ -66,8 +66,9 @@ def preview_change(
     try:
         if operation_kind is None:
             raise StepladderError(f"There is no change called '{kind}'.")
-        pending = operation_queries.last_pending_tier_change(session, environment.id)
-        projected = pending.to_tier if pending is not None else environment.applied_tier
+        projected = operation_queries.projected_tier(
+            session, environment.id, environment.applied_tier
+        )
         from_tier, to_tier = plan_tiers(operation_kind, projected, target_tier)
         plan = plan_move(environment, operation_kind, from_tier, to_tier, requested_at=utc_now())
     except StepladderError as refusal:

@@ -16,14 +16,14 @@ from service.access.roles import Action, in_scope
 from service.api.deps import SessionDep, SettingsDep
 from service.environments import domain, repository
 from service.environments.schemas import EnvironmentCreate, EnvironmentUpdate
-from service.errors import Conflict, InvalidInput, PreconditionFailed, describe_validation_errors
+from service.errors import Conflict, InvalidInput, PreconditionFailed
 from service.operations import repository as operation_queries
 from service.operations.domain import describe_operation
 from service.schedules import domain as schedules
 from service.web import once
 from service.web.architecture import render_svg
 from service.web.auth import Viewer, check_form, page_viewer, require
-from service.web.forms import FIELDS, parse_definition
+from service.web.forms import FIELDS, form_errors, parse_definition
 from service.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -85,10 +85,10 @@ def create_environment(
         environment = domain.create_environment(session, data, engine=settings.engine)
     except ValidationError as error:
         once.failed(request, viewer, form)
-        errors = {
-            item["field"]: item["rule"] for item in describe_validation_errors(error.errors())
-        }
-        return _definition_form(request, viewer, settings, form, errors, creating=True, status=422)
+        errors, status = form_errors(error)
+        return _definition_form(
+            request, viewer, settings, form, errors, creating=True, status=status
+        )
     except Conflict as error:
         session.rollback()
         once.failed(request, viewer, form)
@@ -127,24 +127,9 @@ def save_environment(
     try:
         changes = EnvironmentUpdate.model_validate(parse_definition(form, include_name=False))
         domain.update_environment(session, name, changes, if_match=form.get("etag"))
-    except ValidationError as error:
-        errors = {
-            item["field"]: item["rule"] for item in describe_validation_errors(error.errors())
-        }
-        return _definition_form(
-            request,
-            viewer,
-            settings,
-            values,
-            errors,
-            creating=False,
-            status=422,
-            etag=form.get("etag"),
-        )
-    except (InvalidInput, Conflict, PreconditionFailed) as error:
+    except (ValidationError, InvalidInput, Conflict, PreconditionFailed) as error:
         session.rollback()
-        fields = getattr(error, "extra", {}).get("fields") or []
-        errors = {item["field"]: item["rule"] for item in fields} or {"_form": error.detail}
+        errors, status = form_errors(error)
         return _definition_form(
             request,
             viewer,
@@ -152,7 +137,7 @@ def save_environment(
             values,
             errors,
             creating=False,
-            status=error.status_code,
+            status=status,
             etag=form.get("etag"),
         )
     _audit(session, request, viewer, "environment.update", name)

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
+
 from db.models import EnvironmentBase
+from service.errors import StepladderError, describe_validation_errors
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,16 @@ OPTIONAL = {
     "business_hours_start", "business_hours_end", "certificate_arn", "secondary_region",
     "hosted_zone_id", "domain_name",
 }  # fmt: skip
+
+
+def form_errors(error: ValidationError | StepladderError) -> tuple[dict[str, str], int]:
+    """A refusal as the form shows it: a message per field (or for the whole form), a status."""
+    if isinstance(error, ValidationError):
+        fields = describe_validation_errors(list(error.errors()))
+        return {item["field"]: item["rule"] for item in fields}, 422
+    fields = error.extra.get("fields") or []
+    by_field = {item["field"]: item["rule"] for item in fields}
+    return by_field or {"_form": error.detail}, error.status_code
 
 
 def parse_definition(form: dict[str, str], *, include_name: bool) -> dict[str, Any]:

@@ -14,13 +14,14 @@ from service.access.domain import record_audit
 from service.access.roles import Action
 from service.api.deps import SessionDep, SettingsDep
 from service.environments.domain import require_environment
-from service.errors import StepladderError, describe_validation_errors
+from service.errors import StepladderError
 from service.operations.planning import SCHEDULABLE_KNOBS
 from service.schedules import domain
 from service.schedules.schemas import ScheduleCreate
 from service.schedules.upcoming import upcoming
 from service.web.auth import Viewer, check_form, page_viewer, require
 from service.web.environments import FormData
+from service.web.forms import form_errors
 from service.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -57,18 +58,10 @@ def add_schedule(
     try:
         data = ScheduleCreate.model_validate(body)
         domain.create_schedule(session, name, data, created_by=viewer.actor.name)
-    except ValidationError as error:
-        errors = {
-            item["field"]: item["rule"] for item in describe_validation_errors(error.errors())
-        }
-        return _page(request, session, settings, viewer, name, form, errors, status=422)
-    except StepladderError as error:
+    except (ValidationError, StepladderError) as error:
         session.rollback()
-        fields = error.extra.get("fields") or []
-        errors = {item["field"]: item["rule"] for item in fields} or {"_form": error.detail}
-        return _page(
-            request, session, settings, viewer, name, form, errors, status=error.status_code
-        )
+        errors, status = form_errors(error)
+        return _page(request, session, settings, viewer, name, form, errors, status=status)
     record_audit(
         session,
         actor=viewer.actor.name,

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from db.engine import libpq_url
 from service.app import create_app
 from tests.conftest import make_settings
-from tests.helpers import ADMIN_HEADERS, create_environment, wait_for_operation
+from tests.helpers import ADMIN_HEADERS, create_environment, run, wait_for_operation
 
 
 @pytest.fixture
@@ -181,10 +181,22 @@ def test_unanswered_requests_expire(
 
 
 def test_destructive_steps_on_protected_environments_are_refused_even_for_approval(
-    idle_client: TestClient, people: dict[str, dict[str, str]]
+    client: TestClient,
 ) -> None:
-    response = idle_client.post("/api/environments/prod/destroy", headers=people["olga"])
-    assert response.status_code == 409  # nothing deployed: nothing to destroy
+    create_environment(client, "prod", protected=True)
+    run(client, "/api/environments/prod/tier", target_tier=1)  # an admin's step up: no approval
+    operator = client.post("/api/tokens", json={"name": "olga", "role": "operator"}).json()
+
+    response = client.post(
+        "/api/environments/prod/destroy",
+        json={"confirm": "prod"},
+        headers={"Authorization": f"Bearer {operator['token']}"},
+    )
+
+    # Refused outright: it never becomes a request waiting for approval.
+    assert response.status_code == 409
+    assert response.json()["error"] == "environment_protected"
+    assert client.get("/api/approvals").json() == []
 
 
 def test_a_scoped_admin_decides_only_within_its_scope(
