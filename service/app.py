@@ -31,6 +31,7 @@ from service.api import (
     tokens,
 )
 from service.api.guard import Reader
+from service.clock import Clock
 from service.config import Settings
 from service.errors import install_error_handlers
 from service.jobs.queue import build_deferring_app, enqueuer
@@ -48,8 +49,10 @@ def create_app(
     *,
     run_worker_in_process: bool = True,
     db_engine: Engine | None = None,
+    clock: Clock | None = None,
 ) -> FastAPI:
     engine = db_engine or create_db_engine(database_url)
+    clock = clock or Clock()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -57,7 +60,9 @@ def create_app(
         worker = None
         if run_worker_in_process:
             worker = asyncio.create_task(
-                run_worker(settings, database_url, engine, install_signal_handlers=False)
+                run_worker(
+                    settings, database_url, engine, install_signal_handlers=False, clock=clock
+                )
             )
         try:
             yield
@@ -80,6 +85,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.db_engine = engine
+    app.state.clock = clock
     app.state.enqueue = enqueuer(build_deferring_app(database_url))
     install_error_handlers(app)
     for module in (

@@ -6,9 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from db.models.columns import utc_now
 from service.access.roles import Action, in_scope
-from service.api.deps import EnqueueDep, SessionDep, SettingsDep
+from service.api.deps import ClockDep, EnqueueDep, SessionDep, SettingsDep
 from service.api.guard import Guard, Permission, Reader
 from service.environments import repository as environments
 from service.environments.domain import require_environment
@@ -54,20 +53,26 @@ def list_schedules(name: str, session: SessionDep, _: Reader) -> list[SchedulePu
 
 @router.post(PREFIX, status_code=status.HTTP_201_CREATED)
 def create_schedule(
-    name: str, data: ScheduleCreate, session: SessionDep, guard: Scheduler
+    name: str, data: ScheduleCreate, session: SessionDep, clock: ClockDep, guard: Scheduler
 ) -> SchedulePublic:
     assert guard.actor is not None
     guard.detail = f"created schedule '{data.name}' ({data.action}, {data.cron} {data.timezone})"
-    schedule = domain.create_schedule(session, name, data, created_by=guard.actor.name)
+    schedule = domain.create_schedule(
+        session, name, data, created_by=guard.actor.name, now=clock.now()
+    )
     return domain.describe_schedule(schedule, name)
 
 
 @router.get(PREFIX + "/upcoming")
 def upcoming_firings(
-    name: str, session: SessionDep, _: Reader, days: int = Query(default=7, ge=1, le=31)
+    name: str,
+    session: SessionDep,
+    clock: ClockDep,
+    _: Reader,
+    days: int = Query(default=7, ge=1, le=31),
 ) -> Upcoming:
     environment = require_environment(session, name)
-    return upcoming(environment, domain.list_schedules(session, environment.id), utc_now(), days)
+    return upcoming(environment, domain.list_schedules(session, environment.id), clock.now(), days)
 
 
 @router.get(PREFIX + "/{schedule_id}")
@@ -77,13 +82,18 @@ def get_schedule(name: str, schedule_id: int, session: SessionDep, _: Reader) ->
 
 @router.patch(PREFIX + "/{schedule_id}")
 def update_schedule(
-    name: str, schedule_id: int, changes: ScheduleUpdate, session: SessionDep, guard: Scheduler
+    name: str,
+    schedule_id: int,
+    changes: ScheduleUpdate,
+    session: SessionDep,
+    clock: ClockDep,
+    guard: Scheduler,
 ) -> SchedulePublic:
     guard.detail = f"schedule {schedule_id}: " + ", ".join(
         sorted(changes.model_dump(exclude_unset=True))
     )
     return domain.describe_schedule(
-        domain.update_schedule(session, name, schedule_id, changes), name
+        domain.update_schedule(session, name, schedule_id, changes, now=clock.now()), name
     )
 
 
@@ -109,12 +119,19 @@ def run_now(
     session: SessionDep,
     settings: SettingsDep,
     enqueue: EnqueueDep,
+    clock: ClockDep,
     guard: Scheduler,
 ) -> ScheduleRunPublic:
     guard.detail = f"ran schedule {schedule_id} by hand"
     schedule = domain.require_schedule(session, name, schedule_id, for_update=True)
     run = domain.fire(
-        session, enqueue, schedule, engine=settings.engine, now=utc_now(), due_at=None, manual=True
+        session,
+        enqueue,
+        schedule,
+        engine=settings.engine,
+        now=clock.now(),
+        due_at=None,
+        manual=True,
     )
     session.flush()
     return domain.describe_run(run)

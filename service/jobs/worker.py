@@ -9,7 +9,7 @@ import socket
 
 from sqlalchemy import Engine
 
-from db.models.columns import utc_now
+from service.clock import Clock
 from service.config import Settings
 from service.jobs.queue import build_deferring_app, build_job_app, enqueuer
 from service.jobs.recovery import recover_periodically
@@ -31,7 +31,7 @@ async def tick_schedules(runtime: WorkerRuntime, interval_seconds: float) -> Non
                 runtime.db_engine,
                 runtime.enqueue,
                 runtime.settings.engine,
-                utc_now(),
+                runtime.clock.now(),
             )
         except Exception:
             logger.exception("schedule tick failed; retrying in %s s", interval_seconds)
@@ -39,7 +39,12 @@ async def tick_schedules(runtime: WorkerRuntime, interval_seconds: float) -> Non
 
 
 async def run_worker(
-    settings: Settings, database_url: str, db_engine: Engine, *, install_signal_handlers: bool
+    settings: Settings,
+    database_url: str,
+    db_engine: Engine,
+    *,
+    install_signal_handlers: bool,
+    clock: Clock | None = None,
 ) -> None:
     job_app = build_job_app(database_url)
     async with job_app.open_async():
@@ -48,6 +53,7 @@ async def run_worker(
             db_engine=db_engine,
             job_app=job_app,
             enqueue=enqueuer(build_deferring_app(database_url)),
+            clock=clock or Clock(),
         )
         set_runtime(runtime)
         recovery = asyncio.create_task(

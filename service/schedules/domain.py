@@ -31,7 +31,7 @@ from service.schedules.schemas import (
 
 
 def create_schedule(
-    session: Session, environment_name: str, data: ScheduleCreate, created_by: str
+    session: Session, environment_name: str, data: ScheduleCreate, created_by: str, now: datetime
 ) -> Schedule:
     environment = require_environment(session, environment_name, for_update=True)
     assert environment.id is not None
@@ -54,7 +54,7 @@ def create_schedule(
         blackouts=data.blackouts,
         catch_up_minutes=data.catch_up_minutes,
         created_by=created_by,
-        next_run_at=clock.next_occurrence(data.cron, data.timezone, utc_now()),
+        next_run_at=clock.next_occurrence(data.cron, data.timezone, now),
     )
     session.add(schedule)
     try:
@@ -67,14 +67,18 @@ def create_schedule(
 
 
 def update_schedule(
-    session: Session, environment_name: str, schedule_id: int, changes: ScheduleUpdate
+    session: Session,
+    environment_name: str,
+    schedule_id: int,
+    changes: ScheduleUpdate,
+    now: datetime,
 ) -> Schedule:
     schedule = require_schedule(session, environment_name, schedule_id, for_update=True)
     for field, value in changes.model_dump(exclude_unset=True).items():
         if value is not None:
             setattr(schedule, field, value)
     # A new cron, zone or a resume counts from now: what was missed while paused is not due.
-    schedule.next_run_at = clock.next_occurrence(schedule.cron, schedule.timezone, utc_now())
+    schedule.next_run_at = clock.next_occurrence(schedule.cron, schedule.timezone, now)
     session.add(schedule)
     return schedule
 
