@@ -59,7 +59,7 @@ async def run_worker(
         recovery = asyncio.create_task(
             recover_periodically(runtime, interval_seconds=settings.heartbeat_seconds)
         )
-        clock = asyncio.create_task(tick_schedules(runtime, settings.schedule_tick_seconds))
+        ticker = asyncio.create_task(tick_schedules(runtime, settings.schedule_tick_seconds))
         try:
             await job_app.run_worker_async(
                 name=f"stepladder@{socket.gethostname()}",
@@ -72,7 +72,7 @@ async def run_worker(
                 stalled_worker_timeout=settings.stalled_worker_seconds,
             )
         finally:
-            for side_task in (recovery, clock):
+            for side_task in (recovery, ticker):
                 side_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await side_task
