@@ -58,7 +58,7 @@ def command_serve(arguments: argparse.Namespace) -> int:
         logging.getLogger("stepladder").warning(
             "engine: simulator — nothing is created in AWS; every result is simulated"
         )
-    config = uvicorn.Config(app, log_level=settings.log_level)
+    config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level)
     AnnouncingServer(app, config).run(sockets=[listener])
     return 0
 
@@ -87,8 +87,14 @@ class AnnouncingServer(uvicorn.Server):
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
+        if self.should_exit:
+            return
+        # Uvicorn says where it listens only for sockets it bound itself.
+        logging.getLogger("stepladder").info(
+            "listening on http://%s:%d (Ctrl-C to stop)", self.config.host, self.config.port
+        )
         secret = self.app.state.new_admin_token
-        if not self.should_exit and secret is not None:
+        if secret is not None:
             print(token_box(secret, self.app.state.settings), file=sys.stderr, flush=True)
 
 
@@ -119,6 +125,21 @@ def command_migrate(_: argparse.Namespace) -> int:
     migrate(get_settings())
     print("database is at the latest schema")
     return 0
+
+
+def command_healthcheck(_: argparse.Namespace) -> int:
+    """For a container's health check: the port is the configured one, like `serve` uses."""
+    import urllib.request
+
+    settings = get_settings()
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    url = f"http://{host}:{settings.port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            healthy = response.status == 200
+    except OSError as error:
+        raise SystemExit(f"stepladder: {url} does not answer ({error})") from None
+    return 0 if healthy else 1
 
 
 def command_docs(_: argparse.Namespace) -> int:
@@ -212,6 +233,10 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = token_commands.add_parser("revoke", help="revoke a token by name")
     revoke.add_argument("name")
     token.set_defaults(handler=command_token)
+    health = commands.add_parser(
+        "healthcheck", help="exit 0 when the service on the configured port answers /healthz"
+    )
+    health.set_defaults(handler=command_healthcheck)
     docs = commands.add_parser("docs", help="regenerate docs/tiers.md from the programs")
     docs.set_defaults(handler=command_docs)
     return parser

@@ -24,7 +24,7 @@ from psycopg import sql
 
 from db.engine import libpq_url
 from tests.helpers import ADMIN_HEADERS, ADMIN_TOKEN
-from tests.live import free_port, live_server
+from tests.live import clean_environment, free_port, live_server
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 SOURCES = ("pyproject.toml", "README.md", "service", "programs", "db")
@@ -97,9 +97,14 @@ def test_the_installed_wheel_serves(installed: Path, fresh_database: str, tmp_pa
         "STEPLADDER_DATA_DIR": str(tmp_path / "data"),
         "STEPLADDER_BOOTSTRAP_TOKEN": ADMIN_TOKEN,
     }
+    port = free_port()
     command = [str(installed / "stepladder"), "serve"]
-    with live_server(command, env, port=free_port(), cwd=tmp_path) as server:
+    healthcheck = [installed / "stepladder", "healthcheck"]
+    with live_server(command, env, port=port, cwd=tmp_path) as server:
         server.wait_healthy()
+        # The image's HEALTHCHECK: the configured port, from the settings.
+        checked = subprocess.run(healthcheck, env=clean_environment({"STEPLADDER_PORT": str(port)}))
+        assert checked.returncode == 0
 
         assert httpx.get(f"{server.url}/login").status_code == 200  # templates
         assert httpx.get(f"{server.url}/static/style.css").status_code == 200  # static files
@@ -107,3 +112,7 @@ def test_the_installed_wheel_serves(installed: Path, fresh_database: str, tmp_pa
         assert tiers.status_code == 200 and len(tiers.json()) == 8  # the programs' ladder
         server.process.terminate()
         assert server.process.wait(timeout=60) == 0, server.console
+    stopped = subprocess.run(
+        healthcheck, env=clean_environment({"STEPLADDER_PORT": str(port)}), capture_output=True
+    )
+    assert stopped.returncode != 0

@@ -42,13 +42,16 @@ def stepladder(
 def test_first_start_prints_the_admin_token_boxed_after_the_server_is_up(
     console_env: dict[str, str], tmp_path: Path
 ) -> None:
-    with live_server([*STEPLADDER, "serve"], console_env, port=free_port()) as server:
+    port = free_port()
+    with live_server([*STEPLADDER, "serve"], console_env, port=port) as server:
         server.read_until(lambda line: "Stepladder created an admin token" in line)
         box_bottom = server.read_until(lambda line: line.startswith("+-"))
 
         secret = (tmp_path / "data" / "admin-token").read_text().strip()
         console = server.console
-        assert console.index("Uvicorn running on") < console.index("created an admin token")
+        listening = console.index(f"listening on http://127.0.0.1:{port}")
+        assert console.index("Application startup complete") < listening
+        assert listening < console.index("created an admin token")
         box = console[console.rindex("+-", 0, console.index("created an admin token")) :]
         assert f"| {secret}" in box and box.endswith(box_bottom)
         assert console.count(secret) == 1
