@@ -9,6 +9,8 @@ import socket
 import sys
 from typing import TYPE_CHECKING
 
+import psycopg
+import sqlalchemy.exc
 import uvicorn
 from pydantic import ValidationError
 
@@ -258,6 +260,10 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as error:
         fields = describe_validation_errors(list(error.errors()))
         raise SystemExit(f"stepladder: {join_fields(fields)}") from None
+    except (sqlalchemy.exc.OperationalError, psycopg.OperationalError) as error:
+        cause = getattr(error, "orig", None) or error
+        reason = (str(cause).strip().splitlines() or ["no reason given"])[0]
+        raise SystemExit(f"stepladder: cannot use the database: {reason}") from None
     return result
 
 

@@ -117,3 +117,27 @@ def test_expires_refuses_other_units(console_env: dict[str, str]) -> None:
 
     assert result.returncode == 1
     assert result.stderr == "stepladder: --expires takes a number of days, such as 90 or 90d\n"
+
+
+def test_invalid_token_fields_are_one_line_naming_the_field(console_env: dict[str, str]) -> None:
+    result = stepladder(
+        console_env, "token", "create", "--name", "ci", "--role", "viewer", "--scope", "dev prod",
+        check=False,
+    )  # fmt: skip
+
+    assert result.returncode == 1
+    assert result.stderr.startswith("stepladder: scope: must be an environment-name glob")
+    assert result.stderr.count("\n") == 1
+
+
+def test_an_unreachable_database_is_one_line(console_env: dict[str, str]) -> None:
+    unreachable = {
+        **console_env,
+        "STEPLADDER_DATABASE_URL": f"postgresql://x@127.0.0.1:{free_port()}/x",
+    }
+
+    result = stepladder(unreachable, "token", "list", check=False)
+
+    assert result.returncode == 1
+    assert result.stderr.startswith("stepladder: cannot use the database: ")
+    assert result.stderr.count("\n") == 1, result.stderr
