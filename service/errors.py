@@ -47,6 +47,16 @@ class TooManyRequests(StepladderError):
     error = "rate_limited"
 
 
+class MalformedJson(StepladderError):
+    status_code = 400
+    error = "malformed_json"
+
+
+class UnsupportedMediaType(StepladderError):
+    status_code = 415
+    error = "unsupported_media_type"
+
+
 class InvalidInput(StepladderError):
     status_code = 422
     error = "validation_failed"
@@ -76,6 +86,19 @@ def describe_validation_errors(errors: list[Any]) -> list[dict[str, str]]:
     return described
 
 
+def malformed_json(errors: list[Any]) -> MalformedJson | None:
+    """A body that does not parse is the client's framing, not a field, so not a 422."""
+    for error in errors:
+        if error.get("type") == "json_invalid":
+            position = error.get("loc", ("body", "?"))[-1]
+            reason = error.get("ctx", {}).get("error", "JSON decode error")
+            return MalformedJson(
+                f"malformed JSON: {reason} at character {position}. The body must be one JSON "
+                "object."
+            )
+    return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StepladderError)
     async def handle_stepladder_error(_: Request, exc: StepladderError) -> JSONResponse:
@@ -87,6 +110,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def handle_validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        malformed = malformed_json(list(exc.errors()))
+        if malformed is not None:
+            return await handle_stepladder_error(_, malformed)
         fields = describe_validation_errors(list(exc.errors()))
         return JSONResponse(
             error_body("validation_failed", join_fields(fields), fields=fields), status_code=422

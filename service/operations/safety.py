@@ -14,9 +14,13 @@ from typing import Any
 from db.models import Environment, OperationKind
 from service.engines.declare import declared_resources
 from service.engines.diffing import diff_resources
-from service.engines.model import EngineError, ResourceState, count_changes
+from service.engines.model import EngineError, ResourceChange, ResourceState, count_changes
 from service.errors import Conflict
 from service.operations.planning import build_spec, step_tiers
+
+# Tier 0's one instance runs the database too: removing the box removes the data (ladder.md).
+SINGLE_BOX_TIER = 0
+SINGLE_BOX_TYPE = "aws:ec2/instance:Instance"
 
 
 class ConfirmationRequired(Conflict):
@@ -69,10 +73,21 @@ def plan_move(
             changes[op] = count if op == "same" else changes[op] + count
         by_urn = {resource.urn: resource for resource in before}
         for change in step:
-            if change.deletes_data:
+            if change.deletes_data or _removes_single_box(before_tier, after_tier, change):
                 lost.setdefault(change.urn, by_urn[change.urn])
     data_loss = [{"type": r.type, "name": r.name, "urn": r.urn} for r in lost.values()]
     return MovePlan(changes=changes, data_loss=data_loss)
+
+
+def _removes_single_box(
+    before_tier: int | None, after_tier: int | None, change: ResourceChange
+) -> bool:
+    return (
+        before_tier == SINGLE_BOX_TIER
+        and after_tier is None
+        and change.type == SINGLE_BOX_TYPE
+        and change.op == "delete"
+    )
 
 
 def moves_down(kind: OperationKind, from_tier: int | None, to_tier: int | None) -> bool:
