@@ -24,15 +24,25 @@ def resolve_database_url(settings: Settings) -> str:
 
 
 def migrate(settings: Settings) -> str:
+    """Bring the schema up to date as its owner; returns the URL the service connects with."""
     from db.migrate import upgrade_database
+    from db.roles import ensure_app_login, grant_app_role, login_of
 
     try:
         settings.check_engine_ready()
     except ValueError as error:
         raise SystemExit(f"stepladder: {error}") from None
-    database_url = resolve_database_url(settings)
-    upgrade_database(database_url)
-    return database_url
+    owner_url = resolve_database_url(settings)
+    if settings.database_url is None:
+        app_url = ensure_app_login(owner_url)
+    elif settings.migration_database_url is not None:
+        app_url, owner_url = owner_url, settings.migration_database_url.get_secret_value()
+    else:
+        app_url = owner_url  # one login for both: the audit log is only as safe as that login
+    upgrade_database(owner_url)
+    if app_url != owner_url:
+        grant_app_role(owner_url, login_of(app_url))
+    return app_url
 
 
 def command_serve(arguments: argparse.Namespace) -> int:
