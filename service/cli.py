@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from typing import TYPE_CHECKING
 
@@ -51,6 +52,9 @@ def command_serve(arguments: argparse.Namespace) -> int:
     from service.app import create_app
 
     settings = get_settings()
+    # uvicorn re-raises SIGTERM once it has shut down; exiting through Python instead of the
+    # default handler runs the exit hooks, which stop the embedded PostgreSQL.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     database_url = migrate(settings)
     app = create_app(settings, database_url)
     host = arguments.host or settings.host
@@ -61,6 +65,10 @@ def command_serve(arguments: argparse.Namespace) -> int:
         )
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level)
     return 0
+
+
+def _exit_on_signal(signum: int, _: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def command_worker(_: argparse.Namespace) -> int:
