@@ -37,6 +37,7 @@ from service.config import Settings
 from service.errors import install_error_handlers
 from service.jobs.queue import build_deferring_app, enqueuer
 from service.jobs.worker import run_worker
+from service.text_input import RejectUnstorableText
 from service.web import admin, changes, pages, schedule_pages
 from service.web import environments as environment_pages
 from service.web.auth import LoginRequired, page_viewer
@@ -90,6 +91,7 @@ def create_app(
     app.state.clock = clock
     app.state.enqueue = enqueuer(build_deferring_app(database_url))
     install_error_handlers(app)
+    app.add_middleware(RejectUnstorableText)
     for module in (
         health,
         tiers,

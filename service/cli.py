@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import socket
 import sys
 from typing import TYPE_CHECKING
@@ -35,21 +36,34 @@ def resolve_database_url(settings: Settings) -> str:
 
 
 def migrate(settings: Settings) -> str:
+    """Bring the schema up to date as its owner; returns the URL the service connects with."""
     from db.migrate import upgrade_database
+    from db.roles import ensure_app_login, grant_app_role, login_of
 
     try:
         settings.check_engine_ready()
     except ValueError as error:
         raise SystemExit(f"stepladder: {error}") from None
-    database_url = resolve_database_url(settings)
-    upgrade_database(database_url)
-    return database_url
+    owner_url = resolve_database_url(settings)
+    if settings.database_url is None:
+        app_url = ensure_app_login(owner_url)
+    elif settings.migration_database_url is not None:
+        app_url, owner_url = owner_url, settings.migration_database_url.get_secret_value()
+    else:
+        app_url = owner_url  # one login for both: the audit log is only as safe as that login
+    upgrade_database(owner_url)
+    if app_url != owner_url:
+        grant_app_role(owner_url, login_of(app_url))
+    return app_url
 
 
 def command_serve(arguments: argparse.Namespace) -> int:
     from service.app import create_app
 
     settings = get_settings()
+    # uvicorn re-raises SIGTERM once it has shut down; exiting through Python instead of the
+    # default handler runs the exit hooks, which stop the embedded PostgreSQL.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     host = arguments.host or settings.host
     port = arguments.port or settings.port
     # Bound before anything starts, so a taken port fails at once instead of after start-up.
@@ -110,6 +124,10 @@ def token_box(secret: str, settings: Settings) -> str:
     width = max(len(line) for line in lines)
     rule = "+" + "-" * (width + 2) + "+"
     return "\n".join(["", rule, *(f"| {line.ljust(width)} |" for line in lines), rule, ""])
+
+
+def _exit_on_signal(signum: int, _: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def command_worker(_: argparse.Namespace) -> int:

@@ -9,9 +9,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger(__name__)
+
+DATABASE_RETRY_SECONDS = 5
 
 
 class StepladderError(Exception):
@@ -55,6 +58,16 @@ class MalformedJson(StepladderError):
 class UnsupportedMediaType(StepladderError):
     status_code = 415
     error = "unsupported_media_type"
+
+
+class ServiceUnavailable(StepladderError):
+    """Busy or briefly cut off: the same request may well work when retried later."""
+
+    status_code = 503
+    error = "unavailable"
+
+    def __init__(self, detail: str, *, retry_after: int, **extra: Any) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)}, **extra)
 
 
 class InvalidInput(StepladderError):
@@ -125,6 +138,19 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body(names.get(exc.status_code, "http_error"), str(exc.detail)),
             status_code=exc.status_code,
             headers=exc.headers,
+        )
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def handle_database_unreachable(request: Request, exc: Exception) -> JSONResponse:
+        # The database went away (restart, failover, network): nothing was done; retry.
+        logger.warning("database unreachable on %s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse(
+            error_body(
+                "unavailable", "The database cannot be reached just now; retry in a few seconds."
+            ),
+            status_code=503,
+            headers={"Retry-After": str(DATABASE_RETRY_SECONDS)},
         )
 
     @app.exception_handler(Exception)

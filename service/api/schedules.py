@@ -9,6 +9,8 @@ from fastapi import APIRouter, Depends, Query, status
 from service.access.roles import Action, in_scope
 from service.api.deps import ClockDep, EnqueueDep, SessionDep, SettingsDep
 from service.api.guard import Guard, Permission, Reader
+from service.api.params import ScheduleId
+from service.api.responses import EVERY_ROUTE, errors
 from service.environments import repository as environments
 from service.environments.domain import require_environment
 from service.schedules import domain
@@ -21,7 +23,7 @@ from service.schedules.schemas import (
 )
 from service.schedules.upcoming import upcoming
 
-router = APIRouter(tags=["schedules"])
+router = APIRouter(tags=["schedules"], responses=EVERY_ROUTE)
 PREFIX = "/api/environments/{name}/schedules"
 
 Scheduler = Annotated[
@@ -42,7 +44,7 @@ def list_all_schedules(session: SessionDep, guard: Reader) -> list[SchedulePubli
     ]
 
 
-@router.get(PREFIX)
+@router.get(PREFIX, responses=errors(404))
 def list_schedules(name: str, session: SessionDep, _: Reader) -> list[SchedulePublic]:
     environment = require_environment(session, name)
     return [
@@ -51,7 +53,7 @@ def list_schedules(name: str, session: SessionDep, _: Reader) -> list[SchedulePu
     ]
 
 
-@router.post(PREFIX, status_code=status.HTTP_201_CREATED)
+@router.post(PREFIX, status_code=status.HTTP_201_CREATED, responses=errors(400, 404, 409))
 def create_schedule(
     name: str, data: ScheduleCreate, session: SessionDep, clock: ClockDep, guard: Scheduler
 ) -> SchedulePublic:
@@ -63,7 +65,7 @@ def create_schedule(
     return domain.describe_schedule(schedule, name)
 
 
-@router.get(PREFIX + "/upcoming")
+@router.get(PREFIX + "/upcoming", responses=errors(404))
 def upcoming_firings(
     name: str,
     session: SessionDep,
@@ -75,15 +77,17 @@ def upcoming_firings(
     return upcoming(environment, domain.list_schedules(session, environment.id), clock.now(), days)
 
 
-@router.get(PREFIX + "/{schedule_id}")
-def get_schedule(name: str, schedule_id: int, session: SessionDep, _: Reader) -> SchedulePublic:
+@router.get(PREFIX + "/{schedule_id}", responses=errors(404))
+def get_schedule(
+    name: str, schedule_id: ScheduleId, session: SessionDep, _: Reader
+) -> SchedulePublic:
     return domain.describe_schedule(domain.require_schedule(session, name, schedule_id), name)
 
 
-@router.patch(PREFIX + "/{schedule_id}")
+@router.patch(PREFIX + "/{schedule_id}", responses=errors(400, 404, 409))
 def update_schedule(
     name: str,
-    schedule_id: int,
+    schedule_id: ScheduleId,
     changes: ScheduleUpdate,
     session: SessionDep,
     clock: ClockDep,
@@ -97,25 +101,31 @@ def update_schedule(
     )
 
 
-@router.delete(PREFIX + "/{schedule_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_schedule(name: str, schedule_id: int, session: SessionDep, guard: Scheduler) -> None:
+@router.delete(
+    PREFIX + "/{schedule_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(404, 409)
+)
+def delete_schedule(
+    name: str, schedule_id: ScheduleId, session: SessionDep, guard: Scheduler
+) -> None:
     guard.detail = f"deleted schedule {schedule_id}"
     domain.delete_schedule(session, name, schedule_id)
 
 
-@router.get(PREFIX + "/{schedule_id}/runs")
+@router.get(PREFIX + "/{schedule_id}/runs", responses=errors(404))
 def list_runs(
-    name: str, schedule_id: int, session: SessionDep, _: Reader
+    name: str, schedule_id: ScheduleId, session: SessionDep, _: Reader
 ) -> list[ScheduleRunPublic]:
     schedule = domain.require_schedule(session, name, schedule_id)
     assert schedule.id is not None
     return [domain.describe_run(run) for run in domain.list_runs(session, schedule.id)]
 
 
-@router.post(PREFIX + "/{schedule_id}/run", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    PREFIX + "/{schedule_id}/run", status_code=status.HTTP_202_ACCEPTED, responses=errors(404, 409)
+)
 def run_now(
     name: str,
-    schedule_id: int,
+    schedule_id: ScheduleId,
     session: SessionDep,
     settings: SettingsDep,
     enqueue: EnqueueDep,

@@ -73,6 +73,11 @@ def _runs(client: TestClient, schedule: dict) -> list[dict]:
         ({"action": "set_tier", "overrides": {}, "target_tier": 9}, "target_tier"),
         ({"action": "set_tier", "overrides": {}}, "target_tier"),
         ({"action": "explode"}, "action"),
+        ({"cron": "0 0 31 2 *"}, "cron"),  # valid, but there is no 31 February
+        ({"cron": "0 0 1 1 *" + " " * 200}, "cron"),
+        ({"blackouts": ["2027-12-24"] * 101}, "blackouts"),
+        ({"action": "set_tier", "overrides": {}, "target_tier": "1"}, "target_tier"),
+        ({"action": "set_tier", "overrides": {}, "target_tier": 1.0}, "target_tier"),
     ],
 )
 def test_bad_schedules_are_422_naming_the_field(
@@ -105,6 +110,50 @@ def test_destructive_set_tier_needs_confirmation_and_never_on_protected(client: 
         "/api/environments/shop/schedules", json={**down, "name": "down2", "confirm": "shop"}
     )
     assert again.status_code == 409 and "protected" in again.json()["detail"]
+
+
+def test_a_confirmation_covers_exactly_the_loss_it_was_shown(
+    client: TestClient, tick: Callable[[datetime], list[int]]
+) -> None:
+    create_environment(client, "shop")
+    run(client, "/api/environments/shop/tier", target_tier=1)
+    down = _schedule(
+        client,
+        {
+            "name": "down",
+            "cron": "0 19 * * *",
+            "action": "set_tier",
+            "target_tier": 0,
+            "confirm": "shop",
+        },
+    )
+    shown = {item["urn"] for item in down["confirmed_data_loss"]}
+    assert shown
+    run(client, "/api/environments/shop/tier", target_tier=3)
+
+    tick(_due(down))
+
+    [refused] = _runs(client, down)
+    assert refused["outcome"] == "refused" and refused["operation_id"] is None
+    assert "which the confirmation did not cover" in refused["reason"]
+    environment = client.get("/api/environments/shop").json()
+    assert environment["applied_tier"] == 3 and environment["tier_before_schedule"] is None
+    assert [op["kind"] for op in client.get("/api/environments/shop/operations").json()] == [
+        "set_tier",
+        "set_tier",
+    ]
+    [record] = client.get("/api/audit", params={"actor": "schedule:down"}).json()
+    assert record["outcome"] == "denied" and "did not cover" in record["detail"]
+
+    # Back where it was confirmed, the same schedule fires and deletes only what was shown.
+    run(client, "/api/environments/shop/tier", target_tier=1, confirm="shop")
+    again = client.get(f"/api/environments/shop/schedules/{down['id']}").json()
+    tick(_due(again))
+    fired = _runs(client, down)[0]
+    assert fired["outcome"] == "fired"
+    operation = wait_for_operation(client, fired["operation_id"])
+    assert operation["status"] == "succeeded"
+    assert {item["urn"] for item in operation["data_loss"]} == shown
 
 
 def test_set_capacity_then_restore_through_the_operations_path(
