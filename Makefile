@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint typecheck unit bench lock clean
+.PHONY: install axe run test lint typecheck unit bench lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -12,6 +12,14 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# axe-core for the browser tests' accessibility checks (tests/browser/package-lock.json).
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --silent
+	touch $(AXE)
+
+axe: $(AXE)
 
 run: install
 	$(VENV)/bin/stepladder serve
@@ -23,7 +31,7 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
-unit: install
+unit: install axe
 	$(VENV)/bin/pytest
 
 test: lint typecheck unit
@@ -39,4 +47,4 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) .stepladder .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .stepladder .pytest_cache .mypy_cache .ruff_cache tests/browser/node_modules

@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
@@ -35,9 +35,9 @@ from service.config import Settings
 from service.errors import install_error_handlers
 from service.jobs.queue import build_deferring_app, enqueuer
 from service.jobs.worker import run_worker
-from service.web import admin, changes, pages, schedule_pages
+from service.web import admin, changes, operation_pages, pages, schedule_pages
 from service.web import environments as environment_pages
-from service.web.auth import LoginRequired
+from service.web.error_pages import install_error_pages
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +82,7 @@ def create_app(
     app.state.db_engine = engine
     app.state.enqueue = enqueuer(build_deferring_app(database_url))
     install_error_handlers(app)
+    install_error_pages(app)
     for module in (
         health,
         tiers,
@@ -94,16 +95,13 @@ def create_app(
         pages,
         environment_pages,
         changes,
+        operation_pages,
         admin,
         schedule_pages,
     ):
         app.include_router(module.router)
     # Stylesheet and script of the pages: public, like any login page's assets.
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), "static")
-
-    @app.exception_handler(LoginRequired)
-    async def to_login(_: Request, __: LoginRequired) -> Response:
-        return RedirectResponse("/login", status_code=303)
 
     @app.middleware("http")
     async def request_id(request: Request, call_next: Any) -> Response:

@@ -39,8 +39,7 @@ def cancel_operation(
     ],
 ) -> OperationPublic:
     guard.require(session, domain.require_operation(session, operation_id).environment_name)
-    guard.detail = f"operation {operation_id}"
-    return domain.describe_operation(domain.cancel_operation(session, operation_id))
+    return domain.describe_operation(domain.cancel_operation(session, operation_id, guard.actor))
 
 
 @router.get("/{operation_id}/events", response_model=None)

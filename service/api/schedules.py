@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, status
 from db.models.columns import utc_now
 from service.access.roles import Action, in_scope
 from service.api.deps import EnqueueDep, SessionDep, SettingsDep
-from service.api.guard import Guard, Permission, Reader
+from service.api.guard import Guard, Permission, RateLimited, Reader
 from service.environments import repository as environments
 from service.environments.domain import require_environment
 from service.schedules import domain
@@ -28,11 +28,13 @@ PREFIX = "/api/environments/{name}/schedules"
 Scheduler = Annotated[
     Guard, Depends(Permission(Action.operate, "schedule.change"), scope="function")
 ]
+ScheduleRunner = Annotated[
+    Guard, Depends(RateLimited(Action.operate, "schedule.run"), scope="function")
+]
 
 
 @router.get("/api/schedules")
 def list_all_schedules(session: SessionDep, guard: Reader) -> list[SchedulePublic]:
-    assert guard.actor is not None
     names = {
         environment.id: environment.name for environment in environments.list_environments(session)
     }
@@ -56,9 +58,7 @@ def list_schedules(name: str, session: SessionDep, _: Reader) -> list[SchedulePu
 def create_schedule(
     name: str, data: ScheduleCreate, session: SessionDep, guard: Scheduler
 ) -> SchedulePublic:
-    assert guard.actor is not None
-    guard.detail = f"created schedule '{data.name}' ({data.action}, {data.cron} {data.timezone})"
-    schedule = domain.create_schedule(session, name, data, created_by=guard.actor.name)
+    schedule = domain.create_schedule(session, name, data, guard.actor)
     return domain.describe_schedule(schedule, name)
 
 
@@ -79,18 +79,14 @@ def get_schedule(name: str, schedule_id: int, session: SessionDep, _: Reader) ->
 def update_schedule(
     name: str, schedule_id: int, changes: ScheduleUpdate, session: SessionDep, guard: Scheduler
 ) -> SchedulePublic:
-    guard.detail = f"schedule {schedule_id}: " + ", ".join(
-        sorted(changes.model_dump(exclude_unset=True))
-    )
     return domain.describe_schedule(
-        domain.update_schedule(session, name, schedule_id, changes), name
+        domain.update_schedule(session, name, schedule_id, changes, guard.actor), name
     )
 
 
 @router.delete(PREFIX + "/{schedule_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_schedule(name: str, schedule_id: int, session: SessionDep, guard: Scheduler) -> None:
-    guard.detail = f"deleted schedule {schedule_id}"
-    domain.delete_schedule(session, name, schedule_id)
+    domain.delete_schedule(session, name, schedule_id, guard.actor)
 
 
 @router.get(PREFIX + "/{schedule_id}/runs")
@@ -109,12 +105,9 @@ def run_now(
     session: SessionDep,
     settings: SettingsDep,
     enqueue: EnqueueDep,
-    guard: Scheduler,
+    guard: ScheduleRunner,
 ) -> ScheduleRunPublic:
-    guard.detail = f"ran schedule {schedule_id} by hand"
-    schedule = domain.require_schedule(session, name, schedule_id, for_update=True)
-    run = domain.fire(
-        session, enqueue, schedule, engine=settings.engine, now=utc_now(), due_at=None, manual=True
+    run = domain.run_schedule_now(
+        session, enqueue, name, schedule_id, engine=settings.engine, actor=guard.actor
     )
-    session.flush()
     return domain.describe_run(run)
