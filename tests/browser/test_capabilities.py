@@ -13,6 +13,8 @@ from tests.helpers import ADMIN_HEADERS, ADMIN_TOKEN, wait_for_operation
 
 
 def _log_in(page: Any, server: Server, token: str = ADMIN_TOKEN, path: str = "/") -> None:
+    # Planning and confirming run the programs: seconds, more on a busy shared machine.
+    page.set_default_navigation_timeout(120_000)
     page.goto(f"{server.url}{path}")
     page.get_by_label("API token").fill(token)
     page.get_by_role("button", name="Log in").click()
