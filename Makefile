@@ -8,7 +8,7 @@ DEV_LOCK := requirements/dev.txt
 LOCK := .lock-venv/bin/uv pip compile --quiet --universal --python-version 3.11 \
 	--generate-hashes --custom-compile-command "make lock"
 
-.PHONY: install run test lint typecheck unit bench lock clean
+.PHONY: install axe run test lint typecheck unit bench lock clean
 
 $(STAMP): pyproject.toml $(RUNTIME_LOCK) $(DEV_LOCK)
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -17,6 +17,14 @@ $(STAMP): pyproject.toml $(RUNTIME_LOCK) $(DEV_LOCK)
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# axe-core for the browser tests' accessibility checks (tests/browser/package-lock.json).
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --silent
+	touch $(AXE)
+
+axe: $(AXE)
 
 run: install
 	$(VENV)/bin/stepladder serve
@@ -28,7 +36,7 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
-unit: install
+unit: install axe
 	$(VENV)/bin/pytest
 
 test: lint typecheck unit
@@ -45,4 +53,4 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) .stepladder .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .stepladder .pytest_cache .mypy_cache .ruff_cache tests/browser/node_modules

@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
@@ -30,7 +30,6 @@ from service.api import (
     tokens,
 )
 from service.api.content_type import require_json_bodies
-from service.api.deps import SessionDep
 from service.api.guard import Reader
 from service.clock import Clock
 from service.config import Settings
@@ -38,9 +37,9 @@ from service.errors import install_error_handlers
 from service.jobs.queue import build_deferring_app, enqueuer
 from service.jobs.worker import run_worker
 from service.text_input import RejectUnstorableText
-from service.web import admin, changes, pages, schedule_pages
+from service.web import admin, changes, operation_pages, pages, schedule_pages
 from service.web import environments as environment_pages
-from service.web.auth import LoginRequired, page_viewer
+from service.web.error_pages import install_error_pages
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +91,7 @@ def create_app(
     app.state.enqueue = enqueuer(build_deferring_app(database_url))
     install_error_handlers(app)
     app.add_middleware(RejectUnstorableText)
+    install_error_pages(app)
     for module in (
         health,
         tiers,
@@ -104,16 +104,13 @@ def create_app(
         pages,
         environment_pages,
         changes,
+        operation_pages,
         admin,
         schedule_pages,
     ):
         app.include_router(module.router)
     # Stylesheet and script of the pages: public, like any login page's assets.
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), "static")
-
-    @app.exception_handler(LoginRequired)
-    async def to_login(_: Request, __: LoginRequired) -> Response:
-        return RedirectResponse("/login", status_code=303)
 
     app.middleware("http")(require_json_bodies)
 
@@ -128,18 +125,11 @@ def create_app(
     def openapi(_: Reader) -> JSONResponse:
         return JSONResponse(app.openapi())
 
-    @app.get("/docs", include_in_schema=False, dependencies=[Depends(browsers_log_in_first)])
+    @app.get("/docs", include_in_schema=False)
     def docs(_: Reader) -> HTMLResponse:
         return get_swagger_ui_html(openapi_url="/openapi.json", title="Stepladder API")
 
     return app
-
-
-def browsers_log_in_first(request: Request, session: SessionDep) -> None:
-    """A browser without a token or a valid session goes to the login page, not to a 401."""
-    if "authorization" in request.headers or "text/html" not in request.headers.get("accept", ""):
-        return
-    page_viewer(request, session)
 
 
 def bootstrap_admin_token(settings: Settings, engine: Engine) -> str | None:

@@ -38,6 +38,8 @@ class Actor:
     role: Role
     scope: str | None
     channel: str = "api"
+    # The request that carries this actor's change, for the audit record.
+    request_id: str | None = None
 
 
 def create_token(session: Session, data: TokenCreate, *, by: Actor | None = None) -> TokenCreated:

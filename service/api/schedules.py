@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, status
 
 from service.access.roles import Action, in_scope
 from service.api.deps import ClockDep, EnqueueDep, SessionDep, SettingsDep
-from service.api.guard import Guard, Permission, Reader
+from service.api.guard import Guard, Permission, RateLimited, Reader
 from service.api.params import ScheduleId
 from service.api.responses import EVERY_ROUTE, errors
 from service.environments import repository as environments
@@ -29,11 +29,13 @@ PREFIX = "/api/environments/{name}/schedules"
 Scheduler = Annotated[
     Guard, Depends(Permission(Action.operate, "schedule.change"), scope="function")
 ]
+ScheduleRunner = Annotated[
+    Guard, Depends(RateLimited(Action.operate, "schedule.run"), scope="function")
+]
 
 
 @router.get("/api/schedules")
 def list_all_schedules(session: SessionDep, guard: Reader) -> list[SchedulePublic]:
-    assert guard.actor is not None
     names = {
         environment.id: environment.name for environment in environments.list_environments(session)
     }
@@ -57,11 +59,7 @@ def list_schedules(name: str, session: SessionDep, _: Reader) -> list[SchedulePu
 def create_schedule(
     name: str, data: ScheduleCreate, session: SessionDep, clock: ClockDep, guard: Scheduler
 ) -> SchedulePublic:
-    assert guard.actor is not None
-    guard.detail = f"created schedule '{data.name}' ({data.action}, {data.cron} {data.timezone})"
-    schedule = domain.create_schedule(
-        session, name, data, created_by=guard.actor.name, now=clock.now()
-    )
+    schedule = domain.create_schedule(session, name, data, guard.actor, now=clock.now())
     return domain.describe_schedule(schedule, name)
 
 
@@ -93,11 +91,9 @@ def update_schedule(
     clock: ClockDep,
     guard: Scheduler,
 ) -> SchedulePublic:
-    guard.detail = f"schedule {schedule_id}: " + ", ".join(
-        sorted(changes.model_dump(exclude_unset=True))
-    )
     return domain.describe_schedule(
-        domain.update_schedule(session, name, schedule_id, changes, now=clock.now()), name
+        domain.update_schedule(session, name, schedule_id, changes, guard.actor, now=clock.now()),
+        name,
     )
 
 
@@ -107,8 +103,7 @@ def update_schedule(
 def delete_schedule(
     name: str, schedule_id: ScheduleId, session: SessionDep, guard: Scheduler
 ) -> None:
-    guard.detail = f"deleted schedule {schedule_id}"
-    domain.delete_schedule(session, name, schedule_id)
+    domain.delete_schedule(session, name, schedule_id, guard.actor)
 
 
 @router.get(PREFIX + "/{schedule_id}/runs", responses=errors(404))
@@ -130,18 +125,15 @@ def run_now(
     settings: SettingsDep,
     enqueue: EnqueueDep,
     clock: ClockDep,
-    guard: Scheduler,
+    guard: ScheduleRunner,
 ) -> ScheduleRunPublic:
-    guard.detail = f"ran schedule {schedule_id} by hand"
-    schedule = domain.require_schedule(session, name, schedule_id, for_update=True)
-    run = domain.fire(
+    run = domain.run_schedule_now(
         session,
         enqueue,
-        schedule,
+        name,
+        schedule_id,
         engine=settings.engine,
+        actor=guard.actor,
         now=clock.now(),
-        due_at=None,
-        manual=True,
     )
-    session.flush()
     return domain.describe_run(run)

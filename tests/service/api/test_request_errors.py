@@ -51,7 +51,7 @@ def test_docs_in_a_browser_without_a_session_go_to_the_login_page(
     response = idle_client.get("/docs", headers=browser, follow_redirects=False)
 
     assert response.status_code == 303
-    assert response.headers["location"] == "/login"
+    assert response.headers["location"] == "/login?next=/docs"
     assert idle_client.get("/docs", headers=ADMIN_HEADERS).status_code == 200
     assert idle_client.get("/docs").status_code == 401  # a script without a token: JSON, not HTML
 
