@@ -25,11 +25,13 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 class Unauthenticated(StepladderError):
     status_code = 401
     error = "unauthenticated"
+    audit_outcome = "denied"
 
 
 class Forbidden(StepladderError):
     status_code = 403
     error = "forbidden"
+    audit_outcome = "denied"
 
 
 @dataclass(frozen=True)
