@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from pulumi.automation.events import StepEventStateMetadata
+
 from service.engines.model import ResourceState
 from service.engines.secrets import redact
 
@@ -125,3 +127,24 @@ def resources_from_deployment(deployment: Mapping[str, Any] | None) -> list[Reso
             )
         )
     return resources
+
+
+def resources_from_steps(states: list[StepEventStateMetadata]) -> list[ResourceState]:
+    """The same, from a completed run's events: used when reading the state back failed."""
+    return resources_from_deployment(
+        {
+            "resources": [
+                {
+                    "urn": state.urn,
+                    "type": state.type,
+                    "parent": state.parent or None,
+                    "custom": state.custom,
+                    "id": state.id,
+                    "inputs": dict(state.inputs or {}),
+                    "outputs": dict(state.outputs or {}),
+                    "protect": state.protect,
+                }
+                for state in states
+            ]
+        }
+    )
