@@ -6,7 +6,7 @@ ARG PULUMI_VERSION=3.272.0
 ARG PULUMI_AWS_VERSION=7.51.1
 
 RUN apt-get update \
- && apt-get install -y --no-install-recommends curl ca-certificates \
+ && apt-get install -y --no-install-recommends curl ca-certificates tini \
  && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 10001 stepladder
@@ -32,4 +32,6 @@ ENV STEPLADDER_ENGINE=pulumi \
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
   CMD curl -fsS http://127.0.0.1:8000/healthz || exit 1
+# tini is PID 1: it reaps the orphaned Pulumi CLIs and plugins that `serve` would leave as zombies.
+ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["stepladder", "serve", "--host", "0.0.0.0"]
