@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,8 +61,12 @@ class PulumiEngine:
     # unlocks the stack, so the engine must not abandon it by raising KeyboardInterrupt.
     cli_handles_interrupt = True
 
-    def __init__(self, options: PulumiOptions) -> None:
+    def __init__(
+        self, options: PulumiOptions, program: Callable[[EnvironmentSpec], object] = build
+    ) -> None:
         self.options = options
+        # What runs inline; always `programs.build` in the service.
+        self.program = program
         self.interrupted = False
         self._recovered: set[str] = set()
         self._ledger = ChangeLedger()
@@ -162,7 +166,7 @@ class PulumiEngine:
         )
 
         def program() -> None:
-            build(spec)
+            self.program(spec)
 
         return auto.create_or_select_stack(
             stack_name=spec.name,
