@@ -37,6 +37,9 @@ REPLACED_CLEANUP = frozenset({"delete-replaced", "discard-replaced", "remove-pen
 PRECEDENCE: tuple[ChangeOp, ...] = ("replace", "delete", "create", "update", "same")
 # Pulumi's own bookkeeping: never shown as infrastructure, but in the engine's summary.
 BOOKKEEPING_PREFIXES = ("pulumi:pulumi:Stack", "pulumi:providers:")
+# Steps the event log carries but the engine's summary leaves out (pkg/engine/update.go:
+# internal steps, and reads that changed nothing).
+UNSUMMARISED_STEPS = frozenset({"remove-pending-replace", "read"})
 
 VERBS = {"create": "creating", "update": "updating", "delete": "deleting", "replace": "replacing"}
 DONE = {"create": "created", "update": "updated", "delete": "deleted", "replace": "replaced"}
@@ -64,6 +67,8 @@ class ChangeLedger:
 
     def __init__(self) -> None:
         self._ops: dict[str, set[ChangeOp]] = {}
+        # The same, for the steps the engine's summary counts.
+        self._summarised: dict[str, set[ChangeOp]] = {}
         self._metadata: dict[str, pulumi_events.StepEventMetadata] = {}
         # Each resource's state after its last completed step; None once deleted.
         self._final: dict[str, pulumi_events.StepEventStateMetadata | None] = {}
@@ -73,7 +78,10 @@ class ChangeLedger:
         if raw == "refresh" and not post:
             return  # what a refresh found is known only when it is done
         urn = normalise_urn(metadata.urn)
-        self._ops.setdefault(urn, set()).add(step_op(metadata))
+        op = step_op(metadata)
+        self._ops.setdefault(urn, set()).add(op)
+        if raw not in UNSUMMARISED_STEPS and not _is_default_provider(urn):
+            self._summarised.setdefault(urn, set()).add(op)
         self._metadata.setdefault(urn, metadata)
         if post and raw not in REPLACED_CLEANUP:
             deleted = metadata.new is None or bool(metadata.new.delete)
@@ -108,11 +116,13 @@ class ChangeLedger:
         if summary is None:
             return "the engine reported no summary"
         ours = dict.fromkeys(CHANGE_OPS, 0)
-        for urn in self._ops:
-            ours[self._op_of(urn)] += 1
+        for ops in self._summarised.values():
+            ours[_strongest(ops)] += 1
         theirs = dict.fromkeys(CHANGE_OPS, 0)
         for op, count in summary.items():
             raw = str(getattr(op, "value", op))
+            if raw in UNSUMMARISED_STEPS:
+                continue  # a read the engine counted because it changed: not ours to compare
             kind = OP_KINDS.get(raw)
             if kind is None:
                 return f"the engine's summary has a step kind this code does not know: {raw}"
@@ -122,8 +132,21 @@ class ChangeLedger:
         return f"events counted {_describe(ours)}, the engine's summary says {_describe(theirs)}"
 
     def _op_of(self, urn: str) -> ChangeOp:
-        ops = self._ops[urn]
-        return next(op for op in PRECEDENCE if op in ops)
+        return _strongest(self._ops[urn])
+
+
+def _strongest(ops: set[ChangeOp]) -> ChangeOp:
+    return next(op for op in PRECEDENCE if op in ops)
+
+
+def _is_default_provider(urn: str) -> bool:
+    """The provider the engine adds for resources that name none (`default_7_0_0`)."""
+    parts = urn.split("::")
+    return (
+        len(parts) >= 4
+        and parts[2].startswith("pulumi:providers:")
+        and parts[3].startswith("default")
+    )
 
 
 def translate(

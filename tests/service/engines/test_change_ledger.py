@@ -163,3 +163,14 @@ def test_mock_and_engine_urns_of_one_resource_are_one_change() -> None:
     ledger = _fed([_pre("delete", GLOBAL), _pre("delete", mock_urn)])
 
     assert [change.urn for change in ledger.changes()] == [GLOBAL]
+
+
+def test_steps_the_summary_leaves_out_do_not_count_against_it() -> None:
+    # pkg/engine/update.go: default providers and remove-pending-replace are internal steps,
+    # in the event log but not in the summary.
+    default_provider = "urn:pulumi:shop::stepladder::pulumi:providers:aws::default_7_0_0"
+    ledger = _fed([_pre("create", default_provider), _pre("create", VPC),
+                   _pre("remove-pending-replace", CLUSTER)])  # fmt: skip
+
+    assert ledger.disagreement({"create": 1}) is None
+    assert [change.name for change in ledger.changes()] == ["shop-vpc", "shop-aurora-cluster"]
