@@ -41,6 +41,11 @@ BOOKKEEPING_PREFIXES = ("pulumi:pulumi:Stack", "pulumi:providers:")
 # internal steps, and reads that changed nothing).
 UNSUMMARISED_STEPS = frozenset({"remove-pending-replace", "read"})
 
+# The phases of one replacement in an update, each said as what it does (before, after).
+REPLACEMENT_PHASES = {
+    "create-replacement": ("creating the replacement of", "created the replacement of"),
+    "delete-replaced": ("deleting the replaced", "deleted the replaced"),
+}
 VERBS = {"create": "creating", "update": "updating", "delete": "deleting", "replace": "replacing"}
 DONE = {"create": "created", "update": "updated", "delete": "deleted", "replace": "replaced"}
 
@@ -218,11 +223,13 @@ def _step_event(
             "severity": "warning",
             "urn": metadata.urn,
         }
-    if op == "same":
-        return None
+    if op == "same" or (preview and raw in REPLACEMENT_PHASES):
+        return None  # a preview says a replacement once, by its logical step
     name = metadata.urn.rsplit("::", 1)[-1]
     if preview:
         verb = f"would {op}"
+    elif raw in REPLACEMENT_PHASES:
+        verb = REPLACEMENT_PHASES[raw][event_type == "resource_outputs"]
     elif event_type == "resource_outputs":
         verb = DONE[op]
     else:
