@@ -28,7 +28,7 @@ from pulumi import dynamic
 from pulumi.automation._cmd import CommandResult
 
 from programs import EnvironmentSpec
-from service.engines.model import EngineError, StepRequest, StepResult
+from service.engines.model import EngineError, StepRequest, StepResult, normalise_urn
 from service.engines.pulumi_command import READS, GuardedCommand, subcommand
 from service.engines.pulumi_engine import PulumiEngine, PulumiOptions
 from service.engines.pulumi_state import local_backend_dir
@@ -154,6 +154,24 @@ def test_a_replacement_counts_once_and_agrees_with_the_engines_summary(root: Pat
     assert warnings == []  # no disagreement with the summary, no cancellation warning
     assert replaced.outputs == {"endpoint": "shop.example"}
     assert {r.name for r in replaced.resources if r.custom} >= {"shop-thing", "shop-steady"}
+    # The engine gives a top-level resource no parent type; the mock monitor's form of the same
+    # resource normalises to it (defect 9).
+    thing = next(change for change in replaced.changes if change.name == "shop-thing")
+    engine_urn = "urn:pulumi:shop::stepladder::pulumi-python:dynamic:Resource::shop-thing"
+    assert thing.urn == engine_urn
+    assert (
+        normalise_urn(engine_urn.replace("::pulumi-python", "::pulumi:pulumi:Stack$pulumi-python"))
+        == engine_urn
+    )
+
+    events = []
+    refreshed = engine_for(root, generation=2).run_step(
+        StepRequest(action="refresh", spec=SPEC, to_tier=0), [], events.append
+    )
+    assert {change.op for change in refreshed.changes} == {"same"}
+    warnings = [e["message"] for e in events if e.get("severity") in ("warning", "error")
+                and not e["message"].startswith(f"using {DYNAMIC_PLUGIN} from $PATH")]  # fmt: skip
+    assert warnings == []  # the refresh's counts agree with its summary too
 
 
 def _driver(root: Path, seconds: float, marker: Path) -> subprocess.Popen[str]:
@@ -189,6 +207,18 @@ def _wait_for(marker: Path, process: subprocess.Popen[str]) -> None:
         time.sleep(0.1)
 
 
+def _processes_holding(secret: str) -> list[str]:
+    """Command lines of the processes whose environment contains `secret`."""
+    found = []
+    for process in Path("/proc").iterdir():
+        try:
+            if secret.encode() in (process / "environ").read_bytes():
+                found.append((process / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except (OSError, ValueError):
+            continue  # gone meanwhile, or not ours to read
+    return found
+
+
 def _locks(root: Path) -> list[Path]:
     backend = local_backend_dir(f"file://{root / 'state'}")
     assert backend is not None
@@ -200,6 +230,7 @@ def test_an_interrupt_mid_create_lets_the_cli_finish_and_unlock(root: Path) -> N
     driver = _driver(root, seconds=3, marker=marker)
     _wait_for(marker, driver)
 
+    assert _processes_holding(PASSPHRASE) == []  # not the CLI's, not its plugins' environment
     os.killpg(driver.pid, signal.SIGINT)  # as the worker cancels: the whole group
     output, _ = driver.communicate(timeout=300)
 
