@@ -100,6 +100,8 @@ def _dynamic_plugin() -> Path | None:
     cli = shutil.which("pulumi")
     if cli and (Path(cli).resolve().parent / DYNAMIC_PLUGIN).exists():
         return Path(cli).resolve().parent / DYNAMIC_PLUGIN
+    if shutil.which("go") is None:
+        return None
     modules = subprocess.run(["go", "env", "GOMODCACHE"], capture_output=True, text=True)
     version = subprocess.run([cli or "pulumi", "version"], capture_output=True, text=True)
     folder = (
