@@ -6,13 +6,12 @@ import asyncio
 import contextlib
 import logging
 import os
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -30,14 +29,18 @@ from service.api import (
     tiers,
     tokens,
 )
+from service.api.content_type import require_json_bodies
+from service.api.deps import SessionDep
 from service.api.guard import Reader
+from service.clock import Clock
 from service.config import Settings
 from service.errors import install_error_handlers
 from service.jobs.queue import build_deferring_app, enqueuer
 from service.jobs.worker import run_worker
+from service.text_input import RejectUnstorableText
 from service.web import admin, changes, pages, schedule_pages
 from service.web import environments as environment_pages
-from service.web.auth import LoginRequired
+from service.web.auth import LoginRequired, page_viewer
 
 logger = logging.getLogger(__name__)
 
@@ -48,16 +51,20 @@ def create_app(
     *,
     run_worker_in_process: bool = True,
     db_engine: Engine | None = None,
+    clock: Clock | None = None,
 ) -> FastAPI:
     engine = db_engine or create_db_engine(database_url)
+    clock = clock or Clock()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        bootstrap_admin_token(settings, engine)
+        app.state.new_admin_token = bootstrap_admin_token(settings, engine)
         worker = None
         if run_worker_in_process:
             worker = asyncio.create_task(
-                run_worker(settings, database_url, engine, install_signal_handlers=False)
+                run_worker(
+                    settings, database_url, engine, install_signal_handlers=False, clock=clock
+                )
             )
         try:
             yield
@@ -79,9 +86,12 @@ def create_app(
         openapi_url=None,
     )
     app.state.settings = settings
+    app.state.new_admin_token = None
     app.state.db_engine = engine
+    app.state.clock = clock
     app.state.enqueue = enqueuer(build_deferring_app(database_url))
     install_error_handlers(app)
+    app.add_middleware(RejectUnstorableText)
     for module in (
         health,
         tiers,
@@ -105,6 +115,8 @@ def create_app(
     async def to_login(_: Request, __: LoginRequired) -> Response:
         return RedirectResponse("/login", status_code=303)
 
+    app.middleware("http")(require_json_bodies)
+
     @app.middleware("http")
     async def request_id(request: Request, call_next: Any) -> Response:
         request.state.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
@@ -116,28 +128,32 @@ def create_app(
     def openapi(_: Reader) -> JSONResponse:
         return JSONResponse(app.openapi())
 
-    @app.get("/docs", include_in_schema=False)
+    @app.get("/docs", include_in_schema=False, dependencies=[Depends(browsers_log_in_first)])
     def docs(_: Reader) -> HTMLResponse:
         return get_swagger_ui_html(openapi_url="/openapi.json", title="Stepladder API")
 
     return app
 
 
-def bootstrap_admin_token(settings: Settings, engine: Engine) -> None:
-    """A fresh database gets one admin token, so the first user can log in at all."""
+def browsers_log_in_first(request: Request, session: SessionDep) -> None:
+    """A browser without a token or a valid session goes to the login page, not to a 401."""
+    if "authorization" in request.headers or "text/html" not in request.headers.get("accept", ""):
+        return
+    page_viewer(request, session)
+
+
+def bootstrap_admin_token(settings: Settings, engine: Engine) -> str | None:
+    """A fresh database gets one admin token, so the first user can log in at all.
+
+    Returns the new secret, written to the data dir; `serve` shows it once on its console and
+    nothing logs it.
+    """
     explicit = settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
     with session_scope(engine) as session:
         secret = ensure_bootstrap_token(session, explicit)
-    if secret is None:
-        return
-    token_file = write_token_file(settings.resolved_data_dir(), secret)
-    # Shown once, on the console of whoever started the service; never logged.
-    print(
-        f"\nStepladder created an admin token (shown once; also in {token_file}, readable "
-        f"only by you):\n\n    {secret}\n",
-        file=sys.stderr,
-        flush=True,
-    )
+    if secret is not None:
+        write_token_file(settings.resolved_data_dir(), secret)
+    return secret
 
 
 def write_token_file(data_dir: Path, secret: str) -> Path:

@@ -28,6 +28,11 @@ class Settings(BaseSettings):
         default=None,
         description="PostgreSQL URL; unset means the embedded server under the data dir.",
     )
+    migration_database_url: SecretStr | None = Field(
+        default=None,
+        description="The schema owner's login, for migrations only; the service itself then "
+        "runs as database_url's login, which may not alter or empty the audit log.",
+    )
     engine: EngineName = Field(
         default="simulator", description="`simulator` (no cloud calls) or `pulumi` (real AWS)."
     )

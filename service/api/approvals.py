@@ -9,11 +9,13 @@ from fastapi import APIRouter, Depends
 from service.access.roles import Action, in_scope
 from service.api.deps import EnqueueDep, SessionDep
 from service.api.guard import Guard, Permission
+from service.api.params import OperationId
+from service.api.responses import EVERY_ROUTE, errors
 from service.operations import approvals
 from service.operations.domain import describe_operation, require_operation
 from service.operations.schemas import DecisionRequest, OperationPublic
 
-router = APIRouter(tags=["approvals"])
+router = APIRouter(tags=["approvals"], responses=EVERY_ROUTE)
 
 
 @router.get("/api/approvals")
@@ -29,9 +31,9 @@ def list_approvals(
     ]
 
 
-@router.post("/api/operations/{operation_id}/approve")
+@router.post("/api/operations/{operation_id}/approve", responses=errors(400, 404, 409))
 def approve_operation(
-    operation_id: int,
+    operation_id: OperationId,
     body: DecisionRequest,
     session: SessionDep,
     enqueue: EnqueueDep,
@@ -41,7 +43,9 @@ def approve_operation(
 ) -> OperationPublic:
     assert guard.actor is not None
     guard.detail = f"operation {operation_id}" + (f": {body.comment}" if body.comment else "")
-    guard.require(session, require_operation(session, operation_id).environment_name)
+    guard.require(
+        session, require_operation(session, operation_id, visible_to=guard.actor).environment_name
+    )
     operation = approvals.approve_operation(
         session, enqueue, operation_id, guard.actor, body.comment
     )
@@ -49,9 +53,9 @@ def approve_operation(
     return describe_operation(operation)
 
 
-@router.post("/api/operations/{operation_id}/reject")
+@router.post("/api/operations/{operation_id}/reject", responses=errors(400, 404, 409))
 def reject_operation(
-    operation_id: int,
+    operation_id: OperationId,
     body: DecisionRequest,
     session: SessionDep,
     guard: Annotated[
@@ -60,7 +64,9 @@ def reject_operation(
 ) -> OperationPublic:
     assert guard.actor is not None
     guard.detail = f"operation {operation_id}" + (f": {body.comment}" if body.comment else "")
-    guard.require(session, require_operation(session, operation_id).environment_name)
+    guard.require(
+        session, require_operation(session, operation_id, visible_to=guard.actor).environment_name
+    )
     operation = approvals.reject_operation(session, operation_id, guard.actor, body.comment)
     guard.environment = operation.environment_name
     return describe_operation(operation)

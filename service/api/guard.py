@@ -60,11 +60,7 @@ class Permission:
             environment=request.path_params.get("name"),
         )
         try:
-            guard.actor, web_session = identify(request, session)
-            if web_session is not None and request.method not in SAFE_METHODS:
-                require_same_origin(request)
-                if request.headers.get("x-csrf-token") != web_session.csrf_token:
-                    raise Forbidden("A change from a browser session needs its X-CSRF-Token.")
+            guard.actor, _ = authenticate_request(request, session)
             _authorize(session, guard.actor, self.action, guard.environment)
             self.admit(request, guard)
             yield guard
@@ -98,6 +94,16 @@ def identify(request: Request, session: Session) -> tuple[Actor, WebSession | No
     if cookie:
         return session_actor(session, cookie)
     raise Unauthenticated("Send a token ('Authorization: Bearer <token>') or log in at /login.")
+
+
+def authenticate_request(request: Request, session: Session) -> tuple[Actor, WebSession | None]:
+    """The caller, and for a change from a browser session, its origin and CSRF token checked."""
+    actor, web_session = identify(request, session)
+    if web_session is not None and request.method not in SAFE_METHODS:
+        require_same_origin(request)
+        if request.headers.get("x-csrf-token") != web_session.csrf_token:
+            raise Forbidden("A change from a browser session needs its X-CSRF-Token.")
+    return actor, web_session
 
 
 def require_same_origin(request: Request) -> None:

@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import SQLModel
 
 router = APIRouter(tags=["health"])
 logger = logging.getLogger(__name__)
 
 
-@router.get("/healthz")
+class Health(SQLModel):
+    status: Literal["ok", "degraded"]
+    engine: str
+    simulated: bool
+    database: Literal["ok", "unreachable"]
+    database_kind: Literal["embedded", "external"]
+
+
+@router.get(
+    "/healthz",
+    response_model=Health,
+    responses={503: {"model": Health, "description": "Degraded: see which part."}},
+)
 def healthz(request: Request) -> JSONResponse:
     settings = request.app.state.settings
     try:

@@ -11,13 +11,14 @@ from service.access.roles import Action
 from service.access.schemas import TokenCreate, TokenCreated, TokenPublic
 from service.api.deps import SessionDep
 from service.api.guard import Guard, Permission
+from service.api.responses import EVERY_ROUTE, errors
 
-router = APIRouter(prefix="/api/tokens", tags=["tokens"])
+router = APIRouter(prefix="/api/tokens", tags=["tokens"], responses=EVERY_ROUTE)
 
 TokenAdmin = Annotated[Guard, Depends(Permission(Action.administer), scope="function")]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(400, 409))
 def create_token(
     data: TokenCreate,
     session: SessionDep,
@@ -26,15 +27,15 @@ def create_token(
     ],
 ) -> TokenCreated:
     guard.detail = f"token '{data.name}' ({data.role.value}, scope {data.scope or 'all'})"
-    return domain.create_token(session, data)
+    return domain.create_token(session, data, by=guard.actor)
 
 
 @router.get("")
-def list_tokens(session: SessionDep, _: TokenAdmin) -> list[TokenPublic]:
-    return domain.list_tokens(session)
+def list_tokens(session: SessionDep, guard: TokenAdmin) -> list[TokenPublic]:
+    return domain.list_tokens(session, by=guard.actor)
 
 
-@router.delete("/{token_name}")
+@router.delete("/{token_name}", responses=errors(404))
 def revoke_token(
     token_name: str,
     session: SessionDep,
@@ -43,4 +44,4 @@ def revoke_token(
     ],
 ) -> TokenPublic:
     guard.detail = f"token '{token_name}'"
-    return domain.revoke_token(session, token_name)
+    return domain.revoke_token(session, token_name, by=guard.actor)

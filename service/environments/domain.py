@@ -60,8 +60,13 @@ def create_environment(session: Session, data: EnvironmentCreate, engine: str) -
 def update_environment(
     session: Session, name: str, changes: EnvironmentUpdate, *, if_match: str | None = None
 ) -> Environment:
+    if if_match is not None and if_match.strip() == "*":
+        # "Any version" guards nothing on a definition that exists whenever it can be changed.
+        raise InvalidInput.from_fields(
+            [{"field": "If-Match", "rule": "must be the ETag you read, not *"}]
+        )
     environment = require_environment(session, name, for_update=True)
-    if if_match is not None and if_match.strip() != "*" and if_match.strip() != etag(environment):
+    if if_match is not None and if_match.strip() != etag(environment):
         raise PreconditionFailed(
             f"'{name}' changed since you read it (now {etag(environment)}, you sent "
             f"{if_match.strip()}); read it again and reapply your change."

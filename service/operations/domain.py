@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from sqlmodel import Session
 
@@ -11,7 +12,7 @@ from db.models import Environment, Operation, OperationEvent, OperationKind, Ope
 from db.models.columns import utc_now
 from programs.spec import HIGHEST_TIER
 from service.access.domain import Actor
-from service.access.roles import Role
+from service.access.roles import Role, in_scope
 from service.environments.domain import require_environment
 from service.errors import Conflict, NotFound
 from service.operations import repository
@@ -35,6 +36,7 @@ def request_operation(
     engine: str,
     target_tier: int | None = None,
     confirm: str | None = None,
+    confirmed_loss: list[dict[str, Any]] | None = None,
     requested_by: Actor | None = None,
     approval_hours: float = 24,
 ) -> Operation:
@@ -68,7 +70,7 @@ def request_operation(
     if needs_approval or moves_down(kind, from_tier, to_tier):
         plan = plan_move(environment, kind, from_tier, to_tier, requested_at=requested_at)
     data_loss = plan.data_loss if plan else []
-    check_data_safety(environment, data_loss, confirm)
+    check_data_safety(environment, data_loss, confirm, confirmed_loss)
 
     operation = Operation(
         created_at=requested_at,
@@ -98,10 +100,18 @@ def request_operation(
 
 
 def require_operation(
-    session: Session, operation_id: int, *, for_update: bool = False
+    session: Session,
+    operation_id: int,
+    *,
+    for_update: bool = False,
+    visible_to: Actor | None = None,
 ) -> Operation:
+    """The operation; one outside `visible_to`'s scope is answered like an unknown one, so a
+    scoped token cannot learn which ids exist elsewhere."""
     operation = repository.get_operation(session, operation_id, for_update=for_update)
-    if operation is None:
+    if operation is None or (
+        visible_to is not None and not in_scope(visible_to.scope, operation.environment_name)
+    ):
         raise NotFound(f"There is no operation {operation_id}.")
     return operation
 

@@ -7,6 +7,7 @@ only with `"confirm": "<environment name>"`, and never on a protected environmen
 from __future__ import annotations
 
 import itertools
+import subprocess
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,13 +15,23 @@ from typing import Any
 from db.models import Environment, OperationKind
 from service.engines.declare import declared_resources
 from service.engines.diffing import diff_resources
-from service.engines.model import EngineError, ResourceState, count_changes
-from service.errors import Conflict
+from service.engines.model import EngineError, ResourceChange, ResourceState, count_changes
+from service.errors import Conflict, ServiceUnavailable
 from service.operations.planning import build_spec, step_tiers
+
+PLAN_RETRY_SECONDS = 30
+
+# Tier 0's one instance runs the database too: removing the box removes the data (ladder.md).
+SINGLE_BOX_TIER = 0
+SINGLE_BOX_TYPE = "aws:ec2/instance:Instance"
 
 
 class ConfirmationRequired(Conflict):
     error = "confirmation_required"
+
+
+class UnconfirmedDataLoss(Conflict):
+    error = "data_loss_not_confirmed"
 
 
 class ProtectedEnvironment(Conflict):
@@ -59,6 +70,11 @@ def plan_move(
         declared_at = dict(zip(wanted, declared_resources(specs), strict=True))
     except EngineError as error:
         raise Conflict(f"The programs could not be planned: {error.message}") from error
+    except subprocess.TimeoutExpired as error:
+        raise ServiceUnavailable(
+            "Planning this move took too long (the service is busy); retry in a minute.",
+            retry_after=PLAN_RETRY_SECONDS,
+        ) from error
     changes = dict.fromkeys(("create", "update", "delete", "replace", "same"), 0)
     lost: dict[str, ResourceState] = {}
     for before_tier, after_tier in itertools.pairwise(tiers):
@@ -69,10 +85,21 @@ def plan_move(
             changes[op] = count if op == "same" else changes[op] + count
         by_urn = {resource.urn: resource for resource in before}
         for change in step:
-            if change.deletes_data:
+            if change.deletes_data or _removes_single_box(before_tier, after_tier, change):
                 lost.setdefault(change.urn, by_urn[change.urn])
     data_loss = [{"type": r.type, "name": r.name, "urn": r.urn} for r in lost.values()]
     return MovePlan(changes=changes, data_loss=data_loss)
+
+
+def _removes_single_box(
+    before_tier: int | None, after_tier: int | None, change: ResourceChange
+) -> bool:
+    return (
+        before_tier == SINGLE_BOX_TIER
+        and after_tier is None
+        and change.type == SINGLE_BOX_TYPE
+        and change.op == "delete"
+    )
 
 
 def moves_down(kind: OperationKind, from_tier: int | None, to_tier: int | None) -> bool:
@@ -89,8 +116,13 @@ def moves_down(kind: OperationKind, from_tier: int | None, to_tier: int | None) 
 
 
 def check_data_safety(
-    environment: Environment, data_loss: list[dict[str, Any]], confirm: str | None
+    environment: Environment,
+    data_loss: list[dict[str, Any]],
+    confirm: str | None,
+    confirmed_loss: list[dict[str, Any]] | None = None,
 ) -> None:
+    """Refuse a move that deletes data unless confirmed; with `confirmed_loss` (what a
+    confirmation was shown earlier, by a schedule) the confirmation covers that much only."""
     if not data_loss:
         return
     names = ", ".join(f"{item['name']} ({item['type']})" for item in data_loss)
@@ -106,3 +138,12 @@ def check_data_safety(
             f'{{"confirm": "{environment.name}"}} with the request.',
             data_loss=data_loss,
         )
+    if confirmed_loss is not None:
+        confirmed = {item["urn"] for item in confirmed_loss}
+        unconfirmed = [item for item in data_loss if item["urn"] not in confirmed]
+        if unconfirmed:
+            more = ", ".join(f"{item['name']} ({item['type']})" for item in unconfirmed)
+            raise UnconfirmedDataLoss(
+                f"This step would also delete {more}, which the confirmation did not cover.",
+                data_loss=unconfirmed,
+            )

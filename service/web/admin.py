@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from service.access.domain import list_audit, record_audit
 from service.access.roles import Action, in_scope
 from service.api.deps import EnqueueDep, SessionDep, SettingsDep
+from service.api.params import BeforeId, OperationId
 from service.errors import StepladderError
 from service.operations import approvals
 from service.operations.domain import describe_operation, require_operation
@@ -34,7 +35,7 @@ def approvals_page(request: Request, session: SessionDep, settings: SettingsDep)
 
 @router.post("/approvals/{operation_id}")
 def decide(
-    operation_id: int,
+    operation_id: OperationId,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -49,7 +50,7 @@ def decide(
         request,
         viewer,
         Action.approve,
-        require_operation(session, operation_id).environment_name,
+        require_operation(session, operation_id, visible_to=viewer.actor).environment_name,
     )
     comment = form.get("comment", "")[:500]
     approve = form.get("decision") == "approve"
@@ -90,7 +91,7 @@ def audit_page(
     action: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    before_id: int | None = None,
+    before_id: BeforeId = None,
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> Response:
     viewer = page_viewer(request, session)
@@ -105,5 +106,6 @@ def audit_page(
         until=until,
         limit=limit,
         before_id=before_id,
+        by=viewer.actor,
     )
     return render(request, "audit.html", viewer, settings, records=records, filters=filters)

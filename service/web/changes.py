@@ -18,6 +18,7 @@ from programs import tier_by_level
 from service.access import request_safety
 from service.access.roles import Action
 from service.api.deps import EnqueueDep, SessionDep, SettingsDep
+from service.api.params import OperationId
 from service.environments.domain import require_environment
 from service.errors import StepladderError
 from service.operations import repository as operation_queries
@@ -152,10 +153,10 @@ def confirm_change(
 
 @router.get("/operations/{operation_id}")
 def operation_page(
-    operation_id: int, request: Request, session: SessionDep, settings: SettingsDep
+    operation_id: OperationId, request: Request, session: SessionDep, settings: SettingsDep
 ) -> Response:
     viewer = page_viewer(request, session)
-    operation = require_operation(session, operation_id)
+    operation = require_operation(session, operation_id, visible_to=viewer.actor)
     require(session, request, viewer, Action.read, operation.environment_name)
     events = operation_queries.list_events(session, operation_id)
     return render(
@@ -171,11 +172,11 @@ def operation_page(
 
 @router.post("/operations/{operation_id}/cancel")
 def cancel_from_page(
-    operation_id: int, request: Request, session: SessionDep, form: FormData
+    operation_id: OperationId, request: Request, session: SessionDep, form: FormData
 ) -> Response:
     viewer = page_viewer(request, session)
     check_form(request, viewer, form.get("csrf_token", ""))
-    operation = require_operation(session, operation_id)
+    operation = require_operation(session, operation_id, visible_to=viewer.actor)
     require(session, request, viewer, Action.operate, operation.environment_name)
     cancel_operation(session, operation_id)
     return RedirectResponse(f"/operations/{operation_id}", status_code=303)

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from db.models.columns import utc_now
 from service.access.domain import record_audit
 from service.access.roles import Action
 from service.api.deps import SessionDep, SettingsDep
@@ -57,7 +56,9 @@ def add_schedule(
     }
     try:
         data = ScheduleCreate.model_validate(body)
-        domain.create_schedule(session, name, data, created_by=viewer.actor.name)
+        domain.create_schedule(
+            session, name, data, created_by=viewer.actor.name, now=request.app.state.clock.now()
+        )
     except (ValidationError, StepladderError) as error:
         session.rollback()
         errors, status = form_errors(error)
@@ -87,7 +88,7 @@ def _page(
 ) -> Response:
     environment = require_environment(session, name)
     listed = domain.list_schedules(session, environment.id)
-    now = utc_now()
+    now = request.app.state.clock.now()
     week = upcoming(environment, listed, now, 7)
     days: dict[str, list] = defaultdict(list)
     for firing in week.firings:
