@@ -173,13 +173,17 @@ def _build_request(
 def engine_options(runtime: WorkerRuntime, engine: str) -> dict[str, Any]:
     settings = runtime.settings
     if engine == "simulator":
-        return {"seconds_per_resource": settings.simulator_seconds_per_resource}
+        return {
+            "seconds_per_resource": settings.simulator_seconds_per_resource,
+            "cancel_grace_seconds": settings.cancel_grace_for(engine),
+        }
     # Travels on the child's stdin only; never logged or stored.
     return {
         "workspaces_dir": str(settings.resolved_data_dir() / "workspaces"),
         "backend_url": settings.resolved_backend_url(),
         "secrets_provider": settings.pulumi_secrets_provider,
         "passphrase": settings.pulumi_passphrase() or "",
+        "cancel_grace_seconds": settings.cancel_grace_for(engine),
     }
 
 
@@ -285,7 +289,7 @@ async def _interrupt_when_cancelled(
         requested = await asyncio.to_thread(_cancel_requested, runtime, operation_id)
         if requested:
             logger.info("operation %s: cancel requested, interrupting engine", operation_id)
-            await process.interrupt(runtime.settings.cancel_grace_seconds)
+            await process.interrupt(runtime.settings.cancel_grace_for(process.engine))
             return
 
 
@@ -298,7 +302,7 @@ async def _stop_for_shutdown(
     runtime: WorkerRuntime, prepared: PreparedOperation, process: EngineProcess
 ) -> None:
     try:
-        await process.interrupt(runtime.settings.cancel_grace_seconds)
+        await process.interrupt(runtime.settings.cancel_grace_for(prepared.engine))
     except OSError:
         logger.exception("operation %s: could not interrupt its engine", prepared.operation_id)
     await asyncio.to_thread(
