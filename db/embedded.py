@@ -60,7 +60,7 @@ def forget_dead_users(pgdata: Path) -> None:
             pids = json.loads(handles.read_text())
         except ValueError:
             pids = []
-        alive = [pid for pid in pids if isinstance(pid, int) and _running(pid)]
+        alive = [pid for pid in pids if isinstance(pid, int) and process_exists(pid)]
         if alive != pids:
             logger.info(
                 "embedded PostgreSQL: forgetting exited users %s", sorted(set(pids) - set(alive))
@@ -68,7 +68,8 @@ def forget_dead_users(pgdata: Path) -> None:
             handles.write_text(json.dumps(alive))
 
 
-def _running(pid: int) -> bool:
+def process_exists(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (a zombie counts as running)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
