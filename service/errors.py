@@ -50,6 +50,16 @@ class TooManyRequests(StepladderError):
     error = "rate_limited"
 
 
+class MalformedJson(StepladderError):
+    status_code = 400
+    error = "malformed_json"
+
+
+class UnsupportedMediaType(StepladderError):
+    status_code = 415
+    error = "unsupported_media_type"
+
+
 class ServiceUnavailable(StepladderError):
     """Busy or briefly cut off: the same request may well work when retried later."""
 
@@ -89,6 +99,19 @@ def describe_validation_errors(errors: list[Any]) -> list[dict[str, str]]:
     return described
 
 
+def malformed_json(errors: list[Any]) -> MalformedJson | None:
+    """A body that does not parse is the client's framing, not a field, so not a 422."""
+    for error in errors:
+        if error.get("type") == "json_invalid":
+            position = error.get("loc", ("body", "?"))[-1]
+            reason = error.get("ctx", {}).get("error", "JSON decode error")
+            return MalformedJson(
+                f"malformed JSON: {reason} at character {position}. The body must be one JSON "
+                "object."
+            )
+    return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StepladderError)
     async def handle_stepladder_error(_: Request, exc: StepladderError) -> JSONResponse:
@@ -100,6 +123,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def handle_validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        malformed = malformed_json(list(exc.errors()))
+        if malformed is not None:
+            return await handle_stepladder_error(_, malformed)
         fields = describe_validation_errors(list(exc.errors()))
         return JSONResponse(
             error_body("validation_failed", join_fields(fields), fields=fields), status_code=422

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_
+from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -18,6 +18,8 @@ from service.access.tokens import display_prefix, hash_token, new_token
 from service.errors import Conflict, NotFound, StepladderError
 
 BOOTSTRAP_TOKEN_NAME = "bootstrap"
+# `last_used_at` is written at most this often per token, so authenticating stays a read.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 class Unauthenticated(StepladderError):
@@ -36,6 +38,8 @@ class Actor:
     role: Role
     scope: str | None
     channel: str = "api"
+    # The request that carries this actor's change, for the audit record.
+    request_id: str | None = None
 
 
 def create_token(session: Session, data: TokenCreate, *, by: Actor | None = None) -> TokenCreated:
@@ -96,7 +100,27 @@ def authenticate(session: Session, secret: str | None, *, now: datetime | None =
         raise Unauthenticated(f"The token '{token.name}' was revoked.")
     if token.expires_at is not None and token.expires_at <= now:
         raise Unauthenticated(f"The token '{token.name}' expired.")
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        _mark_used(session, token, now)
     return Actor(name=token.name, role=Role(token.role), scope=token.scope)
+
+
+def _mark_used(session: Session, token: ApiToken, now: datetime) -> None:
+    # Its own short transaction, conditional so concurrent requests write once: the request's
+    # transaction neither holds the token's row lock nor loses the mark when it rolls back.
+    with session.get_bind().engine.connect() as connection:
+        connection.execute(
+            update(ApiToken)
+            .where(col(ApiToken.id) == token.id)
+            .where(
+                or_(
+                    col(ApiToken.last_used_at).is_(None),
+                    col(ApiToken.last_used_at) <= now - LAST_USED_RESOLUTION,
+                )
+            )
+            .values(last_used_at=now)
+        )
+        connection.commit()
 
 
 def ensure_bootstrap_token(session: Session, explicit: str | None) -> str | None:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from service.access.roles import Action, in_scope
+from service.access.roles import Action
 from service.api.deps import EnqueueDep, SessionDep
 from service.api.guard import Guard, Permission
 from service.api.params import OperationId
@@ -23,11 +23,9 @@ def list_approvals(
     session: SessionDep,
     guard: Annotated[Guard, Depends(Permission(Action.approve), scope="function")],
 ) -> list[OperationPublic]:
-    assert guard.actor is not None
     return [
         describe_operation(operation)
-        for operation in approvals.list_awaiting(session)
-        if in_scope(guard.actor.scope, operation.environment_name)
+        for operation in approvals.list_awaiting_for(session, guard.actor)
     ]
 
 
@@ -41,15 +39,12 @@ def approve_operation(
         Guard, Depends(Permission(Action.approve, "operation.approve"), scope="function")
     ],
 ) -> OperationPublic:
-    assert guard.actor is not None
-    guard.detail = f"operation {operation_id}" + (f": {body.comment}" if body.comment else "")
     guard.require(
         session, require_operation(session, operation_id, visible_to=guard.actor).environment_name
     )
     operation = approvals.approve_operation(
         session, enqueue, operation_id, guard.actor, body.comment
     )
-    guard.environment = operation.environment_name
     return describe_operation(operation)
 
 
@@ -62,11 +57,8 @@ def reject_operation(
         Guard, Depends(Permission(Action.approve, "operation.reject"), scope="function")
     ],
 ) -> OperationPublic:
-    assert guard.actor is not None
-    guard.detail = f"operation {operation_id}" + (f": {body.comment}" if body.comment else "")
     guard.require(
         session, require_operation(session, operation_id, visible_to=guard.actor).environment_name
     )
     operation = approvals.reject_operation(session, operation_id, guard.actor, body.comment)
-    guard.environment = operation.environment_name
     return describe_operation(operation)

@@ -49,7 +49,7 @@ def create_environment(
     guard: Creator,
 ) -> EnvironmentDetail:
     guard.require(session, data.name)
-    environment = domain.create_environment(session, data, engine=settings.engine)
+    environment = domain.create_environment(session, data, settings.engine, guard.actor)
     response.headers["Location"] = f"/api/environments/{environment.name}"
     response.headers["ETag"] = domain.etag(environment)
     return domain.describe_environment(session, environment)
@@ -57,7 +57,6 @@ def create_environment(
 
 @router.get("")
 def list_environments(session: SessionDep, guard: Reader) -> list[EnvironmentPublic]:
-    assert guard.actor is not None
     visible = [
         environment
         for environment in repository.list_environments(session)
@@ -84,15 +83,14 @@ def update_environment(
     response: Response,
     if_match: Annotated[str | None, Header(description="the ETag you read")] = None,
 ) -> EnvironmentDetail:
-    guard.detail = "changed " + ", ".join(sorted(changes.model_dump(exclude_unset=True)))
-    environment = domain.update_environment(session, name, changes, if_match=if_match)
+    environment = domain.update_environment(session, name, changes, guard.actor, if_match=if_match)
     response.headers["ETag"] = domain.etag(environment)
     return domain.describe_environment(session, environment)
 
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(404, 409))
 def delete_environment(name: str, session: SessionDep, guard: Deleter) -> None:
-    guard.detail = domain.delete_environment(session, name)
+    domain.delete_environment(session, name, guard.actor)
 
 
 @router.get("/{name}/resources", responses=errors(404))

@@ -44,8 +44,7 @@ def cancel_operation(
         session,
         domain.require_operation(session, operation_id, visible_to=guard.actor).environment_name,
     )
-    guard.detail = f"operation {operation_id}"
-    return domain.describe_operation(domain.cancel_operation(session, operation_id))
+    return domain.describe_operation(domain.cancel_operation(session, operation_id, guard.actor))
 
 
 @router.get(

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
-from service.access import domain
+from service.access import domain, token_admin
 from service.access.roles import Action
 from service.access.schemas import TokenCreate, TokenCreated, TokenPublic
 from service.api.deps import SessionDep
@@ -26,8 +26,7 @@ def create_token(
         Guard, Depends(Permission(Action.administer, "token.create"), scope="function")
     ],
 ) -> TokenCreated:
-    guard.detail = f"token '{data.name}' ({data.role.value}, scope {data.scope or 'all'})"
-    return domain.create_token(session, data, by=guard.actor)
+    return token_admin.create_token(session, data, guard.actor)
 
 
 @router.get("")
@@ -43,5 +42,4 @@ def revoke_token(
         Guard, Depends(Permission(Action.administer, "token.revoke"), scope="function")
     ],
 ) -> TokenPublic:
-    guard.detail = f"token '{token_name}'"
-    return domain.revoke_token(session, token_name, by=guard.actor)
+    return token_admin.revoke_token(session, token_name, guard.actor)

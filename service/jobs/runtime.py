@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import procrastinate
 from sqlalchemy import Engine
 
+from service.clock import Clock
 from service.config import Settings
 from service.operations.domain import Enqueue
 
@@ -24,6 +25,8 @@ class WorkerRuntime:
     job_app: procrastinate.App
     # Defers on a caller's own connection (schedules request operations like the API does).
     enqueue: Enqueue
+    # What schedules count as "now" when the worker ticks.
+    clock: Clock
 
 
 _current: WorkerRuntime | None = None

@@ -13,7 +13,8 @@ from sqlmodel import Session, col, select
 
 from db.models import Environment, EnvironmentBase, OperationKind, Schedule, ScheduleRun
 from db.models.columns import utc_now
-from service.access.domain import Actor, record_audit
+from service.access.audit import audited
+from service.access.domain import Actor
 from service.access.roles import Role
 from service.environments.domain import require_environment
 from service.environments.schemas import EnvironmentRules
@@ -36,7 +37,15 @@ from service.schedules.schemas import (
 
 
 def create_schedule(
-    session: Session, environment_name: str, data: ScheduleCreate, created_by: str
+    session: Session, environment_name: str, data: ScheduleCreate, actor: Actor, now: datetime
+) -> Schedule:
+    with audited(session, actor, "schedule.create", environment_name) as entry:
+        entry.detail = f"schedule '{data.name}' ({data.action}, {data.cron} {data.timezone})"
+        return _create(session, environment_name, data, actor.name, now)
+
+
+def _create(
+    session: Session, environment_name: str, data: ScheduleCreate, created_by: str, now: datetime
 ) -> Schedule:
     environment = require_environment(session, environment_name, for_update=True)
     assert environment.id is not None
@@ -60,7 +69,7 @@ def create_schedule(
         blackouts=data.blackouts,
         catch_up_minutes=data.catch_up_minutes,
         created_by=created_by,
-        next_run_at=clock.next_occurrence(data.cron, data.timezone, utc_now()),
+        next_run_at=clock.next_occurrence(data.cron, data.timezone, now),
     )
     session.add(schedule)
     try:
@@ -73,20 +82,59 @@ def create_schedule(
 
 
 def update_schedule(
-    session: Session, environment_name: str, schedule_id: int, changes: ScheduleUpdate
+    session: Session,
+    environment_name: str,
+    schedule_id: int,
+    changes: ScheduleUpdate,
+    actor: Actor,
+    now: datetime,
 ) -> Schedule:
-    schedule = require_schedule(session, environment_name, schedule_id, for_update=True)
+    with audited(session, actor, "schedule.update", environment_name) as entry:
+        entry.detail = f"schedule {schedule_id}: " + ", ".join(
+            sorted(changes.model_dump(exclude_unset=True))
+        )
+        schedule = require_schedule(session, environment_name, schedule_id, for_update=True)
+        _update(schedule, changes, now)
+        session.add(schedule)
+        return schedule
+
+
+def _update(schedule: Schedule, changes: ScheduleUpdate, now: datetime) -> None:
     for field, value in changes.model_dump(exclude_unset=True).items():
         if value is not None:
             setattr(schedule, field, value)
     # A new cron, zone or a resume counts from now: what was missed while paused is not due.
-    schedule.next_run_at = clock.next_occurrence(schedule.cron, schedule.timezone, utc_now())
-    session.add(schedule)
-    return schedule
+    schedule.next_run_at = clock.next_occurrence(schedule.cron, schedule.timezone, now)
 
 
-def delete_schedule(session: Session, environment_name: str, schedule_id: int) -> None:
-    session.delete(require_schedule(session, environment_name, schedule_id, for_update=True))
+def delete_schedule(
+    session: Session, environment_name: str, schedule_id: int, actor: Actor
+) -> None:
+    with audited(session, actor, "schedule.delete", environment_name) as entry:
+        schedule = require_schedule(session, environment_name, schedule_id, for_update=True)
+        entry.detail = f"schedule '{schedule.name}'"
+        session.delete(schedule)
+
+
+def run_schedule_now(
+    session: Session,
+    enqueue: Enqueue,
+    environment_name: str,
+    schedule_id: int,
+    *,
+    engine: str,
+    actor: Actor,
+    now: datetime,
+) -> ScheduleRun:
+    """A person fires a schedule by hand: their record, then the schedule's own firing."""
+    with audited(session, actor, "schedule.run", environment_name) as entry:
+        schedule = require_schedule(session, environment_name, schedule_id, for_update=True)
+        run = fire(session, enqueue, schedule, engine=engine, now=now, due_at=None, manual=True)
+        session.flush()
+        entry.detail = f"schedule '{schedule.name}': {run.outcome}" + (
+            f", operation {run.operation_id}" if run.operation_id else f" ({run.reason})"
+        )
+        return run
 
 
 def require_schedule(
@@ -159,6 +207,7 @@ def fire(
                 confirm=confirm,
                 confirmed_loss=schedule.confirmed_data_loss,
                 requested_by=actor,
+                audited_as=f"schedule.{schedule.action}",
             )
             run.operation_id = operation.id
         savepoint.commit()
@@ -168,18 +217,8 @@ def fire(
     except (Conflict, InvalidInput) as error:
         savepoint.rollback()
         run.outcome, run.reason = "failed", error.detail
+    # request_operation wrote the audit record of the firing, fired or failed alike.
     session.add(run)
-    if run.outcome in ("fired", "failed", "refused"):
-        record_audit(
-            session,
-            actor=actor.name,
-            channel="schedule",
-            action=f"schedule.{schedule.action}",
-            outcome={"fired": "ok", "refused": "denied"}.get(run.outcome, "failed"),
-            environment=environment.name,
-            detail=run.reason
-            or f"operation {run.operation_id}" + (" (run by hand)" if manual else ""),
-        )
     return run
 
 

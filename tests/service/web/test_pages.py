@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html as html_module
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,28 +11,9 @@ from sqlalchemy import Engine
 
 from service.app import create_app
 from tests.conftest import make_settings
-from tests.helpers import ADMIN_HEADERS, ADMIN_TOKEN, wait_for_operation
-
-
-class Browser:
-    """A test client that logs in like a person and keeps the page's CSRF token."""
-
-    def __init__(self, client: TestClient, token: str = ADMIN_TOKEN) -> None:
-        self.client = client
-        page = client.post("/login", data={"token": token}, follow_redirects=True)
-        assert page.status_code == 200, page.text
-        self.csrf = _hidden(page.text, "csrf_token")
-
-    def form(self, path: str, **fields: str) -> object:
-        return self.client.post(
-            path, data={"csrf_token": self.csrf, **fields}, follow_redirects=False
-        )
-
-
-def _hidden(html: str, name: str) -> str:
-    found = re.search(rf'name="{name}" value="([^"]*)"', html)
-    assert found, f"no hidden {name}"
-    return html_module.unescape(found.group(1))  # as a browser would send it
+from tests.helpers import ADMIN_HEADERS, wait_for_operation
+from tests.service.web.form_client import Browser
+from tests.service.web.form_client import hidden as _hidden
 
 
 @pytest.fixture
@@ -53,7 +32,8 @@ def test_pages_need_a_session(web: Browser) -> None:
     anonymous = TestClient(web.client.app, base_url="https://stepladder.test")
     for path in ("/", "/environments/new", "/environments/shop", "/operations/1"):
         response = anonymous.get(path, follow_redirects=False)
-        assert (response.status_code, response.headers["location"]) == (303, "/login"), path
+        assert response.status_code == 303, path
+        assert response.headers["location"] == f"/login?next={path}", path
 
 
 def test_list_starts_empty_and_offers_creation(web: Browser) -> None:
