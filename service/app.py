@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
+from db.embedded import revive_embedded_postgres
 from db.engine import create_db_engine, session_scope
 from service.access.domain import ensure_bootstrap_token
 from service.api import (
@@ -35,6 +36,7 @@ from service.clock import Clock
 from service.config import Settings
 from service.errors import install_error_handlers
 from service.jobs.queue import build_deferring_app, enqueuer
+from service.jobs.supervisor import WorkerHealth, keep_database_running, keep_worker_running
 from service.jobs.worker import run_worker
 from service.text_input import RejectUnstorableText
 from service.web import admin, changes, operation_pages, pages, schedule_pages
@@ -42,6 +44,8 @@ from service.web import environments as environment_pages
 from service.web.error_pages import install_error_pages
 
 logger = logging.getLogger(__name__)
+
+DATABASE_WATCH_SECONDS = 2.0
 
 
 def create_app(
@@ -61,17 +65,29 @@ def create_app(
         worker = None
         if run_worker_in_process:
             worker = asyncio.create_task(
-                run_worker(
-                    settings, database_url, engine, install_signal_handlers=False, clock=clock
+                keep_worker_running(
+                    lambda: run_worker(
+                        settings, database_url, engine, install_signal_handlers=False, clock=clock
+                    ),
+                    app.state.worker_health,
+                )
+            )
+        watchdog = None
+        if settings.database_url is None:  # the embedded server is ours to keep running
+            watchdog = asyncio.create_task(
+                keep_database_running(
+                    lambda: revive_embedded_postgres(settings.resolved_data_dir()),
+                    DATABASE_WATCH_SECONDS,
                 )
             )
         try:
             yield
         finally:
-            if worker is not None:
-                worker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker
+            for task in (worker, watchdog):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
     app = FastAPI(
         title="Stepladder",
@@ -85,6 +101,7 @@ def create_app(
         openapi_url=None,
     )
     app.state.settings = settings
+    app.state.worker_health = WorkerHealth() if run_worker_in_process else None
     app.state.new_admin_token = None
     app.state.db_engine = engine
     app.state.clock = clock

@@ -21,6 +21,8 @@ class Health(SQLModel):
     simulated: bool
     database: Literal["ok", "unreachable"]
     database_kind: Literal["embedded", "external"]
+    # The worker inside this process; "elsewhere" when this process runs none.
+    worker: Literal["starting", "running", "reconnecting", "stopped", "elsewhere"]
 
 
 @router.get(
@@ -34,10 +36,12 @@ def healthz(request: Request) -> JSONResponse:
         with request.app.state.db_engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         database = "ok"
-    except SQLAlchemyError:
-        logger.exception("health check: database unreachable")
+    except SQLAlchemyError as error:
+        logger.warning("health check: database unreachable: %s", type(error).__name__)
         database = "unreachable"
-    healthy = database == "ok"
+    worker_health = request.app.state.worker_health
+    worker = worker_health.state if worker_health is not None else "elsewhere"
+    healthy = database == "ok" and worker in ("starting", "running", "elsewhere")
     return JSONResponse(
         {
             "status": "ok" if healthy else "degraded",
@@ -45,6 +49,7 @@ def healthz(request: Request) -> JSONResponse:
             "simulated": settings.engine == "simulator",
             "database": database,
             "database_kind": "external" if settings.database_url else "embedded",
+            "worker": worker,
         },
         status_code=200 if healthy else 503,
     )

@@ -15,7 +15,7 @@ from programs import EnvironmentSpec
 from service.engines.protocol import OperationRequest
 from service.engines.runner import EngineProcess
 from service.environments import repository as environments
-from service.jobs.runtime import WorkerRuntime
+from service.jobs.runtime import WorkerRuntime, this_process
 from service.operations import progress, repository
 from service.operations.planning import build_spec, step_tiers
 from service.operations.repository import TIER_CHANGING
@@ -55,7 +55,9 @@ def _claim_and_prepare(
 ) -> PreparedOperation | None:
     db = runtime.db_engine
     with session_scope(db) as session:
-        operation = repository.claim_next_queued(session, environment_id, job_id)
+        operation = repository.claim_next_queued(
+            session, environment_id, job_id, runner=this_process()
+        )
         if operation is None:
             return None
         environment = environments.get_environment_by_id(session, environment_id)

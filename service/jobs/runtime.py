@@ -6,6 +6,8 @@ when it starts and the tasks look it up.
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass
 
 import procrastinate
@@ -39,3 +41,8 @@ def current_runtime() -> WorkerRuntime:
     if _current is None:
         raise RuntimeError("no worker runtime: tasks run only inside `stepladder worker/serve`")
     return _current
+
+
+def this_process() -> str:
+    """The worker process as operations record who runs them: "host:pid"."""
+    return f"{socket.gethostname()}:{os.getpid()}"

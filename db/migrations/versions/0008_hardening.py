@@ -1,4 +1,5 @@
-"""Hardening: a schedule's confirmation records exactly the data loss it was shown.
+"""Hardening: a schedule's confirmation records exactly the data loss it was shown; an
+operation records the worker process running it.
 
 Revision ID: 0008_hardening
 Revises: 0007
@@ -29,7 +30,9 @@ def upgrade() -> None:
             server_default="[]",
         ),
     )
+    op.add_column("operations", sa.Column("runner", sa.String(), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("operations", "runner")
     op.drop_column("schedules", "confirmed_data_loss")
