@@ -102,7 +102,12 @@ class PulumiEngine:
     def _stack(self, spec: EnvironmentSpec) -> auto.Stack:
         work_dir = self.options.workspaces_dir / spec.name
         work_dir.mkdir(parents=True, exist_ok=True)
-        env_vars = {}
+        # The CLI does not create a file backend's folder; without it `stack select` fails.
+        backend_dir = local_backend_dir(self.options.backend_url)
+        if backend_dir is not None:
+            backend_dir.mkdir(parents=True, exist_ok=True)
+        # Pinned: a PULUMI_BACKEND_URL in the worker's environment would override the project's.
+        env_vars = {"PULUMI_BACKEND_URL": self.options.backend_url}
         if self.options.passphrase is not None:
             env_vars["PULUMI_CONFIG_PASSPHRASE"] = self.options.passphrase
         settings = auto.ProjectSettings(

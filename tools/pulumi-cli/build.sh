@@ -15,7 +15,7 @@ mkdir -p "$(dirname "$target")"
 started=$(date +%s)
 echo "pulumi-cli: building pulumi $version from Go modules (first time only, several minutes)" >&2
 # Stamped like Pulumi's own packagers do, so `pulumi version` and the SDK's version check agree.
-(cd "$here" && go build -trimpath \
+(cd "$here" && go build \
   -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$version" \
   -o "$target.partial" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
 mv "$target.partial" "$target"
