@@ -12,6 +12,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.e2e.conftest import Server, start_server
@@ -59,7 +60,7 @@ def pulumi_server(
     """Starts `stepladder serve` with the pulumi engine against the simulated AWS."""
 
     def start(**settings: str) -> Server:
-        return start_server(
+        server = start_server(
             engine="pulumi",
             pulumi_config_passphrase=PASSPHRASE,
             cancel_grace_seconds="120",
@@ -67,6 +68,10 @@ def pulumi_server(
             stalled_worker_seconds="5",
             **settings,
         )
+        # Planning a high tier runs the program under mocks in the request; on a busy shared
+        # machine that has taken over the e2e client's 30 s.
+        server.client.timeout = httpx.Timeout(180)
+        return server
 
     return start
 
