@@ -136,7 +136,13 @@ class Settings(BaseSettings):
         return self.data_dir.expanduser().resolve()
 
     def resolved_backend_url(self) -> str:
-        return self.pulumi_backend_url or f"file://{self.resolved_data_dir() / 'pulumi-state'}"
+        """The backend, with a `file://` folder made absolute: the CLI would resolve a relative
+        one against the stack's workspace folder, our own code against the current one."""
+        url = self.pulumi_backend_url or f"file://{self.resolved_data_dir() / 'pulumi-state'}"
+        if not url.startswith("file://"):
+            return url
+        path, separator, query = url.removeprefix("file://").partition("?")
+        return f"file://{Path(path).expanduser().resolve()}{separator}{query}"
 
     def pulumi_passphrase(self) -> str | None:
         """The passphrase from the variable or the file; None when neither is set."""

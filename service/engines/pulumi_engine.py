@@ -32,7 +32,11 @@ from service.engines.pulumi_command import GuardedCommand
 from service.engines.pulumi_errors import classify, log_tail
 from service.engines.pulumi_events import ChangeLedger, translate
 from service.engines.pulumi_recovery import import_deployment, recover_stack
-from service.engines.pulumi_state import resources_from_deployment, resources_from_steps
+from service.engines.pulumi_state import (
+    local_backend_dir,
+    resources_from_deployment,
+    resources_from_steps,
+)
 from service.engines.secrets import REDACTED, memory_file, redact
 
 PROJECT = "stepladder"
@@ -122,10 +126,11 @@ class PulumiEngine:
 
     @property
     def env(self) -> dict[str, str]:
-        """The CLI's extra environment: the passphrase as a file only this process's children
-        can read, never as a variable every plugin inherits."""
+        """The CLI's extra environment: our backend, and the passphrase as a file only this
+        process's children can read, never as a variable every plugin inherits."""
         if self._env is None:
-            self._env = {}
+            # Pinned: a PULUMI_BACKEND_URL in the worker's environment would override ours.
+            self._env = {"PULUMI_BACKEND_URL": self.options.backend_url}
             if self.options.passphrase:
                 path = self._closing.enter_context(
                     memory_file(self.options.passphrase, "pulumi-passphrase")
@@ -159,6 +164,10 @@ class PulumiEngine:
     def _stack(self, spec: EnvironmentSpec) -> auto.Stack:
         work_dir = self.options.workspaces_dir / spec.name
         work_dir.mkdir(parents=True, exist_ok=True)
+        # The CLI does not create a file backend's folder; without it `stack select` fails.
+        backend_dir = local_backend_dir(self.options.backend_url)
+        if backend_dir is not None:
+            backend_dir.mkdir(parents=True, exist_ok=True)
         settings = auto.ProjectSettings(
             name=PROJECT,
             runtime="python",
