@@ -6,6 +6,7 @@ tier itself. Every tier includes everything below it (TIERS.md).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pulumi
@@ -26,8 +27,12 @@ from programs.components.monitoring import Monitoring, MonitoringArgs
 from programs.components.network import Network, NetworkArgs, available_zones
 from programs.components.sessions import SessionStore, SessionStoreArgs
 from programs.components.web import WebAccess, WebAccessArgs, WebServers, WebServersArgs
-from programs.provider import aws_provider
+from programs.naming import RDS_IDENTIFIER_MAX, exact_name
+from programs.provider import aws_provider, environment_tags
 from programs.spec import EnvironmentSpec
+
+# Aurora Global Database refuses burstable classes (db.t3, db.t4g).
+BURSTABLE_DB_CLASS_PREFIX = "db.t"
 
 SINGLE_BOX, SEPARATE_DB, MULTI_AZ, EDGE, STATELESS, AUTO_SCALING, SERVICES, FEDERATED = range(8)
 
@@ -37,6 +42,11 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
     name, tier = spec.name, spec.tier
     if tier >= FEDERATED and not spec.secondary_region:
         raise ValueError("tier 7 (multi-region) needs secondary_region in the definition")
+    if tier >= FEDERATED and spec.db_instance_class.startswith(BURSTABLE_DB_CLASS_PREFIX):
+        raise ValueError(
+            "tier 7 (Aurora Global Database) needs a memory-optimised db_instance_class "
+            f"such as db.r6g.large, not {spec.db_instance_class}"
+        )
     provider = aws_provider(spec)
     with_provider = pulumi.ResourceOptions(providers=[provider])
     zones = available_zones(spec.availability_zone_count, spec.region, provider)
@@ -61,6 +71,7 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
                 vpc_id=network.vpc_id,
                 subnet_ids=network.public_subnet_ids,
                 certificate_arn=spec.certificate_arn,
+                protected=spec.protected,
             ),
             opts=with_provider,
         )
@@ -79,8 +90,11 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
     if tier >= SEPARATE_DB:
         database = AuroraDatabase(
             f"{name}-aurora",
-            _database_args(spec, network, access, zones, standby=tier >= MULTI_AZ,
-                           readers=tier >= EDGE),
+            dataclasses.replace(
+                _database_args(spec, network, access, zones, standby=tier >= MULTI_AZ,
+                               readers=tier >= EDGE),
+                owned_master_password=bool(spec.secondary_region),
+            ),
             opts=with_provider,
         )  # fmt: skip
         outputs["database_endpoint"] = database.endpoint
@@ -145,6 +159,7 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
                 max_size=spec.web_max,
                 target_cpu=spec.target_cpu,
                 business_hours=_business_hours(spec),
+                instance_tags=environment_tags(spec),
             ),
             opts=with_provider,
         )
@@ -201,7 +216,7 @@ def _database_args(
         engine=spec.db_engine,
         instance_class=spec.db_instance_class,
         protected=spec.protected,
-        final_snapshot_identifier=f"{spec.name}-final-{spec.snapshot_stamp}",
+        snapshot_stamp=spec.snapshot_stamp,
         standby=standby,
         reader_count=spec.reader_count if readers else 0,
         replica_autoscaling=readers,
@@ -244,7 +259,7 @@ def _federate(
     assert spec.secondary_region is not None
     global_database = aws.rds.GlobalCluster(
         f"{name}-global",
-        global_cluster_identifier=f"{name}-global",
+        global_cluster_identifier=exact_name(f"{name}-global", RDS_IDENTIFIER_MAX),
         source_db_cluster_identifier=database.cluster_arn,
         # On delete, detach the member clusters instead of refusing.
         force_destroy=True,
@@ -262,13 +277,15 @@ def _federate(
             ),
             global_cluster_identifier=global_database.id,
             engine=spec.db_engine,
+            engine_version=global_database.engine_version,
             instance_class=spec.db_instance_class,
             web_instance_type=spec.web_instance_type,
             web_min=spec.web_min,
             web_max=spec.web_max,
             target_cpu=spec.target_cpu,
             protected=spec.protected,
-            final_snapshot_identifier=f"{name}-{spec.secondary_region}-final-{spec.snapshot_stamp}",
+            snapshot_stamp=spec.snapshot_stamp,
+            instance_tags=environment_tags(spec),
         ),
         opts=pulumi.ResourceOptions(providers=[secondary_provider], depends_on=[global_database]),
     )

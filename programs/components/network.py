@@ -91,9 +91,14 @@ def _zone(zones: tuple[str, ...], index: int) -> str:
 
 
 def available_zones(count: int, region: str, provider: aws.Provider) -> tuple[str, ...]:
-    """The region's first `count` available zones, in name order."""
+    """The region's first `count` available zones, in name order.
+
+    Only zones every account has: a Local or Wavelength Zone the account opted into would
+    otherwise sort among them and move subnets and database instances."""
     found = aws.get_availability_zones(
-        state="available", opts=pulumi.InvokeOptions(provider=provider)
+        state="available",
+        filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
+        opts=pulumi.InvokeOptions(provider=provider),
     )
     names = tuple(sorted(found.names))
     if len(names) < count:

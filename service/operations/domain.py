@@ -13,7 +13,8 @@ from programs.spec import HIGHEST_TIER
 from service.access.domain import Actor
 from service.access.roles import Role
 from service.environments.domain import require_environment
-from service.errors import Conflict, NotFound
+from service.environments.schemas import tier_problems
+from service.errors import Conflict, InvalidInput, NotFound
 from service.operations import repository
 from service.operations.planning import plan_tiers
 from service.operations.progress import close_operation
@@ -56,6 +57,8 @@ def request_operation(
             "Tier 7 runs in two regions: set secondary_region on the definition first.",
             field="secondary_region",
         )
+    if to_tier is not None and (problems := tier_problems(environment, to_tier)):
+        raise InvalidInput.from_fields(problems)
     requested_at = utc_now()
     # An operator's move of a protected environment waits for another person's approval.
     needs_approval = (
