@@ -49,7 +49,9 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
         )
     provider = aws_provider(spec)
     with_provider = pulumi.ResourceOptions(providers=[provider])
-    zones = available_zones(spec.availability_zone_count, spec.region, provider)
+    zones = available_zones(
+        spec.availability_zone_count, spec.region, provider, spec.deployed_zones
+    )
     outputs: dict[str, Any] = {"tier": tier}
 
     network = Network(
@@ -273,7 +275,10 @@ def _federate(
         f"{name}-{spec.secondary_region}",
         SecondaryRegionArgs(
             availability_zones=available_zones(
-                spec.availability_zone_count, spec.secondary_region, secondary_provider
+                spec.availability_zone_count,
+                spec.secondary_region,
+                secondary_provider,
+                spec.deployed_secondary_zones,
             ),
             global_cluster_identifier=global_database.id,
             engine=spec.db_engine,
