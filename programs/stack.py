@@ -94,7 +94,7 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
             f"{name}-aurora",
             dataclasses.replace(
                 _database_args(spec, network, access, zones, standby=tier >= MULTI_AZ,
-                               readers=tier >= EDGE),
+                               readers=tier >= EDGE, drain=tier == MULTI_AZ),
                 owned_master_password=bool(spec.secondary_region),
             ),
             opts=with_provider,
@@ -209,6 +209,7 @@ def _database_args(
     *,
     standby: bool,
     readers: bool,
+    drain: bool = False,
 ) -> AuroraDatabaseArgs:
     return AuroraDatabaseArgs(
         vpc_id=network.vpc_id,
@@ -222,6 +223,7 @@ def _database_args(
         standby=standby,
         reader_count=spec.reader_count if readers else 0,
         replica_autoscaling=readers,
+        drain_autoscaled_replicas=drain,
         reader_max=spec.reader_max,
         reader_target_cpu=spec.target_cpu,
     )

@@ -43,6 +43,10 @@ class AuroraDatabaseArgs:
     # Replica auto scaling (tier 3): Application Auto Scaling adds readers up to reader_max.
     replica_autoscaling: bool = False
     reader_max: int = 0
+    # The step below it (tier 2) keeps the scaling target, capped at the replicas Pulumi
+    # manages: AWS then removes the readers it added, which removing the target would leave
+    # running (and which would keep the cluster from being deleted).
+    drain_autoscaled_replicas: bool = False
     reader_target_cpu: int = 50
     # AWS refuses a managed master password in an Aurora Global Database (tier 7): a
     # multi-region definition keeps its password in a secret of its own instead.
@@ -128,16 +132,20 @@ class AuroraDatabase(pulumi.ComponentResource):
                 opts=child,
             )
 
-        if args.replica_autoscaling:
+        # ReadReplicaCount counts every replica in the cluster, the standby and fixed readers too.
+        managed_replicas = len(roles) - 1
+        if args.replica_autoscaling or args.drain_autoscaled_replicas:
             readers = aws.appautoscaling.Target(
                 f"{name}-readers",
                 service_namespace="rds",
                 scalable_dimension="rds:cluster:ReadReplicaCount",
                 resource_id=pulumi.Output.concat("cluster:", cluster.id),
-                min_capacity=args.reader_count,
-                max_capacity=args.reader_max,
+                min_capacity=managed_replicas,
+                max_capacity=managed_replicas
+                + (max(args.reader_max - args.reader_count, 0) if args.replica_autoscaling else 0),
                 opts=child,
             )
+        if args.replica_autoscaling:
             aws.appautoscaling.Policy(
                 f"{name}-readers-cpu",
                 policy_type="TargetTrackingScaling",

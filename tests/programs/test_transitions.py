@@ -41,8 +41,10 @@ CREATED_GOING_UP: dict[int, dict[str, int]] = {
         "aws:lb/loadBalancer:LoadBalancer": 1, "aws:lb/targetGroup:TargetGroup": 1,
         "aws:lb/listener:Listener": 1, "aws:ec2/instance:Instance": 1,
         "aws:lb/targetGroupAttachment:TargetGroupAttachment": 2,
-        "aws:rds/clusterInstance:ClusterInstance": 1},
-    3: {"aws:rds/clusterInstance:ClusterInstance": 1, "aws:appautoscaling/target:Target": 1,
+        "aws:rds/clusterInstance:ClusterInstance": 1,
+        # Capped at the managed replicas: it drains AWS's readers when stepping down from 3.
+        "aws:appautoscaling/target:Target": 1},
+    3: {"aws:rds/clusterInstance:ClusterInstance": 1,
         "aws:appautoscaling/policy:Policy": 1, "aws:s3/bucket:Bucket": 1,
         "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
         "aws:s3/bucketVersioning:BucketVersioning": 1,
