@@ -15,7 +15,7 @@ import pulumi_aws as aws
 from programs.components.autoscaling import AutoScaling, AutoScalingArgs, BusinessHours
 from programs.components.data import AuroraDatabase, AuroraDatabaseArgs
 from programs.components.decoupling import WorkQueue, WorkQueueArgs
-from programs.components.edge import Edge, EdgeArgs
+from programs.components.edge import Edge, EdgeArgs, OriginName
 from programs.components.federation import (
     RegionalEndpoint,
     SecondaryRegion,
@@ -31,6 +31,8 @@ from programs.naming import RDS_IDENTIFIER_MAX, exact_name
 from programs.provider import aws_provider, environment_tags
 from programs.spec import EnvironmentSpec
 
+# CloudFront reaches an HTTPS load balancer as origin.<domain_name>; the certificate covers it.
+ORIGIN_LABEL = "origin"
 # Aurora Global Database refuses burstable classes (db.t3, db.t4g).
 BURSTABLE_DB_CLASS_PREFIX = "db.t"
 
@@ -42,6 +44,11 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
     name, tier = spec.name, spec.tier
     if tier >= FEDERATED and not spec.secondary_region:
         raise ValueError("tier 7 (multi-region) needs secondary_region in the definition")
+    if tier >= EDGE and spec.certificate_arn and not (spec.hosted_zone_id and spec.domain_name):
+        raise ValueError(
+            "CloudFront (tier 3) reaches an HTTPS load balancer only by a name its certificate "
+            "covers: set hosted_zone_id and domain_name along with certificate_arn"
+        )
     if tier >= FEDERATED and spec.db_instance_class.startswith(BURSTABLE_DB_CLASS_PREFIX):
         raise ValueError(
             "tier 7 (Aurora Global Database) needs a memory-optimised db_instance_class "
@@ -109,7 +116,7 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
             EdgeArgs(
                 load_balancer_dns_name=balancer.dns_name,
                 protected=spec.protected,
-                load_balancer_https=bool(spec.certificate_arn),
+                https_origin=_https_origin(spec, balancer),
             ),
             opts=with_provider,
         )
@@ -226,6 +233,16 @@ def _database_args(
         drain_autoscaled_replicas=drain,
         reader_max=spec.reader_max,
         reader_target_cpu=spec.target_cpu,
+    )
+
+
+def _https_origin(spec: EnvironmentSpec, balancer: LoadBalancer) -> OriginName | None:
+    if not (spec.certificate_arn and spec.hosted_zone_id and spec.domain_name):
+        return None
+    return OriginName(
+        hostname=f"{ORIGIN_LABEL}.{spec.domain_name}",
+        hosted_zone_id=spec.hosted_zone_id,
+        load_balancer_zone_id=balancer.zone_id,
     )
 
 

@@ -245,12 +245,22 @@ class EnvironmentRules(EnvironmentBase):
         return value
 
 
+EDGE_TIER = 3
 FEDERATED_TIER = 7
 
 
 def tier_problems(definition: EnvironmentBase, tier: int) -> list[dict[str, str]]:
     """What keeps a valid definition from running at `tier`, as `{field, rule}` pairs."""
     problems = []
+    if tier >= EDGE_TIER and definition.certificate_arn and not definition.domain_name:
+        problems.append(
+            {
+                "field": "certificate_arn",
+                "rule": f"from tier {EDGE_TIER} CloudFront reaches the HTTPS load balancer as "
+                "origin.<domain_name>, a name the certificate must cover: set hosted_zone_id "
+                "and domain_name too",
+            }
+        )
     if tier >= FEDERATED_TIER and catalog.BURSTABLE_DB_CLASS.match(definition.db_instance_class):
         problems.append(
             {

@@ -125,3 +125,37 @@ def test_the_worker_reads_only_its_own_queue_and_is_fed_after_its_permissions() 
     assert queue_statement["Resource"] == "arn:aws:sim:::acme-work-queue"
     assert not recorded.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
     assert "acme-work-worker-access" in recorded.depends_on["acme-work-worker-feed"]
+
+
+CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+
+
+def test_cloudfront_reaches_an_https_balancer_by_a_name_its_certificate_covers() -> None:
+    declared = declare(dataclasses.replace(SPEC, tier=3, certificate_arn=CERTIFICATE))
+
+    distribution = declared.one("aws:cloudfront/distribution:Distribution").inputs
+    web = next(o for o in distribution["origins"] if o["originId"] == "web")
+    assert web["domainName"] == "origin.shop.example.com"
+    assert web["customOriginConfig"]["originProtocolPolicy"] == "https-only"
+    record = declared.inputs("acme-edge-origin")
+    assert record["name"] == "origin.shop.example.com"
+    assert record["aliases"][0]["name"].endswith(".elb.simulated.invalid")
+
+
+def test_without_a_certificate_cloudfront_uses_the_balancer_name_over_http() -> None:
+    declared = declare(dataclasses.replace(SPEC, tier=3))
+
+    distribution = declared.one("aws:cloudfront/distribution:Distribution").inputs
+    web = next(o for o in distribution["origins"] if o["originId"] == "web")
+    assert web["domainName"].endswith(".elb.simulated.invalid")
+    assert web["customOriginConfig"]["originProtocolPolicy"] == "http-only"
+
+
+def test_a_certificate_without_a_domain_is_refused_from_tier_3() -> None:
+    spec = dataclasses.replace(
+        SPEC, certificate_arn=CERTIFICATE, hosted_zone_id=None, domain_name=None
+    )
+
+    declare(spec.at_tier(2))  # the ALB alone serves its certificate fine
+    with pytest.raises(EngineError, match="name its certificate covers"):
+        declare(spec.at_tier(3))

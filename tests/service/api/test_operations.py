@@ -242,6 +242,19 @@ def test_tier_7_refuses_a_burstable_database_class_naming_the_field(
     assert idle_client.get("/api/environments/shop/operations").json() == []
 
 
+def test_tier_3_refuses_a_certificate_cloudfront_cannot_verify(idle_client: TestClient) -> None:
+    arn = "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+    create_environment(idle_client, "shop", certificate_arn=arn)
+
+    response = idle_client.post("/api/environments/shop/tier", json={"target_tier": 3})
+
+    assert response.status_code == 422
+    assert response.json()["fields"][0]["field"] == "certificate_arn"
+    assert (
+        idle_client.post("/api/environments/shop/tier", json={"target_tier": 2}).status_code == 202
+    )
+
+
 def test_failed_operation_marks_environment_failed_and_next_one_runs(client: TestClient) -> None:
     # us-west-1 offers two availability zones; the program refuses a definition asking three.
     create_environment(client, "shop", region="us-west-1", availability_zones=3)
