@@ -13,7 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from programs.components.autoscaling import AutoScaling, AutoScalingArgs, BusinessHours
-from programs.components.data import AuroraDatabase, AuroraDatabaseArgs
+from programs.components.data import MASTER_USERNAME, AuroraDatabase, AuroraDatabaseArgs
 from programs.components.decoupling import WorkQueue, WorkQueueArgs
 from programs.components.edge import Edge, EdgeArgs, OriginName
 from programs.components.federation import (
@@ -23,6 +23,7 @@ from programs.components.federation import (
     latency_records,
 )
 from programs.components.loadbalancer import LoadBalancer, LoadBalancerArgs
+from programs.components.migration import BoxAccess, DatabaseMove, DatabaseMoveArgs
 from programs.components.monitoring import Monitoring, MonitoringArgs
 from programs.components.network import Network, NetworkArgs, available_zones
 from programs.components.sessions import SessionStore, SessionStoreArgs
@@ -31,6 +32,8 @@ from programs.naming import RDS_IDENTIFIER_MAX, exact_name
 from programs.provider import aws_provider, environment_tags
 from programs.spec import EnvironmentSpec
 
+# The box runs MariaDB, so its data moves into Aurora MySQL; a PostgreSQL cluster starts empty.
+MOVABLE_ENGINE = "aurora-mysql"
 # CloudFront reaches an HTTPS load balancer as origin.<domain_name>; the certificate covers it.
 ORIGIN_LABEL = "origin"
 # Aurora Global Database refuses burstable classes (db.t3, db.t4g).
@@ -138,6 +141,9 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
         )
         outputs["session_table_name"] = sessions.table_name
 
+    # Tiers 1 to 3: the box's own role, so Systems Manager can move its database (tier 4's
+    # session store brings the web role from then on).
+    box = BoxAccess(f"{name}-box", opts=with_provider) if SEPARATE_DB <= tier < STATELESS else None
     if tier < AUTO_SCALING:
         web = WebServers(
             f"{name}-web",
@@ -149,11 +155,27 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
                 runs_database=tier == SINGLE_BOX,
                 target_group_arn=balancer.target_group_arn if balancer else None,
                 elastic_ip=tier < MULTI_AZ,
-                instance_profile_name=sessions.instance_profile_name if sessions else None,
+                instance_profile_name=sessions.instance_profile_name
+                if sessions
+                else box.instance_profile_name
+                if box
+                else None,
             ),
             opts=with_provider,
         )
         outputs["web_instance_ids"] = web.instance_ids
+        if box is not None and database is not None and spec.db_engine == MOVABLE_ENGINE:
+            DatabaseMove(
+                f"{name}-database-move",
+                DatabaseMoveArgs(
+                    instance_id=web.instance_ids[0],
+                    role_id=box.role_id,
+                    writer_endpoint=database.endpoint,
+                    master_secret_arn=database.master_secret_arn,
+                    master_username=MASTER_USERNAME,
+                ),
+                opts=with_provider,
+            )
     else:
         assert balancer is not None and database is not None and sessions is not None
         group = AutoScaling(

@@ -57,6 +57,7 @@ class AuroraDatabase(pulumi.ComponentResource):
     cluster_arn: pulumi.Output[str]
     cluster_identifier: pulumi.Output[str]
     endpoint: pulumi.Output[str]
+    master_secret_arn: pulumi.Output[str]
     reader_endpoint: pulumi.Output[str]
 
     def __init__(
@@ -85,8 +86,9 @@ class AuroraDatabase(pulumi.ComponentResource):
         )
 
         password: dict[str, Any] = {"manage_master_user_password": True}
+        owned_secret_arn = None
         if args.owned_master_password:
-            password = owned_master_password(name, stateful)
+            password, owned_secret_arn = owned_master_password(name, stateful)
         cluster = aws.rds.Cluster(
             f"{name}-cluster",
             cluster_identifier=fitted_name(f"{name}-cluster", RDS_IDENTIFIER_MAX),
@@ -166,6 +168,9 @@ class AuroraDatabase(pulumi.ComponentResource):
         self.cluster_arn = cluster.arn
         self.cluster_identifier = cluster.id
         self.endpoint = cluster.endpoint
+        self.master_secret_arn = owned_secret_arn or cluster.master_user_secrets.apply(
+            lambda secrets: secrets[0].secret_arn if secrets else ""
+        )
         self.reader_endpoint = cluster.reader_endpoint
         self.register_outputs(
             {
@@ -182,7 +187,9 @@ def final_snapshot_identifier(cluster_name: str, stamp: str) -> str:
     return exact_name(f"{cluster_name}-final-{stamp}", CLUSTER_SNAPSHOT_IDENTIFIER_MAX)
 
 
-def owned_master_password(name: str, opts: pulumi.ResourceOptions) -> dict[str, Any]:
+def owned_master_password(
+    name: str, opts: pulumi.ResourceOptions
+) -> tuple[dict[str, Any], pulumi.Output[str]]:
     """A Secrets Manager secret holding the master password, and the cluster arguments that
     set it. The password is generated in AWS and passed write-only: it never enters Pulumi
     state, Stepladder's database or its events."""
@@ -206,8 +213,9 @@ def owned_master_password(name: str, opts: pulumi.ResourceOptions) -> dict[str, 
         secret_string_wo_version=PASSWORD_VERSION,
         opts=opts,
     )
-    return {
+    arguments = {
         "manage_master_user_password": False,
         "master_password_wo": value,
         "master_password_wo_version": PASSWORD_VERSION,
     }
+    return arguments, secret.arn

@@ -33,7 +33,11 @@ CREATED_GOING_UP: dict[int, dict[str, int]] = {
         "aws:rds/subnetGroup:SubnetGroup": 1, "aws:rds/cluster:Cluster": 1,
         "aws:rds/clusterInstance:ClusterInstance": 1,
         # A multi-region definition keeps its own master password (see test_aws_rules).
-        "aws:secretsmanager/secret:Secret": 1, "aws:secretsmanager/secretVersion:SecretVersion": 1},
+        "aws:secretsmanager/secret:Secret": 1, "aws:secretsmanager/secretVersion:SecretVersion": 1,
+        # The box's role for Systems Manager, and the move of its database (test_database_move).
+        "aws:iam/role:Role": 1, "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
+        "aws:iam/instanceProfile:InstanceProfile": 1, "aws:iam/rolePolicy:RolePolicy": 1,
+        "aws:ssm/document:Document": 1, "aws:ssm/association:Association": 1},
     2: {"aws:ec2/subnet:Subnet": 1, "aws:ec2/routeTableAssociation:RouteTableAssociation": 1,
         "aws:ec2/securityGroup:SecurityGroup": 1,
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 3,
@@ -69,8 +73,11 @@ CREATED_GOING_UP: dict[int, dict[str, int]] = {
 # Cloud resources each step up deletes, by type (what the new tier replaces).
 DELETED_GOING_UP: dict[int, dict[str, int]] = {
     2: {"aws:ec2/eip:Eip": 1, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 2},
+    4: {"aws:iam/role:Role": 1, "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
+        "aws:iam/instanceProfile:InstanceProfile": 1, "aws:iam/rolePolicy:RolePolicy": 1,
+        "aws:ssm/document:Document": 1, "aws:ssm/association:Association": 1},
     5: {"aws:ec2/instance:Instance": 2, "aws:lb/targetGroupAttachment:TargetGroupAttachment": 2},
-}
+}  # fmt: skip
 
 # Stateful resources each step down deletes (confirmation required); other steps delete none.
 DATA_DELETED_GOING_DOWN: dict[int, set[str]] = {
