@@ -169,7 +169,7 @@ class AuroraDatabase(pulumi.ComponentResource):
         self.cluster_identifier = cluster.id
         self.endpoint = cluster.endpoint
         self.master_secret_arn = owned_secret_arn or cluster.master_user_secrets.apply(
-            lambda secrets: secrets[0].secret_arn if secrets else ""
+            lambda secrets: (secrets[0].secret_arn or "") if secrets else ""
         )
         self.reader_endpoint = cluster.reader_endpoint
         self.register_outputs(
