@@ -222,8 +222,11 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
             outputs["work_queue_url"] = work.queue_url
 
     if tier >= FEDERATED:
-        assert balancer is not None and database is not None
-        _federate(spec, network, access, zones, balancer, database, with_provider, outputs)
+        assert balancer is not None and database is not None and sessions is not None
+        _federate(
+            spec, network, access, zones, balancer, database, sessions.instance_profile_name,
+            with_provider, outputs,
+        )  # fmt: skip
 
     for key, value in outputs.items():
         pulumi.export(key, value)
@@ -287,6 +290,7 @@ def _federate(
     zones: tuple[str, ...],
     balancer: LoadBalancer,
     database: AuroraDatabase,
+    web_profile_name: pulumi.Output[str],
     with_provider: pulumi.ResourceOptions,
     outputs: dict[str, Any],
 ) -> None:
@@ -332,6 +336,7 @@ def _federate(
             protected=spec.protected,
             snapshot_stamp=spec.snapshot_stamp,
             instance_tags=environment_tags(spec),
+            instance_profile_name=web_profile_name,
         ),
         opts=pulumi.ResourceOptions(providers=[secondary_provider], depends_on=[global_database]),
     )

@@ -21,6 +21,8 @@ from programs.components.network import Network, NetworkArgs
 from programs.components.web import WebAccess, WebAccessArgs
 from programs.naming import RDS_IDENTIFIER_MAX, fitted_name
 
+WRITE_FORWARDING_ENGINE = "aurora-mysql"
+
 
 @dataclass(frozen=True)
 class SecondaryRegionArgs:
@@ -37,6 +39,8 @@ class SecondaryRegionArgs:
     protected: bool
     snapshot_stamp: str
     instance_tags: dict[str, str]
+    # IAM is global: the primary region's web profile (sessions table access) serves here too.
+    instance_profile_name: pulumi.Input[str] | None = None
 
 
 class SecondaryRegion(pulumi.ComponentResource):
@@ -79,7 +83,7 @@ class SecondaryRegion(pulumi.ComponentResource):
                 security_group_id=access.security_group_id,
                 target_group_arn=balancer.target_group_arn,
                 instance_type=args.web_instance_type,
-                instance_profile_name=None,
+                instance_profile_name=args.instance_profile_name,
                 min_size=args.web_min,
                 max_size=args.web_max,
                 target_cpu=args.target_cpu,
@@ -115,6 +119,9 @@ class SecondaryRegion(pulumi.ComponentResource):
             engine=args.engine,
             engine_version=args.engine_version,
             global_cluster_identifier=args.global_cluster_identifier,
+            # Writes sent to the secondary reach the primary writer (Aurora MySQL); Aurora
+            # PostgreSQL secondaries serve reads only.
+            enable_global_write_forwarding=args.engine == WRITE_FORWARDING_ENGINE or None,
             kms_key_id=region_key.target_key_arn,
             db_subnet_group_name=subnets.name,
             vpc_security_group_ids=[database_security_group.id],
@@ -166,6 +173,8 @@ def latency_records(
             name=domain_name,
             type="A",
             set_identifier=endpoint.region,
+            # The domain may already answer (a record made by hand, or by an earlier attempt).
+            allow_overwrite=True,
             latency_routing_policies=[{"region": endpoint.region}],
             aliases=[
                 {

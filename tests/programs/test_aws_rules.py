@@ -159,3 +159,18 @@ def test_a_certificate_without_a_domain_is_refused_from_tier_3() -> None:
     declare(spec.at_tier(2))  # the ALB alone serves its certificate fine
     with pytest.raises(EngineError, match="name its certificate covers"):
         declare(spec.at_tier(3))
+
+
+def test_the_secondary_region_serves_with_the_web_profile_and_forwards_writes() -> None:
+    declared = declare(TIER_7)
+
+    profiles = {
+        r.inputs.get("iamInstanceProfile", {}).get("name")
+        for r in declared.of_type("aws:ec2/launchTemplate:LaunchTemplate")
+    }
+    assert len(profiles) == 1 and None not in profiles  # both regions, one global profile
+    secondary = declared.inputs("acme-us-east-1-aurora-cluster")
+    assert secondary["enableGlobalWriteForwarding"] is True
+    postgres = declare(dataclasses.replace(TIER_7, db_engine="aurora-postgresql"))
+    assert "enableGlobalWriteForwarding" not in postgres.inputs("acme-us-east-1-aurora-cluster")
+    assert all(r.inputs["allowOverwrite"] for r in declared.of_type("aws:route53/record:Record"))
