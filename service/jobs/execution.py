@@ -101,18 +101,20 @@ def _stale_plan(operation: Operation, environment: Environment) -> tuple[str, st
 def _build_request(
     runtime: WorkerRuntime, session: Session, operation: Operation, environment: Environment
 ) -> OperationRequest:
+    assert environment.id is not None
+    stored = environments.list_resources(session, environment.id)
+
     def spec(tier: int) -> EnvironmentSpec:
         return build_spec(
             environment,
             tier,
             requested_at=operation.created_at,
             aws_endpoint_url=runtime.settings.aws_endpoint_url,
+            deployed=stored,
         )
 
     applied = environment.applied_tier
     kind = OperationKind(operation.kind)
-    assert environment.id is not None
-    stored = environments.list_resources(session, environment.id)
     if kind == OperationKind.apply:
         assert applied is not None
         steps = [{"action": "up", "tier": applied, "spec": spec(applied).to_dict()}]
