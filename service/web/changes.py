@@ -20,7 +20,7 @@ from service.access.roles import Action
 from service.api.deps import EnqueueDep, SessionDep, SettingsDep
 from service.config import Settings
 from service.environments.domain import require_environment
-from service.errors import StepladderError
+from service.errors import InvalidInput, StepladderError
 from service.operations import repository as operation_queries
 from service.operations.domain import needs_approval, request_operation
 from service.operations.planning import plan_tiers
@@ -28,6 +28,7 @@ from service.operations.safety import ConfirmationRequired, MovePlan, plan_move
 from service.web import once
 from service.web.auth import Viewer, allowed
 from service.web.environments import FormData
+from service.web.forms import form_int
 from service.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -81,10 +82,12 @@ def confirm_change(
     replay = once.claim(request, viewer, form)
     if replay is not None:
         return replay
-    target = form.get("target_tier")
+    target = form_int(form.get("target_tier"))
     try:
         if kind is None:
             raise StepladderError("Choose a change: promote, demote, set tier, refresh, destroy.")
+        if isinstance(target, str):
+            raise InvalidInput.from_fields([{"field": "target_tier", "rule": "a tier from 0 to 7"}])
         with session.begin_nested():
             operation = request_operation(
                 session,
@@ -92,7 +95,7 @@ def confirm_change(
                 environment_name=name,
                 kind=kind,
                 engine=settings.engine,
-                target_tier=int(target) if target and target.isdigit() else None,
+                target_tier=target,
                 confirm=form.get("confirm") or None,
                 requested_by=viewer.actor,
                 approval_hours=settings.approval_hours,
@@ -103,7 +106,7 @@ def confirm_change(
         field = "confirm" if isinstance(refusal, ConfirmationRequired) else "_form"
         return _change_page(
             request, session, settings, viewer, environment, form.get("kind", ""),
-            int(target) if target and target.isdigit() else None,
+            target if isinstance(target, int) else None,
             errors={field: _sentence(refusal, environment)}, status=refusal.status_code,
         )  # fmt: skip
     location = f"/operations/{operation.id}"

@@ -92,3 +92,12 @@ def parse_definition(form: dict[str, str], *, include_name: bool) -> dict[str, A
         else:
             data[field.name] = raw
     return data
+
+
+def form_int(value: str | None) -> int | str | None:
+    """A form field meant as a whole number: an int when it is one; otherwise the text as typed,
+    so that validation names the field and its rule (a form sends every value as text)."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    return int(text) if text.isascii() and text.isdigit() else text

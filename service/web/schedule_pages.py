@@ -21,7 +21,7 @@ from service.schedules.schemas import ScheduleCreate, ScheduleUpdate
 from service.schedules.upcoming import upcoming
 from service.web.auth import PageViewer, Viewer, allowed
 from service.web.environments import FormData
-from service.web.forms import form_errors
+from service.web.forms import form_errors, form_int
 from service.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -60,7 +60,7 @@ def add_schedule(
         "timezone": form.get("timezone") or "UTC",
         "action": form.get("action", ""),
         "overrides": overrides,
-        "target_tier": form.get("target_tier") or None,
+        "target_tier": form_int(form.get("target_tier")),
         "blackouts": [item.split("..") if ".." in item else item for item in blackouts],
         "confirm": form.get("confirm") or None,
     }

@@ -346,3 +346,33 @@ def test_a_wrong_confirmation_keeps_the_plan_and_the_form(web: Browser) -> None:
     assert 'id="confirm-problem"' in wrong.text and "type shop exactly" in wrong.text
     assert "This step deletes data" in wrong.text and 'aria-invalid="true"' in wrong.text
     assert "shop-aurora-cluster" in wrong.text  # the plan's resource list is still there
+
+
+def test_a_set_tier_schedule_is_added_from_the_form_and_a_tier_in_words_is_a_422(
+    web: Browser,
+) -> None:
+    _create(web)
+    schedule = {"cron": "0 19 * * *", "timezone": "UTC", "action": "set_tier"}
+
+    odd = web.form("/environments/shop/schedules", name="odd", target_tier="²", **schedule)
+    added = web.form("/environments/shop/schedules", name="up", target_tier="2", **schedule)
+
+    assert odd.status_code == 422 and "target_tier" in odd.text
+    assert added.status_code == 303
+    [listed] = web.client.get("/api/environments/shop/schedules", headers=ADMIN_HEADERS).json()
+    assert (listed["name"], listed["target_tier"]) == ("up", 2)
+
+
+def test_a_change_to_a_tier_that_is_not_a_number_is_a_422_not_a_500(web: Browser) -> None:
+    _create(web)
+    preview = web.client.get(
+        "/environments/shop/change", params={"kind": "set_tier", "target_tier": 1}
+    ).text
+    key = _hidden(preview, "idempotency_key")
+
+    refused = web.form(
+        "/environments/shop/change", kind="set_tier", target_tier="²", idempotency_key=key
+    )
+
+    assert refused.status_code == 422 and "target_tier" in refused.text
+    assert web.client.get("/api/environments/shop/operations", headers=ADMIN_HEADERS).json() == []
