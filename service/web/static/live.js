@@ -15,13 +15,17 @@
     var data = JSON.parse(event.data);
     if (data.seq <= lastSeq) { return; }
     lastSeq = data.seq;
-    log.textContent += data.message + "\n";
+    log.textContent += (data.at || "").slice(11, 19) + "  " + data.message + "\n";
+    var status = document.getElementById("status");
+    if (status.textContent === "queued") {  // the log has started: the worker runs it
+      status.textContent = "running";
+      status.className = "status-running";
+    }
     log.scrollTop = log.scrollHeight;
     if (data.type === "resource_pre") { total += 1; }
     if (data.type === "resource_outputs") { done += 1; }
     if (counter) { counter.textContent = done + " of " + total + " resources"; }
     if (data.type === "operation_finished" && data.data && data.data.status) {
-      var status = document.getElementById("status");
       status.textContent = data.data.status;
       status.className = "status-" + data.data.status;
       var cancel = document.getElementById("cancel");
