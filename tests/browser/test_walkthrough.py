@@ -54,6 +54,8 @@ def test_create_promote_and_watch_the_live_log(
     assert page.evaluate("window.__notReloaded") is True  # it updated live, no reload
     assert "created" in page.locator("#log").inner_text()
     assert "resources" in page.locator("#counter").inner_text()
+    page.locator("#summary").filter(has_text="created").wait_for()  # without a reload
+    assert "took" in page.locator("#timing").inner_text()
     _shot(page, "05-operation-succeeded-live")
 
     page.get_by_role("link", name="shop").first.click()

@@ -15,13 +15,17 @@
     var data = JSON.parse(event.data);
     if (data.seq <= lastSeq) { return; }
     lastSeq = data.seq;
-    log.textContent += data.message + "\n";
+    log.textContent += (data.at || "").slice(11, 19) + "  " + data.message + "\n";
+    var status = document.getElementById("status");
+    if (status.textContent === "queued") {  // the log has started: the worker runs it
+      status.textContent = "running";
+      status.className = "status-running";
+    }
     log.scrollTop = log.scrollHeight;
     if (data.type === "resource_pre") { total += 1; }
     if (data.type === "resource_outputs") { done += 1; }
     if (counter) { counter.textContent = done + " of " + total + " resources"; }
     if (data.type === "operation_finished" && data.data && data.data.status) {
-      var status = document.getElementById("status");
       status.textContent = data.data.status;
       status.className = "status-" + data.data.status;
       var cancel = document.getElementById("cancel");
@@ -32,5 +36,27 @@
    "diagnostic", "summary", "recovery", "operation_finished"].forEach(function (type) {
     source.addEventListener(type, show);
   });
-  source.addEventListener("end", function () { source.close(); });
+  source.addEventListener("end", function () {
+    source.close();
+    // The operation's record, for what only the end knows: timing and the summary.
+    fetch("/api/operations/" + page.dataset.id, {credentials: "same-origin"})
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (operation) {
+        if (!operation) { return; }
+        var started = operation.started_at ? new Date(operation.started_at) : null;
+        var ended = operation.finished_at ? new Date(operation.finished_at) : null;
+        if (started && ended) {
+          document.getElementById("timing").textContent = "Started " +
+            started.toISOString().slice(0, 19).replace("T", " ") + " UTC · ended " +
+            ended.toISOString().slice(11, 19) + " UTC · took " +
+            ((ended - started) / 1000).toFixed(1) + " s";
+        }
+        var changes = operation.changes;
+        if (changes) {
+          document.getElementById("summary").textContent = "Summary: " + changes.create +
+            " created, " + changes.update + " updated, " + changes["delete"] + " deleted, " +
+            changes.replace + " replaced, " + changes.same + " unchanged.";
+        }
+      });
+  });
 })();
