@@ -22,8 +22,8 @@ class StepladderError(Exception):
 
     status_code = 400
     error = "bad_request"
-    # How the audit log records a change this error stopped: a refusal on principle (access,
-    # unconfirmed data loss) is `denied`; anything else that went wrong, `failed`.
+    # How the audit log records a change this error stopped: `denied` for a refusal of access,
+    # or of data loss nobody confirmed (a schedule firing past its confirmation); else `failed`.
     audit_outcome = "failed"
 
     def __init__(self, detail: str, *, headers: dict[str, str] | None = None, **extra: Any) -> None:

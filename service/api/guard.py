@@ -73,7 +73,10 @@ class Permission:
         csrf_field: Annotated[str | None, Depends(submitted_csrf_field)],
     ) -> Guard:
         environment = request.path_params.get("name")
-        actor, web_session = identify(request, session, changing=bool(self.audited_as))
+        # Only an attempted change by a stranger is worth a record; anonymous reads of pages
+        # would let anyone flood the append-only log.
+        changing = bool(self.audited_as) and request.method not in SAFE_METHODS
+        actor, web_session = identify(request, session, changing=changing)
         guard = Guard(self.action, self.audited_as, actor, web_session)
         try:
             check_csrf(request, web_session, csrf_field)

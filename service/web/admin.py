@@ -15,7 +15,7 @@ from service.access.roles import Action, Role
 from service.access.schemas import TokenCreate, TokenCreated
 from service.api.deps import EnqueueDep, SessionDep, SettingsDep
 from service.api.params import BeforeId, OperationId
-from service.errors import StepladderError
+from service.errors import InvalidInput, StepladderError
 from service.operations import approvals
 from service.operations.domain import describe_operation, require_operation
 from service.web.auth import Viewer, allowed
@@ -61,8 +61,11 @@ def decide(
         require_operation(session, operation_id, visible_to=viewer.actor).environment_name,
     )
     comment = form.get("comment", "")[:500]
-    approve = form.get("decision") == "approve"
+    decision = form.get("decision")
+    approve = decision == "approve"
     try:
+        if decision not in ("approve", "reject"):
+            raise InvalidInput.from_fields([{"field": "decision", "rule": "approve or reject"}])
         with session.begin_nested():
             if approve:
                 approvals.approve_operation(session, enqueue, operation_id, viewer.actor, comment)
@@ -72,8 +75,8 @@ def decide(
         return _approvals(
             request, session, settings, viewer, error=error.detail, status=error.status_code
         )
-    decision = "approved" if approve else "rejected"
-    return RedirectResponse(f"/approvals?done={decision}&id={operation_id}", status_code=303)
+    done = "approved" if approve else "rejected"
+    return RedirectResponse(f"/approvals?done={done}&id={operation_id}", status_code=303)
 
 
 def _approvals(
