@@ -8,7 +8,13 @@ DEV_LOCK := requirements/dev.txt
 LOCK := .lock-venv/bin/uv pip compile --quiet --universal --python-version 3.11 \
 	--generate-hashes --custom-compile-command "make lock"
 
-.PHONY: install axe run test lint typecheck unit bench lock clean
+.PHONY: install axe run test lint typecheck unit bench lock clean pulumi-cli
+
+# The Pulumi CLI for the integration suite, built from Go modules (tools/pulumi-cli) once per
+# version and go.sum. v3.274.0, not the Python SDK's 3.272.0: the Go proxy does not serve that.
+PULUMI_VERSION := v3.274.0
+PULUMI_CLI_DIR := .tools/pulumi-$(PULUMI_VERSION)-$(shell sha256sum tools/pulumi-cli/go.sum | cut -c1-12)
+PULUMI_CLI := $(PULUMI_CLI_DIR)/pulumi
 
 $(STAMP): pyproject.toml $(RUNTIME_LOCK) $(DEV_LOCK)
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -36,8 +42,13 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
-unit: install axe
-	$(VENV)/bin/pytest
+$(PULUMI_CLI):
+	tools/pulumi-cli/build.sh $(PULUMI_VERSION) $(CURDIR)/$(PULUMI_CLI)
+
+pulumi-cli: $(PULUMI_CLI)
+
+unit: install axe pulumi-cli
+	PATH="$(CURDIR)/$(PULUMI_CLI_DIR):$$PATH" $(VENV)/bin/pytest
 
 test: lint typecheck unit
 
@@ -53,4 +64,4 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) .stepladder .pytest_cache .mypy_cache .ruff_cache tests/browser/node_modules
+	rm -rf $(VENV) .tools .stepladder .pytest_cache .mypy_cache .ruff_cache tests/browser/node_modules

@@ -13,6 +13,7 @@ DEFINITION = {
     "name": "walk",
     "region": "eu-west-1",
     "secondary_region": "us-east-1",
+    "db_instance_class": "db.r6g.large",
     "federated_databases": ["users", "orders"],
 }
 

@@ -40,7 +40,9 @@ TIERS: tuple[Tier, ...] = (
         (
             "Private subnets in two availability zones and a DB subnet group",
             "Aurora cluster (MySQL by default, PostgreSQL selectable) with one writer",
-            "Master password managed by AWS",
+            "Master password managed by AWS (a secret of its own for multi-region definitions)",
+            "The box's MySQL data moves into Aurora (Systems Manager; the web server stops for "
+            "the dump and load, minutes for a first-users database)",
             "Security group rule: web to database only",
         ),
         leaving_deletes_data=True,
@@ -119,7 +121,7 @@ TIERS: tuple[Tier, ...] = (
         (
             "Extra Aurora clusters per federated database",
             "Secondary region with its own network, load balancer and Auto Scaling Group",
-            "Aurora Global Database with a secondary cluster",
+            "Aurora Global Database with a secondary cluster (memory-optimised classes only)",
             "Route 53 latency or failover records when a hosted zone is set",
         ),
         leaving_deletes_data=True,

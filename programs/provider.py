@@ -29,12 +29,17 @@ EMULATED_SERVICES = (
 )
 
 
+def environment_tags(spec: EnvironmentSpec) -> dict[str, str]:
+    """Tags on everything of the environment (the provider's default tags)."""
+    return {"stepladder:environment": spec.name, "managed-by": "stepladder"}
+
+
 def aws_provider(spec: EnvironmentSpec, region: str | None = None) -> aws.Provider:
     region = region or spec.region
     suffix = "" if region == spec.region else f"-{region}"
     settings: dict = {
         "region": region,
-        "default_tags": {"tags": {"stepladder:environment": spec.name, "managed-by": "stepladder"}},
+        "default_tags": {"tags": environment_tags(spec)},
     }
     if spec.aws_endpoint_url:
         settings.update(

@@ -44,6 +44,10 @@ class EnvironmentSpec:
     off_hours_web_min: int = 1
     hosted_zone_id: str | None = None
     domain_name: str | None = None
+    # The zones the deployed subnets already use, by subnet index: kept, so a changed zone list
+    # in AWS never moves subnets or database instances (empty before the first deploy).
+    deployed_zones: tuple[str, ...] = field(default_factory=tuple)
+    deployed_secondary_zones: tuple[str, ...] = field(default_factory=tuple)
     # Set when the cluster is first created and then ignored, so it never causes a diff.
     snapshot_stamp: str = "initial"
     # An AWS-compatible endpoint (moto, LocalStack) instead of AWS itself.
@@ -58,12 +62,17 @@ class EnvironmentSpec:
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
-        data["federated_databases"] = list(self.federated_databases)
+        for name in TUPLE_FIELDS:
+            data[name] = list(data[name])
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EnvironmentSpec:
         known = {f.name for f in dataclasses.fields(cls)}
         values = {key: value for key, value in data.items() if key in known}
-        values["federated_databases"] = tuple(values.get("federated_databases") or ())
+        for name in TUPLE_FIELDS:
+            values[name] = tuple(values.get(name) or ())
         return cls(**values)
+
+
+TUPLE_FIELDS = ("federated_databases", "deployed_zones", "deployed_secondary_zones")

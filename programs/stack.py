@@ -6,15 +6,16 @@ tier itself. Every tier includes everything below it (TIERS.md).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from programs.components.autoscaling import AutoScaling, AutoScalingArgs, BusinessHours
-from programs.components.data import AuroraDatabase, AuroraDatabaseArgs
+from programs.components.data import MASTER_USERNAME, AuroraDatabase, AuroraDatabaseArgs
 from programs.components.decoupling import WorkQueue, WorkQueueArgs
-from programs.components.edge import Edge, EdgeArgs
+from programs.components.edge import Edge, EdgeArgs, OriginName
 from programs.components.federation import (
     RegionalEndpoint,
     SecondaryRegion,
@@ -22,12 +23,21 @@ from programs.components.federation import (
     latency_records,
 )
 from programs.components.loadbalancer import LoadBalancer, LoadBalancerArgs
+from programs.components.migration import BoxAccess, DatabaseMove, DatabaseMoveArgs
 from programs.components.monitoring import Monitoring, MonitoringArgs
 from programs.components.network import Network, NetworkArgs, available_zones
 from programs.components.sessions import SessionStore, SessionStoreArgs
 from programs.components.web import WebAccess, WebAccessArgs, WebServers, WebServersArgs
-from programs.provider import aws_provider
+from programs.naming import RDS_IDENTIFIER_MAX, exact_name
+from programs.provider import aws_provider, environment_tags
 from programs.spec import EnvironmentSpec
+
+# The box runs MariaDB, so its data moves into Aurora MySQL; a PostgreSQL cluster starts empty.
+MOVABLE_ENGINE = "aurora-mysql"
+# CloudFront reaches an HTTPS load balancer as origin.<domain_name>; the certificate covers it.
+ORIGIN_LABEL = "origin"
+# Aurora Global Database refuses burstable classes (db.t3, db.t4g).
+BURSTABLE_DB_CLASS_PREFIX = "db.t"
 
 SINGLE_BOX, SEPARATE_DB, MULTI_AZ, EDGE, STATELESS, AUTO_SCALING, SERVICES, FEDERATED = range(8)
 
@@ -37,9 +47,21 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
     name, tier = spec.name, spec.tier
     if tier >= FEDERATED and not spec.secondary_region:
         raise ValueError("tier 7 (multi-region) needs secondary_region in the definition")
+    if tier >= EDGE and spec.certificate_arn and not (spec.hosted_zone_id and spec.domain_name):
+        raise ValueError(
+            "CloudFront (tier 3) reaches an HTTPS load balancer only by a name its certificate "
+            "covers: set hosted_zone_id and domain_name along with certificate_arn"
+        )
+    if tier >= FEDERATED and spec.db_instance_class.startswith(BURSTABLE_DB_CLASS_PREFIX):
+        raise ValueError(
+            "tier 7 (Aurora Global Database) needs a memory-optimised db_instance_class "
+            f"such as db.r6g.large, not {spec.db_instance_class}"
+        )
     provider = aws_provider(spec)
     with_provider = pulumi.ResourceOptions(providers=[provider])
-    zones = available_zones(spec.availability_zone_count, spec.region, provider)
+    zones = available_zones(
+        spec.availability_zone_count, spec.region, provider, spec.deployed_zones
+    )
     outputs: dict[str, Any] = {"tier": tier}
 
     network = Network(
@@ -61,6 +83,7 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
                 vpc_id=network.vpc_id,
                 subnet_ids=network.public_subnet_ids,
                 certificate_arn=spec.certificate_arn,
+                protected=spec.protected,
             ),
             opts=with_provider,
         )
@@ -79,8 +102,11 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
     if tier >= SEPARATE_DB:
         database = AuroraDatabase(
             f"{name}-aurora",
-            _database_args(spec, network, access, zones, standby=tier >= MULTI_AZ,
-                           readers=tier >= EDGE),
+            dataclasses.replace(
+                _database_args(spec, network, access, zones, standby=tier >= MULTI_AZ,
+                               readers=tier >= EDGE, drain=tier == MULTI_AZ),
+                owned_master_password=bool(spec.secondary_region),
+            ),
             opts=with_provider,
         )  # fmt: skip
         outputs["database_endpoint"] = database.endpoint
@@ -93,7 +119,7 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
             EdgeArgs(
                 load_balancer_dns_name=balancer.dns_name,
                 protected=spec.protected,
-                load_balancer_https=bool(spec.certificate_arn),
+                https_origin=_https_origin(spec, balancer),
             ),
             opts=with_provider,
         )
@@ -115,6 +141,9 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
         )
         outputs["session_table_name"] = sessions.table_name
 
+    # Tiers 1 to 3: the box's own role, so Systems Manager can move its database (tier 4's
+    # session store brings the web role from then on).
+    box = BoxAccess(f"{name}-box", opts=with_provider) if SEPARATE_DB <= tier < STATELESS else None
     if tier < AUTO_SCALING:
         web = WebServers(
             f"{name}-web",
@@ -126,11 +155,27 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
                 runs_database=tier == SINGLE_BOX,
                 target_group_arn=balancer.target_group_arn if balancer else None,
                 elastic_ip=tier < MULTI_AZ,
-                instance_profile_name=sessions.instance_profile_name if sessions else None,
+                instance_profile_name=sessions.instance_profile_name
+                if sessions
+                else box.instance_profile_name
+                if box
+                else None,
             ),
             opts=with_provider,
         )
         outputs["web_instance_ids"] = web.instance_ids
+        if box is not None and database is not None and spec.db_engine == MOVABLE_ENGINE:
+            DatabaseMove(
+                f"{name}-database-move",
+                DatabaseMoveArgs(
+                    instance_id=web.instance_ids[0],
+                    role_id=box.role_id,
+                    writer_endpoint=database.endpoint,
+                    master_secret_arn=database.master_secret_arn,
+                    master_username=MASTER_USERNAME,
+                ),
+                opts=with_provider,
+            )
     else:
         assert balancer is not None and database is not None and sessions is not None
         group = AutoScaling(
@@ -145,6 +190,7 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
                 max_size=spec.web_max,
                 target_cpu=spec.target_cpu,
                 business_hours=_business_hours(spec),
+                instance_tags=environment_tags(spec),
             ),
             opts=with_provider,
         )
@@ -176,8 +222,11 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
             outputs["work_queue_url"] = work.queue_url
 
     if tier >= FEDERATED:
-        assert balancer is not None and database is not None
-        _federate(spec, network, access, zones, balancer, database, with_provider, outputs)
+        assert balancer is not None and database is not None and sessions is not None
+        _federate(
+            spec, network, access, zones, balancer, database, sessions.instance_profile_name,
+            with_provider, outputs,
+        )  # fmt: skip
 
     for key, value in outputs.items():
         pulumi.export(key, value)
@@ -192,6 +241,7 @@ def _database_args(
     *,
     standby: bool,
     readers: bool,
+    drain: bool = False,
 ) -> AuroraDatabaseArgs:
     return AuroraDatabaseArgs(
         vpc_id=network.vpc_id,
@@ -201,12 +251,23 @@ def _database_args(
         engine=spec.db_engine,
         instance_class=spec.db_instance_class,
         protected=spec.protected,
-        final_snapshot_identifier=f"{spec.name}-final-{spec.snapshot_stamp}",
+        snapshot_stamp=spec.snapshot_stamp,
         standby=standby,
         reader_count=spec.reader_count if readers else 0,
         replica_autoscaling=readers,
+        drain_autoscaled_replicas=drain,
         reader_max=spec.reader_max,
         reader_target_cpu=spec.target_cpu,
+    )
+
+
+def _https_origin(spec: EnvironmentSpec, balancer: LoadBalancer) -> OriginName | None:
+    if not (spec.certificate_arn and spec.hosted_zone_id and spec.domain_name):
+        return None
+    return OriginName(
+        hostname=f"{ORIGIN_LABEL}.{spec.domain_name}",
+        hosted_zone_id=spec.hosted_zone_id,
+        load_balancer_zone_id=balancer.zone_id,
     )
 
 
@@ -229,6 +290,7 @@ def _federate(
     zones: tuple[str, ...],
     balancer: LoadBalancer,
     database: AuroraDatabase,
+    web_profile_name: pulumi.Output[str],
     with_provider: pulumi.ResourceOptions,
     outputs: dict[str, Any],
 ) -> None:
@@ -244,7 +306,7 @@ def _federate(
     assert spec.secondary_region is not None
     global_database = aws.rds.GlobalCluster(
         f"{name}-global",
-        global_cluster_identifier=f"{name}-global",
+        global_cluster_identifier=exact_name(f"{name}-global", RDS_IDENTIFIER_MAX),
         source_db_cluster_identifier=database.cluster_arn,
         # On delete, detach the member clusters instead of refusing.
         force_destroy=True,
@@ -258,17 +320,23 @@ def _federate(
         f"{name}-{spec.secondary_region}",
         SecondaryRegionArgs(
             availability_zones=available_zones(
-                spec.availability_zone_count, spec.secondary_region, secondary_provider
+                spec.availability_zone_count,
+                spec.secondary_region,
+                secondary_provider,
+                spec.deployed_secondary_zones,
             ),
             global_cluster_identifier=global_database.id,
             engine=spec.db_engine,
+            engine_version=global_database.engine_version,
             instance_class=spec.db_instance_class,
             web_instance_type=spec.web_instance_type,
             web_min=spec.web_min,
             web_max=spec.web_max,
             target_cpu=spec.target_cpu,
             protected=spec.protected,
-            final_snapshot_identifier=f"{name}-{spec.secondary_region}-final-{spec.snapshot_stamp}",
+            snapshot_stamp=spec.snapshot_stamp,
+            instance_tags=environment_tags(spec),
+            instance_profile_name=web_profile_name,
         ),
         opts=pulumi.ResourceOptions(providers=[secondary_provider], depends_on=[global_database]),
     )

@@ -1,4 +1,4 @@
-"""The `stepladder` command: serve, worker, migrate."""
+"""The `stepladder` command: serve, worker, migrate, token, stack-config, docs."""
 
 from __future__ import annotations
 
@@ -207,6 +207,48 @@ def command_token(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def command_stack_config(arguments: argparse.Namespace) -> int:
+    """Write the stack settings that make `pulumi up` in programs/ use the service's stack."""
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    import programs
+    from db.engine import create_db_engine, session_scope
+    from service.engines.stack_config import write_stack_config
+    from service.environments.repository import get_environment
+    from service.operations.planning import build_spec
+
+    settings = get_settings()
+    engine = create_db_engine(migrate(settings))
+    with session_scope(engine) as session:
+        environment = get_environment(session, arguments.name)
+        if environment is None:
+            raise SystemExit(f"stepladder: there is no environment called '{arguments.name}'")
+        if environment.applied_tier is None:
+            raise SystemExit(f"stepladder: '{arguments.name}' is not deployed; nothing to run")
+        spec = build_spec(
+            environment,
+            environment.applied_tier,
+            requested_at=datetime.now(UTC),
+            aws_endpoint_url=settings.aws_endpoint_url,
+        )
+    programs_dir = Path(arguments.dir or Path(programs.__file__).parent)
+    written = write_stack_config(
+        spec,
+        programs_dir=programs_dir,
+        service_workspace=settings.resolved_data_dir() / "workspaces" / spec.name,
+    )
+    print(f"wrote {written}")
+    print(f"export PULUMI_BACKEND_URL={settings.resolved_backend_url()}")
+    print(f"cd {programs_dir} && pulumi preview --stack {spec.name}")
+    print(
+        "the stack's lock keeps a hand run and the service apart; the service's next "
+        "operation refreshes what a hand run changed",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def _cli_actor() -> Actor:
     """Whoever can run the CLI on the service's machine holds the database: an admin."""
     import getpass
@@ -248,6 +290,13 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = token_commands.add_parser("revoke", help="revoke a token by name")
     revoke.add_argument("name")
     token.set_defaults(handler=command_token)
+    stack_config = commands.add_parser(
+        "stack-config",
+        help="write Pulumi.<env>.yaml so `pulumi up` in programs/ runs the service's stack",
+    )
+    stack_config.add_argument("name", help="the environment (= stack) name")
+    stack_config.add_argument("--dir", help="the programs folder (default: the installed one)")
+    stack_config.set_defaults(handler=command_stack_config)
     health = commands.add_parser(
         "healthcheck", help="exit 0 when the service on the configured port answers /healthz"
     )

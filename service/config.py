@@ -47,7 +47,16 @@ class Settings(BaseSettings):
         default=4, ge=1, description="Operations one worker runs at once (different environments)."
     )
     cancel_grace_seconds: float = Field(
-        default=30.0, gt=0, description="After SIGINT, how long a cancelled engine may take."
+        default=30.0,
+        gt=0,
+        description="After SIGINT, how long a cancelled simulator engine may take.",
+    )
+    pulumi_cancel_grace_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="After SIGINT, how long the Pulumi CLI may take to stop: it waits for the "
+        "resource operations in flight (an Aurora or ElastiCache create takes 10-40 minutes), "
+        "and SIGKILL before then leaves a lock and pending creates.",
     )
     worker_poll_seconds: float = Field(
         default=1.0,
@@ -119,11 +128,21 @@ class Settings(BaseSettings):
         default=None, description="An AWS-compatible endpoint (moto, LocalStack) instead of AWS."
     )
 
+    def cancel_grace_for(self, engine: str) -> float:
+        """How long an interrupted engine of this kind may take before it is killed."""
+        return self.pulumi_cancel_grace_seconds if engine == "pulumi" else self.cancel_grace_seconds
+
     def resolved_data_dir(self) -> Path:
         return self.data_dir.expanduser().resolve()
 
     def resolved_backend_url(self) -> str:
-        return self.pulumi_backend_url or f"file://{self.resolved_data_dir() / 'pulumi-state'}"
+        """The backend, with a `file://` folder made absolute: the CLI would resolve a relative
+        one against the stack's workspace folder, our own code against the current one."""
+        url = self.pulumi_backend_url or f"file://{self.resolved_data_dir() / 'pulumi-state'}"
+        if not url.startswith("file://"):
+            return url
+        path, separator, query = url.removeprefix("file://").partition("?")
+        return f"file://{Path(path).expanduser().resolve()}{separator}{query}"
 
     def pulumi_passphrase(self) -> str | None:
         """The passphrase from the variable or the file; None when neither is set."""

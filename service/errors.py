@@ -22,6 +22,9 @@ class StepladderError(Exception):
 
     status_code = 400
     error = "bad_request"
+    # How the audit log records a change this error stopped: a refusal on principle (access,
+    # unconfirmed data loss) is `denied`; anything else that went wrong, `failed`.
+    audit_outcome = "failed"
 
     def __init__(self, detail: str, *, headers: dict[str, str] | None = None, **extra: Any) -> None:
         super().__init__(detail)

@@ -2,8 +2,9 @@
 
 The wheel goes into a fresh virtual environment outside the checkout. Its third-party
 dependencies come from the development environment's site-packages (a path entry, so the
-checkout's own editable install is not seen), which keeps the test offline and quick; every
-file of our own comes from the wheel, which the test checks before it starts the server.
+checkout's own editable install is not seen), so no dependency is downloaded again; every
+file of our own comes from the wheel, which the test checks. Building the wheel fetches the
+build backend as `pip install .` does (or takes it from pip's cache).
 """
 
 from __future__ import annotations

@@ -6,13 +6,25 @@ the ladder can replace it (TIERS.md, data safety).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from programs.naming import (
+    CLUSTER_SNAPSHOT_IDENTIFIER_MAX,
+    RDS_IDENTIFIER_MAX,
+    exact_name,
+    fitted_name,
+)
+
 ENGINE_PORTS = {"aurora-mysql": 3306, "aurora-postgresql": 5432}
+MASTER_USERNAME = "stepladder"
+# Write-only inputs reach AWS when their version changes and are never kept in state.
+PASSWORD_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -24,19 +36,28 @@ class AuroraDatabaseArgs:
     engine: str
     instance_class: str
     protected: bool
-    final_snapshot_identifier: str
+    # Names this cluster's final snapshot together with the cluster's own name.
+    snapshot_stamp: str
     standby: bool = False
     reader_count: int = 0
     # Replica auto scaling (tier 3): Application Auto Scaling adds readers up to reader_max.
     replica_autoscaling: bool = False
     reader_max: int = 0
+    # The step below it (tier 2) keeps the scaling target, capped at the replicas Pulumi
+    # manages: AWS then removes the readers it added, which removing the target would leave
+    # running (and which would keep the cluster from being deleted).
+    drain_autoscaled_replicas: bool = False
     reader_target_cpu: int = 50
+    # AWS refuses a managed master password in an Aurora Global Database (tier 7): a
+    # multi-region definition keeps its password in a secret of its own instead.
+    owned_master_password: bool = False
 
 
 class AuroraDatabase(pulumi.ComponentResource):
     cluster_arn: pulumi.Output[str]
     cluster_identifier: pulumi.Output[str]
     endpoint: pulumi.Output[str]
+    master_secret_arn: pulumi.Output[str]
     reader_endpoint: pulumi.Output[str]
 
     def __init__(
@@ -64,12 +85,16 @@ class AuroraDatabase(pulumi.ComponentResource):
             f"{name}-subnets", subnet_ids=args.subnet_ids, opts=child
         )
 
+        password: dict[str, Any] = {"manage_master_user_password": True}
+        owned_secret_arn = None
+        if args.owned_master_password:
+            password, owned_secret_arn = owned_master_password(name, stateful)
         cluster = aws.rds.Cluster(
             f"{name}-cluster",
+            cluster_identifier=fitted_name(f"{name}-cluster", RDS_IDENTIFIER_MAX),
             engine=args.engine,
-            master_username="stepladder",
-            # AWS keeps the password in Secrets Manager; it never passes through Stepladder.
-            manage_master_user_password=True,
+            master_username=MASTER_USERNAME,
+            **password,
             db_subnet_group_name=subnet_group.name,
             vpc_security_group_ids=[security_group.id],
             storage_encrypted=True,
@@ -77,7 +102,7 @@ class AuroraDatabase(pulumi.ComponentResource):
             copy_tags_to_snapshot=True,
             deletion_protection=args.protected,
             skip_final_snapshot=False,
-            final_snapshot_identifier=args.final_snapshot_identifier,
+            final_snapshot_identifier=final_snapshot_identifier(name, args.snapshot_stamp),
             opts=pulumi.ResourceOptions.merge(
                 stateful,
                 # The snapshot name is fixed at creation; membership of an Aurora Global
@@ -95,27 +120,34 @@ class AuroraDatabase(pulumi.ComponentResource):
         for role, zone_index in roles:
             aws.rds.ClusterInstance(  # type: ignore[call-overload] # engine is a plain str
                 f"{name}-{role}",
+                identifier=fitted_name(f"{name}-{role}", RDS_IDENTIFIER_MAX),
                 cluster_identifier=cluster.id,
                 engine=args.engine,
                 instance_class=args.instance_class,
                 availability_zone=args.availability_zones[
                     zone_index % len(args.availability_zones)
                 ],
+                # A class change is the user's request now, not at the next maintenance window.
+                apply_immediately=True,
                 # The standby is the first failover target; readers come after it.
                 promotion_tier=0 if role in ("writer", "standby") else 2,
                 opts=child,
             )
 
-        if args.replica_autoscaling:
+        # ReadReplicaCount counts every replica in the cluster, the standby and fixed readers too.
+        managed_replicas = len(roles) - 1
+        if args.replica_autoscaling or args.drain_autoscaled_replicas:
             readers = aws.appautoscaling.Target(
                 f"{name}-readers",
                 service_namespace="rds",
                 scalable_dimension="rds:cluster:ReadReplicaCount",
                 resource_id=pulumi.Output.concat("cluster:", cluster.id),
-                min_capacity=args.reader_count,
-                max_capacity=args.reader_max,
+                min_capacity=managed_replicas,
+                max_capacity=managed_replicas
+                + (max(args.reader_max - args.reader_count, 0) if args.replica_autoscaling else 0),
                 opts=child,
             )
+        if args.replica_autoscaling:
             aws.appautoscaling.Policy(
                 f"{name}-readers-cpu",
                 policy_type="TargetTrackingScaling",
@@ -136,6 +168,9 @@ class AuroraDatabase(pulumi.ComponentResource):
         self.cluster_arn = cluster.arn
         self.cluster_identifier = cluster.id
         self.endpoint = cluster.endpoint
+        self.master_secret_arn = owned_secret_arn or cluster.master_user_secrets.apply(
+            lambda secrets: (secrets[0].secret_arn or "") if secrets else ""
+        )
         self.reader_endpoint = cluster.reader_endpoint
         self.register_outputs(
             {
@@ -144,3 +179,43 @@ class AuroraDatabase(pulumi.ComponentResource):
                 "reader_endpoint": self.reader_endpoint,
             }
         )
+
+
+def final_snapshot_identifier(cluster_name: str, stamp: str) -> str:
+    """Unique per cluster (its own name) and per creation (the stamp of the operation that
+    created it, kept by `ignore_changes`), so no two deletions ever ask for the same snapshot."""
+    return exact_name(f"{cluster_name}-final-{stamp}", CLUSTER_SNAPSHOT_IDENTIFIER_MAX)
+
+
+def owned_master_password(
+    name: str, opts: pulumi.ResourceOptions
+) -> tuple[dict[str, Any], pulumi.Output[str]]:
+    """A Secrets Manager secret holding the master password, and the cluster arguments that
+    set it. The password is generated in AWS and passed write-only: it never enters Pulumi
+    state, Stepladder's database or its events."""
+    generated = aws.secretsmanager.get_random_password_output(
+        password_length=40,
+        exclude_punctuation=True,
+        opts=pulumi.InvokeOutputOptions(parent=opts.parent),
+    )
+    value = pulumi.Output.secret(generated.random_password)
+    secret = aws.secretsmanager.Secret(
+        f"{name}-master-password",
+        description=f"{name}: Aurora master user (Stepladder-owned, for the global database)",
+        opts=opts,
+    )
+    aws.secretsmanager.SecretVersion(
+        f"{name}-master-password-value",
+        secret_id=secret.id,
+        secret_string_wo=value.apply(
+            lambda password: json.dumps({"username": MASTER_USERNAME, "password": password})
+        ),
+        secret_string_wo_version=PASSWORD_VERSION,
+        opts=opts,
+    )
+    arguments = {
+        "manage_master_user_password": False,
+        "master_password_wo": value,
+        "master_password_wo_version": PASSWORD_VERSION,
+    }
+    return arguments, secret.arn

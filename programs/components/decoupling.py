@@ -10,9 +10,13 @@ import pulumi
 import pulumi_aws as aws
 
 from programs.components.iam import assume_role_policy
+from programs.naming import IAM_ROLE_NAME_MAX, fitted_name
 
 MAX_RECEIVES_BEFORE_DEAD_LETTER = 5
 LAMBDA_TIMEOUT_SECONDS = 30
+# Lambda takes more than 10 SQS messages per batch only with a batching window.
+UNWINDOWED_BATCH_MAX = 10
+BATCHING_WINDOW_SECONDS = 5
 
 WORKER_HANDLER = """import json
 
@@ -44,13 +48,14 @@ class WorkQueue(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(parent=self, protect=args.protected)
 
+        window = BATCHING_WINDOW_SECONDS if args.batch_size > UNWINDOWED_BATCH_MAX else None
         dead_letters = aws.sqs.Queue(
             f"{name}-dlq", message_retention_seconds=14 * 24 * 3600, opts=stateful
         )
         queue = aws.sqs.Queue(
             f"{name}-queue",
-            # SQS wants the visibility timeout to cover the function's timeout, and more.
-            visibility_timeout_seconds=LAMBDA_TIMEOUT_SECONDS * 6,
+            # AWS: six times the function's timeout, plus the batching window.
+            visibility_timeout_seconds=LAMBDA_TIMEOUT_SECONDS * 6 + (window or 0),
             redrive_policy=dead_letters.arn.apply(
                 lambda arn: json.dumps(
                     {"deadLetterTargetArn": arn, "maxReceiveCount": MAX_RECEIVES_BEFORE_DEAD_LETTER}
@@ -61,13 +66,8 @@ class WorkQueue(pulumi.ComponentResource):
 
         role = aws.iam.Role(
             f"{name}-worker-role",
+            name=fitted_name(f"{name}-worker-role", IAM_ROLE_NAME_MAX),
             assume_role_policy=assume_role_policy("lambda.amazonaws.com"),
-            opts=child,
-        )
-        aws.iam.RolePolicyAttachment(
-            f"{name}-worker-sqs",
-            role=role.name,
-            policy_arn="arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole",
             opts=child,
         )
         # Created before the function so Lambda does not create an unmanaged one.
@@ -75,6 +75,15 @@ class WorkQueue(pulumi.ComponentResource):
             f"{name}-worker-logs",
             name=f"/aws/lambda/{args.function_name}",
             retention_in_days=30,
+            opts=child,
+        )
+        # Only this queue and this log group, rather than the managed policy's any queue.
+        permissions = aws.iam.RolePolicy(
+            f"{name}-worker-access",
+            role=role.id,
+            policy=pulumi.Output.all(queue.arn, logs.arn).apply(
+                lambda arns: _worker_policy(arns[0], arns[1])
+            ),
             opts=child,
         )
         function = aws.lambda_.Function(
@@ -86,14 +95,16 @@ class WorkQueue(pulumi.ComponentResource):
             memory_size=args.memory_mb,
             timeout=LAMBDA_TIMEOUT_SECONDS,
             code=pulumi.AssetArchive({"index.py": pulumi.StringAsset(WORKER_HANDLER)}),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[logs]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[logs, permissions]),
         )
         aws.lambda_.EventSourceMapping(
             f"{name}-worker-feed",
             event_source_arn=queue.arn,
             function_name=function.arn,
             batch_size=args.batch_size,
-            opts=child,
+            maximum_batching_window_in_seconds=window,
+            # Lambda checks the role can read the queue when the mapping is created.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[permissions]),
         )
         aws.cloudwatch.MetricAlarm(
             f"{name}-dlq-depth",
@@ -112,3 +123,28 @@ class WorkQueue(pulumi.ComponentResource):
         self.queue_url = queue.url
         self.function_name = function.name
         self.register_outputs({"queue_url": self.queue_url, "function_name": self.function_name})
+
+
+def _worker_policy(queue_arn: str, log_group_arn: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": [
+                        "sqs:ReceiveMessage",
+                        "sqs:DeleteMessage",
+                        "sqs:GetQueueAttributes",
+                        "sqs:ChangeMessageVisibility",
+                    ],
+                    "Resource": queue_arn,
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    "Resource": f"{log_group_arn}:*",
+                },
+            ],
+        }
+    )

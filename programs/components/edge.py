@@ -19,11 +19,21 @@ ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 
 
 @dataclass(frozen=True)
+class OriginName:
+    """A name of our own for the ALB, one its certificate covers: CloudFront checks the
+    origin's certificate against the name it connects to, never `*.elb.amazonaws.com`."""
+
+    hostname: str
+    hosted_zone_id: str
+    load_balancer_zone_id: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
 class EdgeArgs:
     load_balancer_dns_name: pulumi.Input[str]
     protected: bool
-    # The ALB speaks HTTPS to CloudFront only when it has a certificate.
-    load_balancer_https: bool = False
+    # With a certificate the ALB speaks HTTPS to CloudFront, under this name.
+    https_origin: OriginName | None = None
 
 
 class Edge(pulumi.ComponentResource):
@@ -57,6 +67,24 @@ class Edge(pulumi.ComponentResource):
             versioning_configuration={"status": "Enabled"},
             opts=child,
         )
+        origin_domain: pulumi.Input[str] = args.load_balancer_dns_name
+        if args.https_origin is not None:
+            origin = args.https_origin
+            aws.route53.Record(
+                f"{name}-origin",
+                zone_id=origin.hosted_zone_id,
+                name=origin.hostname,
+                type="A",
+                aliases=[
+                    {
+                        "name": args.load_balancer_dns_name,
+                        "zone_id": origin.load_balancer_zone_id,
+                        "evaluate_target_health": True,
+                    }
+                ],
+                opts=child,
+            )
+            origin_domain = origin.hostname
         access = aws.cloudfront.OriginAccessControl(
             f"{name}-oac",
             origin_access_control_origin_type="s3",
@@ -76,12 +104,12 @@ class Edge(pulumi.ComponentResource):
                 },
                 {
                     "origin_id": "web",
-                    "domain_name": args.load_balancer_dns_name,
+                    "domain_name": origin_domain,
                     "custom_origin_config": {
                         "http_port": 80,
                         "https_port": 443,
                         "origin_protocol_policy": "https-only"
-                        if args.load_balancer_https
+                        if args.https_origin
                         else "http-only",
                         "origin_ssl_protocols": ["TLSv1.2"],
                     },

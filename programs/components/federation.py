@@ -15,10 +15,13 @@ import pulumi
 import pulumi_aws as aws
 
 from programs.components.autoscaling import AutoScaling, AutoScalingArgs
-from programs.components.data import ENGINE_PORTS
+from programs.components.data import ENGINE_PORTS, final_snapshot_identifier
 from programs.components.loadbalancer import LoadBalancer, LoadBalancerArgs
 from programs.components.network import Network, NetworkArgs
 from programs.components.web import WebAccess, WebAccessArgs
+from programs.naming import RDS_IDENTIFIER_MAX, fitted_name
+
+WRITE_FORWARDING_ENGINE = "aurora-mysql"
 
 
 @dataclass(frozen=True)
@@ -26,13 +29,18 @@ class SecondaryRegionArgs:
     availability_zones: tuple[str, ...]
     global_cluster_identifier: pulumi.Input[str]
     engine: str
+    # A secondary cluster must run the global cluster's engine version.
+    engine_version: pulumi.Input[str]
     instance_class: str
     web_instance_type: str
     web_min: int
     web_max: int
     target_cpu: int
     protected: bool
-    final_snapshot_identifier: str
+    snapshot_stamp: str
+    instance_tags: dict[str, str]
+    # IAM is global: the primary region's web profile (sessions table access) serves here too.
+    instance_profile_name: pulumi.Input[str] | None = None
 
 
 class SecondaryRegion(pulumi.ComponentResource):
@@ -75,10 +83,11 @@ class SecondaryRegion(pulumi.ComponentResource):
                 security_group_id=access.security_group_id,
                 target_group_arn=balancer.target_group_arn,
                 instance_type=args.web_instance_type,
-                instance_profile_name=None,
+                instance_profile_name=args.instance_profile_name,
                 min_size=args.web_min,
                 max_size=args.web_max,
                 target_cpu=args.target_cpu,
+                instance_tags=args.instance_tags,
             ),
             opts=child,
         )
@@ -99,17 +108,29 @@ class SecondaryRegion(pulumi.ComponentResource):
         subnets = aws.rds.SubnetGroup(
             f"{name}-aurora-subnets", subnet_ids=network.private_subnet_ids, opts=child
         )
+        # An encrypted secondary needs a key of its own region: AWS's default key for RDS there.
+        region_key = aws.kms.get_alias_output(
+            name="alias/aws/rds", opts=pulumi.InvokeOutputOptions(parent=self)
+        )
         # A secondary cluster has no master user: it replicates the primary's.
         cluster = aws.rds.Cluster(
             f"{name}-aurora-cluster",
+            cluster_identifier=fitted_name(f"{name}-aurora-cluster", RDS_IDENTIFIER_MAX),
             engine=args.engine,
+            engine_version=args.engine_version,
             global_cluster_identifier=args.global_cluster_identifier,
+            # Writes sent to the secondary reach the primary writer (Aurora MySQL); Aurora
+            # PostgreSQL secondaries serve reads only.
+            enable_global_write_forwarding=args.engine == WRITE_FORWARDING_ENGINE or None,
+            kms_key_id=region_key.target_key_arn,
             db_subnet_group_name=subnets.name,
             vpc_security_group_ids=[database_security_group.id],
             storage_encrypted=True,
             deletion_protection=args.protected,
             skip_final_snapshot=False,
-            final_snapshot_identifier=args.final_snapshot_identifier,
+            final_snapshot_identifier=final_snapshot_identifier(
+                f"{name}-aurora", args.snapshot_stamp
+            ),
             opts=pulumi.ResourceOptions(
                 parent=self,
                 protect=args.protected,
@@ -118,6 +139,7 @@ class SecondaryRegion(pulumi.ComponentResource):
         )
         aws.rds.ClusterInstance(  # type: ignore[call-overload] # engine is a plain str
             f"{name}-aurora-reader",
+            identifier=fitted_name(f"{name}-aurora-reader", RDS_IDENTIFIER_MAX),
             cluster_identifier=cluster.id,
             engine=args.engine,
             instance_class=args.instance_class,
@@ -151,6 +173,8 @@ def latency_records(
             name=domain_name,
             type="A",
             set_identifier=endpoint.region,
+            # The domain may already answer (a record made by hand, or by an earlier attempt).
+            allow_overwrite=True,
             latency_routing_policies=[{"region": endpoint.region}],
             aliases=[
                 {

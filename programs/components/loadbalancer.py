@@ -8,6 +8,11 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from programs.naming import LOAD_BALANCER_NAME_MAX, fitted_name
+
+# TLS 1.3 and 1.2 only (AWS's recommended policy for HTTPS listeners).
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
 
 @dataclass(frozen=True)
 class LoadBalancerArgs:
@@ -15,6 +20,8 @@ class LoadBalancerArgs:
     subnet_ids: Sequence[pulumi.Input[str]]
     # With a certificate the listener serves HTTPS and port 80 redirects to it.
     certificate_arn: str | None = None
+    # A protected environment's balancer refuses deletion until protection is lifted.
+    protected: bool = False
 
 
 class LoadBalancer(pulumi.ComponentResource):
@@ -55,13 +62,18 @@ class LoadBalancer(pulumi.ComponentResource):
 
         balancer = aws.lb.LoadBalancer(
             f"{name}-alb",
+            name=fitted_name(f"{name}-alb", LOAD_BALANCER_NAME_MAX),
             load_balancer_type="application",
             subnets=args.subnet_ids,
             security_groups=[security_group.id],
+            # Malformed headers are dropped at the edge rather than passed to the web servers.
+            drop_invalid_header_fields=True,
+            enable_deletion_protection=args.protected,
             opts=child,
         )
         target_group = aws.lb.TargetGroup(
             f"{name}-targets",
+            name=fitted_name(f"{name}-targets", LOAD_BALANCER_NAME_MAX),
             vpc_id=args.vpc_id,
             port=80,
             protocol="HTTP",
@@ -79,6 +91,7 @@ class LoadBalancer(pulumi.ComponentResource):
                 port=443,
                 protocol="HTTPS",
                 certificate_arn=args.certificate_arn,
+                ssl_policy=TLS_POLICY,
                 default_actions=forward,
                 opts=child,
             )

@@ -29,7 +29,19 @@ class Monitoring(pulumi.ComponentResource):
         super().__init__("stepladder:monitoring:Monitoring", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        topic = aws.sns.Topic(f"{name}-alarms", opts=child)
+        # Encrypted with a key of our own: CloudWatch cannot publish to a topic under AWS's
+        # managed SNS key, so the key policy lets CloudWatch use this one.
+        account_id = aws.get_caller_identity_output(
+            opts=pulumi.InvokeOutputOptions(parent=self)
+        ).account_id
+        key = aws.kms.Key(
+            f"{name}-alarms-key",
+            description=f"{name}: encrypts the alarm topic",
+            enable_key_rotation=True,
+            policy=account_id.apply(_alarm_key_policy),
+            opts=child,
+        )
+        topic = aws.sns.Topic(f"{name}-alarms", kms_master_key_id=key.arn, opts=child)
         logs = aws.cloudwatch.LogGroup(
             f"{name}-logs", retention_in_days=LOG_RETENTION_DAYS, opts=child
         )
@@ -75,6 +87,30 @@ class Monitoring(pulumi.ComponentResource):
         self.topic_arn = topic.arn
         self.log_group_name = logs.name
         self.register_outputs({"topic_arn": self.topic_arn, "log_group_name": self.log_group_name})
+
+
+def _alarm_key_policy(account_id: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountAdministersTheKey",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "CloudWatchPublishesAlarms",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    "Resource": "*",
+                },
+            ],
+        }
+    )
 
 
 def _dashboard(region: str, load_balancer: str, cluster: str, group: str) -> str:

@@ -90,12 +90,22 @@ def _zone(zones: tuple[str, ...], index: int) -> str:
     return zones[index % len(zones)]
 
 
-def available_zones(count: int, region: str, provider: aws.Provider) -> tuple[str, ...]:
-    """The region's first `count` available zones, in name order."""
+def available_zones(
+    count: int, region: str, provider: aws.Provider, deployed: tuple[str, ...] = ()
+) -> tuple[str, ...]:
+    """The zones deployed so far, then the region's available zones in name order, `count` in
+    all.
+
+    Only zones every account has: a Local or Wavelength Zone the account opted into would
+    otherwise sort among them. Deployed zones come first and stay, whatever AWS lists now."""
+    if len(deployed) >= count:
+        return deployed[:count]
     found = aws.get_availability_zones(
-        state="available", opts=pulumi.InvokeOptions(provider=provider)
+        state="available",
+        filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
+        opts=pulumi.InvokeOptions(provider=provider),
     )
-    names = tuple(sorted(found.names))
+    names = deployed + tuple(name for name in sorted(found.names) if name not in deployed)
     if len(names) < count:
         raise ValueError(
             f"region {region} offers {len(names)} availability zones, "

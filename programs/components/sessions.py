@@ -11,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from programs.components.iam import assume_role_policy
+from programs.naming import IAM_ROLE_NAME_MAX, REPLICATION_GROUP_ID_MAX, fitted_name
 
 REDIS_PORT = 6379
 
@@ -50,6 +51,7 @@ class SessionStore(pulumi.ComponentResource):
 
         role = aws.iam.Role(
             f"{name}-web-role",
+            name=fitted_name(f"{name}-web-role", IAM_ROLE_NAME_MAX),
             assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
             opts=child,
         )
@@ -96,6 +98,7 @@ class SessionStore(pulumi.ComponentResource):
         )
         cache = aws.elasticache.ReplicationGroup(
             f"{name}-cache",
+            replication_group_id=fitted_name(f"{name}-cache", REPLICATION_GROUP_ID_MAX),
             description=f"{name} session cache",
             engine="redis",
             node_type=args.cache_node_type,

@@ -6,14 +6,17 @@ group stays, so the rules that reference it (database, cache) never change with 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-# The AMI is looked up from AWS's public parameter so every region gets its own image id.
-AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+# The AMI is looked up from AWS's public parameter so every region gets its own image id;
+# Graviton families (t4g, m7g, ...) boot only arm64 images.
+AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{architecture}"
+GRAVITON_FAMILY = re.compile(r"^[a-z]+[0-9]+g[a-z]*\.")
 
 SINGLE_BOX_USER_DATA = """#!/bin/bash
 dnf install -y nginx mariadb105-server
@@ -26,9 +29,17 @@ systemctl enable --now nginx
 """
 
 
-def web_image_id(parent: pulumi.Resource) -> pulumi.Output[str]:
+def architecture(instance_type: str) -> str:
+    return "arm64" if GRAVITON_FAMILY.match(instance_type) else "x86_64"
+
+
+def image_parameter(instance_type: str) -> str:
+    return AMI_PARAMETER.format(architecture=architecture(instance_type))
+
+
+def web_image_id(parent: pulumi.Resource, instance_type: str) -> pulumi.Output[str]:
     return aws.ssm.get_parameter_output(
-        name=AMI_PARAMETER, opts=pulumi.InvokeOutputOptions(parent=parent)
+        name=image_parameter(instance_type), opts=pulumi.InvokeOutputOptions(parent=parent)
     ).value
 
 
@@ -104,7 +115,7 @@ class WebServers(pulumi.ComponentResource):
     ) -> None:
         super().__init__("stepladder:web:WebServers", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        image = web_image_id(self)
+        image = web_image_id(self, args.instance_type)
         user_data = SINGLE_BOX_USER_DATA if args.runs_database else WEB_ONLY_USER_DATA
 
         self.instance_ids = []

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from service.access.domain import Actor, Forbidden, Unauthenticated, record_audit
+from service.access.domain import Actor, record_audit
 from service.errors import StepladderError
 
 
@@ -32,9 +32,8 @@ def audited(
     try:
         yield entry
     except StepladderError as error:
-        denied = isinstance(error, Forbidden | Unauthenticated)
         with Session(session.get_bind()) as separate:
-            _record(separate, actor, action, entry, "denied" if denied else "failed", error.detail)
+            _record(separate, actor, action, entry, error.audit_outcome, error.detail)
             separate.commit()
         raise
     _record(session, actor, action, entry, "ok", "")

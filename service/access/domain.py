@@ -25,11 +25,13 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 class Unauthenticated(StepladderError):
     status_code = 401
     error = "unauthenticated"
+    audit_outcome = "denied"
 
 
 class Forbidden(StepladderError):
     status_code = 403
     error = "forbidden"
+    audit_outcome = "denied"
 
 
 @dataclass(frozen=True)
@@ -106,21 +108,26 @@ def authenticate(session: Session, secret: str | None, *, now: datetime | None =
 
 
 def _mark_used(session: Session, token: ApiToken, now: datetime) -> None:
-    # Its own short transaction, conditional so concurrent requests write once: the request's
-    # transaction neither holds the token's row lock nor loses the mark when it rolls back.
-    with session.get_bind().engine.connect() as connection:
-        connection.execute(
-            update(ApiToken)
-            .where(col(ApiToken.id) == token.id)
-            .where(
-                or_(
-                    col(ApiToken.last_used_at).is_(None),
-                    col(ApiToken.last_used_at) <= now - LAST_USED_RESOLUTION,
-                )
+    # In the request's own transaction (no second connection), and without waiting: a row
+    # another request has locked is being marked by that request already.
+    stale = (
+        select(ApiToken.id)
+        .where(ApiToken.id == token.id)
+        .where(
+            or_(
+                col(ApiToken.last_used_at).is_(None),
+                col(ApiToken.last_used_at) <= now - LAST_USED_RESOLUTION,
             )
-            .values(last_used_at=now)
         )
-        connection.commit()
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    session.execute(
+        update(ApiToken)
+        .where(col(ApiToken.id) == stale)
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def ensure_bootstrap_token(session: Session, explicit: str | None) -> str | None:

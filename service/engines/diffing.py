@@ -1,50 +1,13 @@
 """Diffing two resource sets the way the Pulumi engine plans a step.
 
-The replacement-forcing inputs below are those the AWS provider marks "forces new resource" for
-the types the ladder uses; the simulator needs them because it has no provider to ask.
+The replacement-forcing inputs come from the shared simulated AWS; the simulator needs them
+because it has no provider to ask.
 """
 
 from __future__ import annotations
 
 from service.engines.model import ResourceChange, ResourceState
-
-REPLACING_INPUTS: dict[str, frozenset[str]] = {
-    "aws:ec2/vpc:Vpc": frozenset({"cidrBlock"}),
-    "aws:ec2/subnet:Subnet": frozenset({"cidrBlock", "availabilityZone", "vpcId"}),
-    "aws:ec2/internetGateway:InternetGateway": frozenset(),
-    "aws:ec2/securityGroup:SecurityGroup": frozenset({"name", "description", "vpcId"}),
-    "aws:ec2/instance:Instance": frozenset({"ami", "subnetId", "availabilityZone"}),
-    "aws:ec2/eip:Eip": frozenset({"domain"}),
-    "aws:lb/targetGroup:TargetGroup": frozenset({"port", "protocol", "vpcId", "targetType"}),
-    "aws:lb/targetGroupAttachment:TargetGroupAttachment": frozenset(
-        {"targetGroupArn", "targetId", "port"}
-    ),
-    "aws:lb/loadBalancer:LoadBalancer": frozenset({"name", "internal", "loadBalancerType"}),
-    "aws:rds/subnetGroup:SubnetGroup": frozenset({"name"}),
-    "aws:rds/cluster:Cluster": frozenset(
-        {
-            "engine",
-            "clusterIdentifier",
-            "dbSubnetGroupName",
-            "availabilityZones",
-            "databaseName",
-            "masterUsername",
-            "storageEncrypted",
-            "kmsKeyId",
-            "engineMode",
-        }
-    ),
-    "aws:rds/clusterInstance:ClusterInstance": frozenset(
-        {"engine", "clusterIdentifier", "identifier", "availabilityZone"}
-    ),
-    "aws:dynamodb/table:Table": frozenset({"name", "hashKey", "rangeKey"}),
-    "aws:s3/bucket:Bucket": frozenset({"bucket", "bucketPrefix"}),
-    "aws:s3/bucketV2:BucketV2": frozenset({"bucket", "bucketPrefix"}),
-    "aws:elasticache/replicationGroup:ReplicationGroup": frozenset(
-        {"replicationGroupId", "engine", "atRestEncryptionEnabled", "subnetGroupName"}
-    ),
-    "aws:sqs/queue:Queue": frozenset({"name", "fifoQueue"}),
-}
+from service.engines.simulated_aws import replacing_inputs
 
 
 def diff_resources(
@@ -75,7 +38,7 @@ def diff_resources(
         if not changed:
             changes.append(_change(resource, "same"))
             continue
-        replacing = REPLACING_INPUTS.get(resource.type, frozenset()) | set(
+        replacing = replacing_inputs(resource.type) | set(
             resource_options.get("replace_on_changes", [])
         )
         op = "replace" if "*" in replacing or replacing.intersection(changed) else "update"

@@ -1,7 +1,8 @@
 """A pretend AWS for the simulator: Pulumi's mock monitor, recording what the program declares.
 
-Ids and computed outputs are made up but stable (kept from the stored state), and plainly marked:
-every id starts with `sim-` and every ARN names account 000000000000.
+Ids and computed outputs come from the shared simulated AWS (`simulated_aws.py`), stable (kept
+from the stored state) and plainly marked: every id starts with `sim-` and every ARN names
+account 000000000000.
 """
 
 from __future__ import annotations
@@ -17,11 +18,7 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from service.engines.model import ResourceState
-
-SIMULATED_ACCOUNT = "000000000000"
-SIMULATED_AMI = "ami-0simulated000000"
-# Most regions offer three or more zones to an account; these offer two (as AWS documents).
-TWO_ZONE_REGIONS = {"us-west-1": "ac", "ap-northeast-3": "ac"}
+from service.engines.simulated_aws import computed_outputs, look_up, simulated_id
 
 
 class SimulatedCloud(Mocks):
@@ -35,13 +32,7 @@ class SimulatedCloud(Mocks):
         raise NotImplementedError
 
     def call(self, args: MockCallArgs) -> dict:  # type: ignore[override] # a dict is allowed
-        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            letters = TWO_ZONE_REGIONS.get(self.region, "abc")
-            names = [f"{self.region}{letter}" for letter in letters]
-            return {"names": names, "zoneIds": [f"sim-az-{name}" for name in names]}
-        if args.token == "aws:ssm/getParameter:getParameter":
-            return {"name": args.args.get("name"), "value": SIMULATED_AMI, "type": "String"}
-        return {}
+        return look_up(args.token, dict(args.args), self.region) or {}
 
 
 class RecordingMonitor(MockMonitor):
@@ -67,9 +58,9 @@ class RecordingMonitor(MockMonitor):
         inputs = _plain(raw_inputs)
         custom = bool(request.custom)
         previous = self.previous.get(urn)
-        resource_id = (previous.id if previous else None) or _simulated_id(request.type, urn)
+        resource_id = (previous.id if previous else None) or simulated_id(request.type, urn)
         outputs = (
-            _computed_outputs(request.type, request.name, resource_id, self.region, inputs)
+            computed_outputs(request.type, request.name, resource_id, self.region, inputs)
             if custom
             else {}
         )
@@ -95,34 +86,6 @@ class RecordingMonitor(MockMonitor):
         return resource_pb2.RegisterResourceResponse(
             urn=urn, id=resource_id if custom else "", object=properties
         )
-
-
-def _simulated_id(resource_type: str, urn: str) -> str:
-    short_type = resource_type.rsplit(":", 1)[-1].lower()
-    digest = hashlib.sha256(urn.encode()).hexdigest()[:12]
-    return f"sim-{short_type}-{digest}"
-
-
-def _computed_outputs(
-    resource_type: str, name: str, resource_id: str, region: str, inputs: dict[str, Any]
-) -> dict[str, Any]:
-    """What AWS would fill in after creating the resource, marked as simulated."""
-    service = resource_type.split(":")[1].split("/")[0]
-    outputs: dict[str, Any] = {
-        "id": resource_id,
-        "arn": f"arn:aws:{service}:{region}:{SIMULATED_ACCOUNT}:{resource_id}",
-    }
-    if "name" not in inputs and not resource_type.startswith("pulumi:providers:"):
-        # Pulumi auto-names physical resources: the logical name plus a random suffix.
-        outputs["name"] = f"{name}-{resource_id[-7:]}"
-    if resource_type == "aws:lb/loadBalancer:LoadBalancer":
-        outputs["dnsName"] = f"{name}.{region}.elb.simulated.invalid"
-    if resource_type == "aws:rds/cluster:Cluster":
-        outputs["endpoint"] = f"{name}.cluster.{region}.rds.simulated.invalid"
-        outputs["readerEndpoint"] = f"{name}.cluster-ro.{region}.rds.simulated.invalid"
-    if resource_type == "aws:ec2/eip:Eip":
-        outputs["publicIp"] = "192.0.2.10"  # TEST-NET-1: documentation range, never routable
-    return outputs
 
 
 def _plain(value: Any) -> Any:

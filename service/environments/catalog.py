@@ -19,17 +19,27 @@ WEB_INSTANCE_FAMILIES = (
     "t3", "t3a", "t4g", "m5", "m5a", "m6a", "m6g", "m6i", "m7a", "m7g", "m7i", "m8g",
     "c5", "c6a", "c6g", "c6i", "c7a", "c7g", "c7i", "c8g", "r5", "r6g", "r6i", "r7g", "r7i",
 )  # fmt: skip
-DB_INSTANCE_FAMILIES = ("t3", "t4g", "r5", "r6g", "r6i", "r7g", "r7i", "r8g", "x2g")
+# Aurora offers its burstable classes only as medium and large, the others from large up.
+BURSTABLE_DB_FAMILIES = ("t3", "t4g")
+MEMORY_OPTIMISED_DB_FAMILIES = ("r5", "r6g", "r6i", "r7g", "r7i", "r8g", "x2g")
+DB_INSTANCE_FAMILIES = BURSTABLE_DB_FAMILIES + MEMORY_OPTIMISED_DB_FAMILIES
 CACHE_NODE_FAMILIES = ("t3", "t4g", "m5", "m6g", "m7g", "r5", "r6g", "r7g")
 
 WEB_INSTANCE_TYPE = re.compile(rf"^({'|'.join(WEB_INSTANCE_FAMILIES)})\.{_SIZES}$")
-DB_INSTANCE_CLASS = re.compile(rf"^db\.(({'|'.join(DB_INSTANCE_FAMILIES)})\.{_SIZES}|serverless)$")
+BURSTABLE_DB_CLASS = re.compile(rf"^db\.({'|'.join(BURSTABLE_DB_FAMILIES)})\.(medium|large)$")
+MEMORY_OPTIMISED_DB_CLASS = re.compile(
+    rf"^db\.({'|'.join(MEMORY_OPTIMISED_DB_FAMILIES)})\.(large|xlarge|[1-9][0-9]?xlarge)$"
+)
 CACHE_NODE_TYPE = re.compile(rf"^cache\.({'|'.join(CACHE_NODE_FAMILIES)})\.{_SIZES}$")
 
 DB_ENGINES = ("aurora-mysql", "aurora-postgresql")
 
-ENVIRONMENT_NAME = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
-DATABASE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
+# No `--`: the name leads RDS and ElastiCache identifiers, which refuse it.
+ENVIRONMENT_NAME = re.compile(r"^(?!.*--)[a-z][a-z0-9-]{1,38}[a-z0-9]$")
+# A federated database names an Aurora cluster, so it follows RDS identifier rules.
+DATABASE_NAME = re.compile(r"^(?=.{1,30}$)[a-z](-?[a-z0-9])*$")
+# `aurora` would name the same component as the environment's main cluster.
+RESERVED_DATABASE_NAMES = frozenset({"aurora"})
 HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
 DOMAIN_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 # Days as an Auto Scaling recurrence (cron) day-of-week field: MON-FRI, SAT,SUN, 1-5, *.

@@ -12,10 +12,12 @@ from sqlmodel import Session, select
 from db.models import Environment, EnvironmentBase, Resource, Schedule
 from db.models.columns import utc_now
 from programs import tier_by_level
+from programs.components.web import architecture
 from service.access.audit import audited
 from service.access.domain import Actor
 from service.environments import repository
 from service.environments.schemas import (
+    FEDERATED_TIER,
     EnvironmentCreate,
     EnvironmentDetail,
     EnvironmentPublic,
@@ -23,6 +25,7 @@ from service.environments.schemas import (
     EnvironmentStatus,
     EnvironmentUpdate,
     ResourcePublic,
+    tier_problems,
 )
 from service.errors import (
     Conflict,
@@ -38,7 +41,30 @@ FIXED_WHILE_DEPLOYED = {
     "region": "the region can only change while nothing is deployed (destroy first)",
     "db_engine": "the database engine can only change while nothing is deployed: "
     "changing it replaces the Aurora cluster and loses its data",
+    "availability_zones": "the number of availability zones can only change while nothing is "
+    "deployed: other zones would replace subnets and database instances",
 }
+
+
+def refuse_undeployable_change(
+    applied_tier: int, current: dict[str, Any], merged: EnvironmentRules
+) -> None:
+    """Changes a deployed environment cannot take at the tier it is on."""
+    problems = tier_problems(merged, applied_tier)
+    if problems:
+        raise InvalidInput.from_fields(problems)
+    if architecture(merged.web_instance_type) != architecture(current["web_instance_type"]):
+        raise Conflict(
+            "web_instance_type: x86_64 and Graviton (arm64) instances boot different images, "
+            "so the architecture can only change while nothing is deployed.",
+            field="web_instance_type",
+        )
+    if applied_tier >= FEDERATED_TIER and merged.secondary_region != current["secondary_region"]:
+        raise Conflict(
+            "secondary_region: the secondary region holds a member of the global database; "
+            f"step down below tier {FEDERATED_TIER} before changing it.",
+            field="secondary_region",
+        )
 
 
 def require_environment(session: Session, name: str, *, for_update: bool = False) -> Environment:
@@ -100,6 +126,7 @@ def _update(
         for field, reason in FIXED_WHILE_DEPLOYED.items():
             if field in sent and sent[field] != current[field]:
                 raise Conflict(f"{field}: {reason}.", field=field)
+        refuse_undeployable_change(environment.applied_tier, current, merged)
 
     changed = {
         field: value for field, value in merged.model_dump().items() if current[field] != value

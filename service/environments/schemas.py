@@ -87,13 +87,21 @@ class EnvironmentRules(EnvironmentBase):
     @field_validator("db_instance_class")
     @classmethod
     def _db_instance_class(cls, value: str) -> str:
-        if not catalog.DB_INSTANCE_CLASS.match(value):
-            families = ", ".join(f"db.{family}" for family in catalog.DB_INSTANCE_FAMILIES)
+        if value == "db.serverless":
             raise ValueError(
-                f"'{value}' is not a known Aurora instance class (families: {families}, "
-                "or db.serverless; for example db.t4g.medium)"
+                "db.serverless is not offered: the ladder sizes Aurora with provisioned "
+                "classes (for example db.t4g.medium or db.r6g.large)"
             )
-        return value
+        if catalog.BURSTABLE_DB_CLASS.match(value) or catalog.MEMORY_OPTIMISED_DB_CLASS.match(
+            value
+        ):
+            return value
+        burstable = ", ".join(f"db.{family}" for family in catalog.BURSTABLE_DB_FAMILIES)
+        memory = ", ".join(f"db.{family}" for family in catalog.MEMORY_OPTIMISED_DB_FAMILIES)
+        raise ValueError(
+            f"'{value}' is not an Aurora instance class: {burstable} come in medium and large, "
+            f"{memory} from large up (for example db.t4g.medium or db.r6g.large)"
+        )
 
     @field_validator("reader_count")
     @classmethod
@@ -146,9 +154,11 @@ class EnvironmentRules(EnvironmentBase):
         for database in value:
             if not catalog.DATABASE_NAME.match(database):
                 raise ValueError(
-                    f"'{database}' must start with a letter and use only a-z, 0-9 and _ "
-                    "(at most 30 characters)"
+                    f"'{database}' must be a valid Aurora cluster name: start with a letter, "
+                    "use only a-z, 0-9 and single '-' inside, at most 30 characters"
                 )
+            if database in catalog.RESERVED_DATABASE_NAMES:
+                raise ValueError(f"'{database}' is the environment's main cluster; pick another")
         if len(set(value)) != len(value):
             raise ValueError("names must be unique")
         return value
@@ -235,6 +245,34 @@ class EnvironmentRules(EnvironmentBase):
         return value
 
 
+EDGE_TIER = 3
+FEDERATED_TIER = 7
+
+
+def tier_problems(definition: EnvironmentBase, tier: int) -> list[dict[str, str]]:
+    """What keeps a valid definition from running at `tier`, as `{field, rule}` pairs."""
+    problems = []
+    if tier >= EDGE_TIER and definition.certificate_arn and not definition.domain_name:
+        problems.append(
+            {
+                "field": "certificate_arn",
+                "rule": f"from tier {EDGE_TIER} CloudFront reaches the HTTPS load balancer as "
+                "origin.<domain_name>, a name the certificate must cover: set hosted_zone_id "
+                "and domain_name too",
+            }
+        )
+    if tier >= FEDERATED_TIER and catalog.BURSTABLE_DB_CLASS.match(definition.db_instance_class):
+        problems.append(
+            {
+                "field": "db_instance_class",
+                "rule": f"tier {FEDERATED_TIER} joins an Aurora Global Database, which refuses "
+                f"burstable classes such as {definition.db_instance_class}: choose a "
+                "memory-optimised class (for example db.r6g.large)",
+            }
+        )
+    return problems
+
+
 class EnvironmentCreate(EnvironmentRules):
     name: str
 
@@ -244,7 +282,7 @@ class EnvironmentCreate(EnvironmentRules):
         if not catalog.ENVIRONMENT_NAME.match(value):
             raise ValueError(
                 "must be a lowercase DNS label of 3 to 40 characters: a-z, 0-9 and '-', "
-                "starting with a letter and not ending with '-'"
+                "starting with a letter, not ending with '-' and without '--'"
             )
         return value
 

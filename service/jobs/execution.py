@@ -101,18 +101,20 @@ def _stale_plan(operation: Operation, environment: Environment) -> tuple[str, st
 def _build_request(
     runtime: WorkerRuntime, session: Session, operation: Operation, environment: Environment
 ) -> OperationRequest:
+    assert environment.id is not None
+    stored = environments.list_resources(session, environment.id)
+
     def spec(tier: int) -> EnvironmentSpec:
         return build_spec(
             environment,
             tier,
             requested_at=operation.created_at,
             aws_endpoint_url=runtime.settings.aws_endpoint_url,
+            deployed=stored,
         )
 
     applied = environment.applied_tier
     kind = OperationKind(operation.kind)
-    assert environment.id is not None
-    stored = environments.list_resources(session, environment.id)
     if kind == OperationKind.apply:
         assert applied is not None
         steps = [{"action": "up", "tier": applied, "spec": spec(applied).to_dict()}]
@@ -175,13 +177,17 @@ def _build_request(
 def engine_options(runtime: WorkerRuntime, engine: str) -> dict[str, Any]:
     settings = runtime.settings
     if engine == "simulator":
-        return {"seconds_per_resource": settings.simulator_seconds_per_resource}
+        return {
+            "seconds_per_resource": settings.simulator_seconds_per_resource,
+            "cancel_grace_seconds": settings.cancel_grace_for(engine),
+        }
     # Travels on the child's stdin only; never logged or stored.
     return {
         "workspaces_dir": str(settings.resolved_data_dir() / "workspaces"),
         "backend_url": settings.resolved_backend_url(),
         "secrets_provider": settings.pulumi_secrets_provider,
         "passphrase": settings.pulumi_passphrase() or "",
+        "cancel_grace_seconds": settings.cancel_grace_for(engine),
     }
 
 
@@ -287,7 +293,7 @@ async def _interrupt_when_cancelled(
         requested = await asyncio.to_thread(_cancel_requested, runtime, operation_id)
         if requested:
             logger.info("operation %s: cancel requested, interrupting engine", operation_id)
-            await process.interrupt(runtime.settings.cancel_grace_seconds)
+            await process.interrupt(runtime.settings.cancel_grace_for(process.engine))
             return
 
 
@@ -300,7 +306,7 @@ async def _stop_for_shutdown(
     runtime: WorkerRuntime, prepared: PreparedOperation, process: EngineProcess
 ) -> None:
     try:
-        await process.interrupt(runtime.settings.cancel_grace_seconds)
+        await process.interrupt(runtime.settings.cancel_grace_for(prepared.engine))
     except OSError:
         logger.exception("operation %s: could not interrupt its engine", prepared.operation_id)
     await asyncio.to_thread(

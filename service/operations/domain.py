@@ -15,7 +15,8 @@ from service.access.audit import AuditEntry, audited
 from service.access.domain import Actor
 from service.access.roles import Role, in_scope
 from service.environments.domain import require_environment
-from service.errors import Conflict, NotFound
+from service.environments.schemas import tier_problems
+from service.errors import Conflict, InvalidInput, NotFound
 from service.operations import repository
 from service.operations.planning import plan_tiers
 from service.operations.progress import close_operation
@@ -97,6 +98,8 @@ def _request(
             "Tier 7 runs in two regions: set secondary_region on the definition first.",
             field="secondary_region",
         )
+    if to_tier is not None and (problems := tier_problems(environment, to_tier)):
+        raise InvalidInput.from_fields(problems)
     requested_at = utc_now()
     approval = needs_approval(environment, kind, requested_by)
     plan = None

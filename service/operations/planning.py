@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+from collections.abc import Sequence
 from datetime import datetime
 
-from db.models import Environment, OperationKind
+from db.models import Environment, OperationKind, Resource
 from programs import EnvironmentSpec, tier_by_level
 from programs.spec import HIGHEST_TIER
 from service.errors import Conflict
@@ -60,10 +62,44 @@ def step_tiers(from_tier: int | None, to_tier: int) -> list[int]:
     return list(range(from_tier + direction, to_tier + direction, direction))
 
 
+SUBNET = "aws:ec2/subnet:Subnet"
+SECONDARY_REGION = "stepladder:federation:SecondaryRegion"
+SUBNET_INDEX = re.compile(r"-(public|private)-(\d+)$")
+
+
+def deployed_zones(resources: Sequence[Resource]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The zones of the deployed subnets, by subnet index: (primary region, secondary region).
+
+    Subnet i sits in zone i, so the zones read back in that order are the ones to keep."""
+    found: dict[bool, dict[int, str]] = {False: {}, True: {}}
+    for resource in resources:
+        match = SUBNET_INDEX.search(resource.name)
+        zone = resource.inputs.get("availabilityZone")
+        if resource.type == SUBNET and match and zone:
+            found[SECONDARY_REGION in resource.urn].setdefault(int(match.group(2)), zone)
+    return _in_index_order(found[False]), _in_index_order(found[True])
+
+
+def _in_index_order(zones: dict[int, str]) -> tuple[str, ...]:
+    ordered: list[str] = []
+    for index in range(len(zones)):
+        if index not in zones or zones[index] in ordered:
+            break
+        ordered.append(zones[index])
+    return tuple(ordered)
+
+
 def build_spec(
-    environment: Environment, tier: int, *, requested_at: datetime, aws_endpoint_url: str | None
+    environment: Environment,
+    tier: int,
+    *,
+    requested_at: datetime,
+    aws_endpoint_url: str | None,
+    deployed: Sequence[Resource] = (),
 ) -> EnvironmentSpec:
-    """The definition at `tier`, with the schedule layer's capacity overrides on top."""
+    """The definition at `tier`, with the schedule layer's capacity overrides on top, in the
+    zones its resources already use."""
+    zones, secondary_zones = deployed_zones(deployed)
     spec = EnvironmentSpec(
         name=environment.name,
         tier=tier,
@@ -93,6 +129,8 @@ def build_spec(
         hosted_zone_id=environment.hosted_zone_id,
         domain_name=environment.domain_name,
         snapshot_stamp=requested_at.strftime("%Y%m%d-%H%M%S"),
+        deployed_zones=zones,
+        deployed_secondary_zones=secondary_zones,
         aws_endpoint_url=aws_endpoint_url,
     )
     overrides = environment.capacity_overrides or {}

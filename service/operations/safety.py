@@ -33,6 +33,7 @@ class ConfirmationRequired(Conflict):
 
 class UnconfirmedDataLoss(Conflict):
     error = "data_loss_not_confirmed"
+    audit_outcome = "denied"
 
 
 class ProtectedEnvironment(Conflict):

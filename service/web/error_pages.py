@@ -6,7 +6,6 @@ gets a page instead, and a page asked for without a session goes to the login fo
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -60,6 +59,8 @@ def _for_pages(api_handler: Handler) -> Handler:
         if not is_page(request):
             return response
         if isinstance(error, Unauthenticated):
+            if request.method != "GET":  # a form's target is no page to come back to
+                return RedirectResponse("/login", status_code=303)
             wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(wanted)}", status_code=303)
         return _page(request, response.status_code, _sentence(error, response.status_code))
@@ -100,4 +101,4 @@ def _viewer(request: Request) -> Guard | None:
             session.expunge_all()
     except Exception:  # noqa: BLE001 - the error page must render whatever went wrong here
         return None
-    return Guard(Action.read, None, dataclasses.replace(actor), web_session)
+    return Guard(Action.read, None, actor, web_session)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from tests.browser.accessibility import check_page
 from tests.browser.conftest import ARTIFACTS
 from tests.e2e.conftest import Server
@@ -14,7 +16,7 @@ from tests.helpers import ADMIN_HEADERS, ADMIN_TOKEN, wait_for_operation
 
 def _log_in(page: Any, server: Server, token: str = ADMIN_TOKEN, path: str = "/") -> None:
     # Planning and confirming run the programs: seconds, more on a busy shared machine.
-    page.set_default_navigation_timeout(120_000)
+    page.set_default_timeout(120_000)
     page.goto(f"{server.url}{path}")
     page.get_by_label("API token").fill(token)
     page.get_by_role("button", name="Log in").click()
@@ -34,6 +36,7 @@ def _wait_succeeded(page: Any) -> None:
     page.locator("#status").filter(has_text="succeeded").wait_for(timeout=60_000)
 
 
+@pytest.mark.timeout(900)  # several plans and operations; a shared machine is slow
 def test_a_readable_plan_a_kept_confirmation_destroy_and_delete(
     start_server: Callable[..., Server], browser_page: Any
 ) -> None:
@@ -91,6 +94,7 @@ def test_a_readable_plan_a_kept_confirmation_destroy_and_delete(
     check_page(page, ARTIFACTS, "15-environments-after-delete")
 
 
+@pytest.mark.timeout(900)
 def test_schedules_managed_end_to_end(
     start_server: Callable[..., Server], browser_page: Any
 ) -> None:
@@ -134,6 +138,7 @@ def test_schedules_managed_end_to_end(
         assert action in kinds
 
 
+@pytest.mark.timeout(900)
 def test_tokens_approvals_audit_and_error_pages(
     start_server: Callable[..., Server], browser_page: Any
 ) -> None:

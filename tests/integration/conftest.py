@@ -1,42 +1,79 @@
-"""The integration suite needs a real Pulumi CLI (and its AWS plugin) and moto on loopback."""
+"""The integration suite: the real Pulumi CLI (built by `make pulumi-cli`) and the simulated
+`aws` provider plugin, with a private PULUMI_HOME and a file backend per test.
+
+`make test` puts the CLI on PATH. Where there is none, these tests skip with the reason;
+`.ci/run` sets STEPLADDER_PULUMI_TESTS_REQUIRED=1, which turns a missing CLI into a failure.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
-import socket
-from collections.abc import Iterator
+from collections.abc import Callable
+from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.e2e.conftest import Server, start_server
+from tests.integration.aws_plugin.cloud import SimulatedAccount
+from tests.integration.aws_plugin.install import install_simulated_aws
 
+REQUIRED = os.environ.get("STEPLADDER_PULUMI_TESTS_REQUIRED") == "1"
 NO_CLI_REASON = (
-    "needs the Pulumi CLI and its AWS plugin on PATH; this machine cannot install them (their "
-    "installers download from the internet). Runs in the Docker image or on a developer laptop."
+    "needs the Pulumi CLI on PATH: `make test` builds it from Go modules (tools/pulumi-cli); "
+    "this machine has no Go toolchain"
 )
+PASSPHRASE = "integration-tests"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    if shutil.which("pulumi") is not None:
-        return
+    # Every step is a real CLI run; pyproject's 300 s per test is for the rest of the suite.
     for item in items:
-        if "tests/integration" in str(item.fspath):
-            item.add_marker(pytest.mark.skip(reason=NO_CLI_REASON))
+        if "tests/integration" in str(item.fspath) and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(1200))
 
 
 @pytest.fixture
-def moto_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
+def simulated_aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SimulatedAccount:
+    """A private PULUMI_HOME holding only the simulated `aws` plugin, and its account."""
+    if shutil.which("pulumi") is None:
+        if REQUIRED:
+            pytest.fail("the Pulumi CLI is required here (STEPLADDER_PULUMI_TESTS_REQUIRED=1)")
+        pytest.skip(NO_CLI_REASON)
+    home = tmp_path / "pulumi-home"
+    account = SimulatedAccount(tmp_path / "simulated-aws")
+    install_simulated_aws(home, account.root)
+    monkeypatch.setenv("PULUMI_HOME", str(home))
+    # Offline: no update check, no plugin download (the real `aws` plugin must never appear).
+    monkeypatch.setenv("PULUMI_SKIP_UPDATE_CHECK", "true")
+    monkeypatch.setenv("PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true")
+    monkeypatch.delenv("PULUMI_BACKEND_URL", raising=False)
+    monkeypatch.delenv("PULUMI_ACCESS_TOKEN", raising=False)
+    return account
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+
+@pytest.fixture
+def pulumi_server(
+    start_server: Callable[..., Server], simulated_aws: SimulatedAccount
+) -> Callable[..., Server]:
+    """Starts `stepladder serve` with the pulumi engine against the simulated AWS."""
+
+    def start(**settings: str) -> Server:
+        server = start_server(
+            engine="pulumi",
+            pulumi_config_passphrase=PASSPHRASE,
+            cancel_grace_seconds="120",
+            heartbeat_seconds="1",
+            stalled_worker_seconds="5",
+            **settings,
+        )
+        # Planning a high tier runs the program under mocks in the request; on a busy shared
+        # machine that has taken over the e2e client's 30 s.
+        server.client.timeout = httpx.Timeout(180)
+        return server
+
+    return start
 
 
-__all__ = ["Server", "moto_endpoint", "start_server"]
+__all__ = ["Server", "pulumi_server", "simulated_aws", "start_server"]

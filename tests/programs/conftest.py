@@ -19,6 +19,8 @@ SPEC = EnvironmentSpec(
     federated_databases=("users", "orders"),
     hosted_zone_id="Z0EXAMPLE",
     domain_name="shop.example.com",
+    # Tier 7's Aurora Global Database needs a memory-optimised class.
+    db_instance_class="db.r6g.large",
 )
 
 

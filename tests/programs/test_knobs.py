@@ -13,7 +13,8 @@ def test_reader_count_and_max_drive_readers_and_replica_scaling() -> None:
     declared = declare(spec)
 
     target = declared.one("aws:appautoscaling/target:Target").inputs
-    assert (target["minCapacity"], target["maxCapacity"]) == (2, 9)
+    # ReadReplicaCount counts the standby and the fixed readers as well.
+    assert (target["minCapacity"], target["maxCapacity"]) == (1 + 2, 1 + 9)
     readers = [
         r for r in declared.of_type("aws:rds/clusterInstance:ClusterInstance") if "reader" in r.name
     ]
@@ -160,3 +161,18 @@ def test_without_an_emulator_the_provider_talks_to_aws() -> None:
     assert "endpoints" not in provider
     assert json.loads(provider["skipCredentialsValidation"]) is False
     assert "skipRequestingAccountId" not in provider
+
+
+def test_stepping_down_to_2_caps_replica_scaling_at_the_managed_replicas() -> None:
+    spec = dataclasses.replace(SPEC, reader_count=2, reader_max=9)
+    at_3 = declare(spec.at_tier(3)).one("aws:appautoscaling/target:Target")
+    at_2 = declare(spec.at_tier(2)).one("aws:appautoscaling/target:Target")
+
+    # The same target (an update, not a delete): AWS removes the readers it added down to
+    # the standby, before the step to tier 1 removes the target.
+    assert at_2.urn == at_3.urn
+    assert (at_2.inputs["minCapacity"], at_2.inputs["maxCapacity"]) == (1, 1)
+    assert declare(spec.at_tier(2)).counts()["aws:appautoscaling/policy:Policy"] == 0
+    assert declare(spec.at_tier(1)).counts()["aws:appautoscaling/target:Target"] == 0
+    federated = declare(spec.at_tier(7)).of_type("aws:appautoscaling/target:Target")
+    assert len(federated) == 1  # only the main cluster scales

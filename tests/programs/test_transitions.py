@@ -31,7 +31,13 @@ CREATED_GOING_UP: dict[int, dict[str, int]] = {
     1: {"aws:ec2/subnet:Subnet": 2, "aws:ec2/securityGroup:SecurityGroup": 1,
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 1,
         "aws:rds/subnetGroup:SubnetGroup": 1, "aws:rds/cluster:Cluster": 1,
-        "aws:rds/clusterInstance:ClusterInstance": 1},
+        "aws:rds/clusterInstance:ClusterInstance": 1,
+        # A multi-region definition keeps its own master password (see test_aws_rules).
+        "aws:secretsmanager/secret:Secret": 1, "aws:secretsmanager/secretVersion:SecretVersion": 1,
+        # The box's role for Systems Manager, and the move of its database (test_database_move).
+        "aws:iam/role:Role": 1, "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
+        "aws:iam/instanceProfile:InstanceProfile": 1, "aws:iam/rolePolicy:RolePolicy": 1,
+        "aws:ssm/document:Document": 1, "aws:ssm/association:Association": 1},
     2: {"aws:ec2/subnet:Subnet": 1, "aws:ec2/routeTableAssociation:RouteTableAssociation": 1,
         "aws:ec2/securityGroup:SecurityGroup": 1,
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 3,
@@ -39,8 +45,10 @@ CREATED_GOING_UP: dict[int, dict[str, int]] = {
         "aws:lb/loadBalancer:LoadBalancer": 1, "aws:lb/targetGroup:TargetGroup": 1,
         "aws:lb/listener:Listener": 1, "aws:ec2/instance:Instance": 1,
         "aws:lb/targetGroupAttachment:TargetGroupAttachment": 2,
-        "aws:rds/clusterInstance:ClusterInstance": 1},
-    3: {"aws:rds/clusterInstance:ClusterInstance": 1, "aws:appautoscaling/target:Target": 1,
+        "aws:rds/clusterInstance:ClusterInstance": 1,
+        # Capped at the managed replicas: it drains AWS's readers when stepping down from 3.
+        "aws:appautoscaling/target:Target": 1},
+    3: {"aws:rds/clusterInstance:ClusterInstance": 1,
         "aws:appautoscaling/policy:Policy": 1, "aws:s3/bucket:Bucket": 1,
         "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
         "aws:s3/bucketVersioning:BucketVersioning": 1,
@@ -53,10 +61,10 @@ CREATED_GOING_UP: dict[int, dict[str, int]] = {
         "aws:elasticache/replicationGroup:ReplicationGroup": 1},
     5: {"aws:ec2/launchTemplate:LaunchTemplate": 1, "aws:autoscaling/group:Group": 1,
         "aws:autoscaling/policy:Policy": 3, "aws:cloudwatch/metricAlarm:MetricAlarm": 6,
-        "aws:sns/topic:Topic": 1, "aws:cloudwatch/logGroup:LogGroup": 1,
+        "aws:sns/topic:Topic": 1, "aws:kms/key:Key": 1, "aws:cloudwatch/logGroup:LogGroup": 1,
         "aws:cloudwatch/dashboard:Dashboard": 1},
     6: {"aws:sqs/queue:Queue": 2, "aws:iam/role:Role": 1,
-        "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
+        "aws:iam/rolePolicy:RolePolicy": 1,
         "aws:cloudwatch/logGroup:LogGroup": 1, "aws:lambda/function:Function": 1,
         "aws:lambda/eventSourceMapping:EventSourceMapping": 1,
         "aws:cloudwatch/metricAlarm:MetricAlarm": 1},
@@ -65,8 +73,11 @@ CREATED_GOING_UP: dict[int, dict[str, int]] = {
 # Cloud resources each step up deletes, by type (what the new tier replaces).
 DELETED_GOING_UP: dict[int, dict[str, int]] = {
     2: {"aws:ec2/eip:Eip": 1, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 2},
+    4: {"aws:iam/role:Role": 1, "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
+        "aws:iam/instanceProfile:InstanceProfile": 1, "aws:iam/rolePolicy:RolePolicy": 1,
+        "aws:ssm/document:Document": 1, "aws:ssm/association:Association": 1},
     5: {"aws:ec2/instance:Instance": 2, "aws:lb/targetGroupAttachment:TargetGroupAttachment": 2},
-}
+}  # fmt: skip
 
 # Stateful resources each step down deletes (confirmation required); other steps delete none.
 DATA_DELETED_GOING_DOWN: dict[int, set[str]] = {

@@ -48,6 +48,17 @@ def test_default_backend_is_a_folder_in_the_data_dir(tmp_path: Path) -> None:
     assert Settings(pulumi_backend_url="s3://state").resolved_backend_url() == "s3://state"
 
 
+def test_a_relative_file_backend_is_pinned_to_an_absolute_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The CLI runs in the stack's workspace folder; a relative path would point elsewhere there.
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(pulumi_backend_url="file://./state?no_tmp_dir=true")
+
+    assert settings.resolved_backend_url() == f"file://{tmp_path / 'state'}?no_tmp_dir=true"
+    assert Settings(pulumi_backend_url="s3://bucket/x").resolved_backend_url() == "s3://bucket/x"
+
+
 def test_serve_with_pulumi_engine_and_no_passphrase_exits_with_the_reason(tmp_path: Path) -> None:
     completed = subprocess.run(
         [sys.executable, "-m", "service.cli", "serve"],

@@ -55,7 +55,8 @@ def test_every_route_but_healthz_needs_credentials(idle_client: TestClient) -> N
             )
             if _is_page(route_path):
                 assert response.status_code == 303, (method, route_path)
-                assert response.headers["location"] == "/login"
+                back = f"?next={path}" if method == "GET" else ""
+                assert response.headers["location"] == f"/login{back}", (method, route_path)
             else:
                 assert response.status_code == 401, (method, route_path, response.status_code)
             checked += 1

@@ -54,6 +54,7 @@ def test_racing_creates_of_one_name_make_one_environment(idle_client: TestClient
         ({"name": "Shop"}, "name", "lowercase DNS label"),
         ({"name": "ab"}, "name", "3 to 40"),
         ({"name": "shop-"}, "name", "not ending with '-'"),
+        ({"name": "shop--eu"}, "name", "without '--'"),
         ({"region": "mars-north-1"}, "region", "not an AWS region"),
         ({"availability_zones": 4}, "availability_zones", "2 or 3"),
         ({"web_instance_type": "x9.huge"}, "web_instance_type", "not a known EC2 instance type"),
@@ -61,12 +62,18 @@ def test_racing_creates_of_one_name_make_one_environment(idle_client: TestClient
         ({"web_min": 0}, "web_min", "between 1 and 100"),
         ({"target_cpu": 95}, "target_cpu", "between 10 and 90"),
         ({"db_engine": "mysql"}, "db_engine", "aurora-mysql, aurora-postgresql"),
-        ({"db_instance_class": "db.m1.small"}, "db_instance_class", "not a known Aurora"),
+        ({"db_instance_class": "db.m1.small"}, "db_instance_class", "not an Aurora instance"),
+        ({"db_instance_class": "db.t4g.micro"}, "db_instance_class", "medium and large"),
+        ({"db_instance_class": "db.r6g.medium"}, "db_instance_class", "from large up"),
+        ({"db_instance_class": "db.serverless"}, "db_instance_class", "not offered"),
         ({"reader_count": 4, "reader_max": 2}, "reader_max", "at least reader_count (4)"),
         ({"cache_node_type": "t3.small"}, "cache_node_type", "not a known ElastiCache"),
         ({"cache_node_count": 1}, "cache_node_count", "multi-AZ failover"),
         ({"secondary_region": "eu-west-1"}, "secondary_region", "must differ from region"),
         ({"federated_databases": ["Users"]}, "federated_databases", "start with a letter"),
+        ({"federated_databases": ["user_db"]}, "federated_databases", "Aurora cluster name"),
+        ({"federated_databases": ["users-"]}, "federated_databases", "Aurora cluster name"),
+        ({"federated_databases": ["aurora"]}, "federated_databases", "main cluster"),
         ({"federated_databases": ["a", "a"]}, "federated_databases", "unique"),
         ({"certificate_arn": "arn:nope"}, "certificate_arn", "ACM certificate ARN"),
         ({"colour": "blue"}, "colour", "Extra inputs are not permitted"),
@@ -147,6 +154,30 @@ def test_patch_refuses_region_change_while_deployed(client: TestClient) -> None:
 
     assert response.status_code == 409
     assert "region" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"availability_zones": 3}, "availability_zones"),
+        ({"web_instance_type": "t4g.small"}, "web_instance_type"),
+    ],
+)
+def test_patch_refuses_changes_the_deployed_resources_cannot_take(
+    client: TestClient, change: dict, field: str
+) -> None:
+    create_environment(client, "shop")
+    assert run(client, "/api/environments/shop/promote")["status"] == "succeeded"
+
+    response = client.patch("/api/environments/shop", json=change)
+
+    assert response.status_code == 409
+    assert response.json()["detail"].startswith(f"{field}:")
+    # Same architecture: only the size changes, which AWS does in place.
+    assert (
+        client.patch("/api/environments/shop", json={"web_instance_type": "t3.large"}).status_code
+        == 200
+    )
 
 
 def test_delete_removes_an_undeployed_definition(idle_client: TestClient) -> None:

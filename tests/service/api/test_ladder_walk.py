@@ -13,6 +13,7 @@ from tests.helpers import create_environment, run
 DEFINITION = {
     "region": "eu-west-1",
     "secondary_region": "us-east-1",
+    "db_instance_class": "db.r6g.large",
     "federated_databases": ["users", "orders"],
     "hosted_zone_id": "Z0EXAMPLE",
     "domain_name": "shop.example.com",
@@ -45,6 +46,8 @@ def test_walk_up_to_7_and_back_to_0_matches_the_tier_reference(client: TestClien
             r["type"] for r in resources if not r["type"].startswith(("pulumi:", "stepladder:"))
         )
         assert counts == reference[tier], f"tier {tier} differs from the reference"
+        if tier == 7:
+            _tier_7_refuses_what_the_global_database_cannot_take(client)
 
     for operation in operations:
         events = client.get(f"/api/operations/{operation['id']}/events?format=json").json()
@@ -65,3 +68,12 @@ def test_walk_up_to_7_and_back_to_0_matches_the_tier_reference(client: TestClien
         False,
         True,
     ]
+
+
+def _tier_7_refuses_what_the_global_database_cannot_take(client: TestClient) -> None:
+    burstable = client.patch("/api/environments/shop", json={"db_instance_class": "db.t4g.medium"})
+    assert burstable.status_code == 422
+    assert burstable.json()["fields"][0]["field"] == "db_instance_class"
+    moved = client.patch("/api/environments/shop", json={"secondary_region": "us-west-2"})
+    assert moved.status_code == 409
+    assert moved.json()["detail"].startswith("secondary_region:")

@@ -65,7 +65,9 @@ def test_demote_below_tier_0_and_without_deployment_are_409(client: TestClient) 
 
 
 def test_promote_past_the_top_is_409(idle_client: TestClient) -> None:
-    create_environment(idle_client, "shop", secondary_region="us-west-2")
+    create_environment(
+        idle_client, "shop", secondary_region="us-west-2", db_instance_class="db.r6g.large"
+    )
     # Planning counts queued operations: after a queued move to 7, promote has nowhere to go.
     assert (
         idle_client.post("/api/environments/shop/tier", json={"target_tier": 7}).status_code == 202
@@ -225,6 +227,32 @@ def test_tier_7_needs_a_secondary_region(idle_client: TestClient) -> None:
 
     assert response.status_code == 409
     assert "secondary_region" in response.json()["detail"]
+
+
+def test_tier_7_refuses_a_burstable_database_class_naming_the_field(
+    idle_client: TestClient,
+) -> None:
+    create_environment(idle_client, "shop", secondary_region="us-west-2")
+
+    response = idle_client.post("/api/environments/shop/tier", json={"target_tier": 7})
+
+    assert response.status_code == 422
+    assert response.json()["fields"][0]["field"] == "db_instance_class"
+    assert "memory-optimised" in response.json()["detail"]
+    assert idle_client.get("/api/environments/shop/operations").json() == []
+
+
+def test_tier_3_refuses_a_certificate_cloudfront_cannot_verify(idle_client: TestClient) -> None:
+    arn = "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+    create_environment(idle_client, "shop", certificate_arn=arn)
+
+    response = idle_client.post("/api/environments/shop/tier", json={"target_tier": 3})
+
+    assert response.status_code == 422
+    assert response.json()["fields"][0]["field"] == "certificate_arn"
+    assert (
+        idle_client.post("/api/environments/shop/tier", json={"target_tier": 2}).status_code == 202
+    )
 
 
 def test_failed_operation_marks_environment_failed_and_next_one_runs(client: TestClient) -> None:

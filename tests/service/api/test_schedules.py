@@ -200,7 +200,7 @@ def test_set_capacity_then_restore_through_the_operations_path(
     assert environment["capacity_overrides"] == {} and environment["overridden_by"] is None
     group = next(r for r in environment["resources"] if r["type"] == "aws:autoscaling/group:Group")
     assert group["key_inputs"]["minSize"] == 3
-    audit = client.get("/api/audit", params={"action": "schedule.change"}).json()
+    audit = client.get("/api/audit", params={"action": "schedule.create"}).json()
     assert len(audit) == 2
 
 

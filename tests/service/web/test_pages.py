@@ -197,8 +197,9 @@ def test_preview_counts_every_kind_of_change(web: Browser) -> None:
 
     page = web.client.get("/environments/shop/change", params={"kind": "demote"}).text
 
-    # 1 -> 0: the web box gets the database back (an update); the data tier goes.
-    assert "0 to create" in page and "1 to update" in page and "8 to delete" in page
+    # 1 -> 0: the web box gets the database back (an update); the data tier goes, and with it
+    # the box's Systems Manager role and the database move (8 + 8).
+    assert "0 to create" in page and "1 to update" in page and "16 to delete" in page
     assert "built-in method" not in page
 
 
@@ -289,3 +290,59 @@ def test_the_change_form_is_rate_limited_like_the_api(
 
     assert first.status_code == 303
     assert second.status_code == 429 and "operation requests a minute" in second.text
+
+
+def test_errors_are_pages_for_a_browser_and_json_for_the_api(web: Browser) -> None:
+    page = web.client.get("/environments/nope")
+    api = web.client.get("/api/environments/nope", headers=ADMIN_HEADERS)
+
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "There is no environment named &#39;nope&#39;" in page.text
+    assert 'aria-label="Main"' in page.text  # the navigation stays
+    assert api.status_code == 404 and api.json()["error"] == "not_found"
+    _create(web)
+    conflict = web.form("/environments/shop/delete", confirm="shop")
+    assert conflict.status_code == 303  # nothing deployed: deleted
+    missing_operation = web.client.get("/operations/999")
+    assert missing_operation.status_code == 404 and "<h1>Not found</h1>" in missing_operation.text
+
+
+def test_after_a_decision_the_approvals_list_keeps_the_scope(web: Browser) -> None:
+    for name in ("dev-a", "prod"):
+        _create(web, name=name, protected="on")
+    tokens = {
+        role: web.client.post(
+            "/api/tokens", json={"name": name, "role": role, "scope": scope}, headers=ADMIN_HEADERS
+        ).json()["token"]
+        for name, role, scope in (("olga", "operator", None), ("dana", "admin", "dev-*"))
+    }
+    operator = {"Authorization": f"Bearer {tokens['operator']}"}
+    asked = {
+        name: web.client.post(f"/api/environments/{name}/promote", headers=operator).json()["id"]
+        for name in ("dev-a", "prod")
+    }
+    scoped = Browser(
+        TestClient(web.client.app, base_url="https://stepladder.test"), tokens["admin"]
+    )
+
+    assert scoped.form(f"/approvals/{asked['dev-a']}", decision="reject").status_code == 303
+    again = scoped.form(f"/approvals/{asked['dev-a']}", decision="reject")
+
+    assert again.status_code == 409 and "not awaiting approval" in again.text
+    assert f'href="/operations/{asked["prod"]}"' not in again.text
+    assert f'href="/operations/{asked["prod"]}"' in web.client.get("/approvals").text
+
+
+def test_a_wrong_confirmation_keeps_the_plan_and_the_form(web: Browser) -> None:
+    _create(web)
+    operation = web.client.post(
+        "/api/environments/shop/tier", json={"target_tier": 1}, headers=ADMIN_HEADERS
+    ).json()
+    _wait(web, operation["id"])
+
+    wrong = web.form("/environments/shop/change", kind="destroy", confirm="shp")
+
+    assert wrong.status_code == 409
+    assert 'id="confirm-problem"' in wrong.text and "type shop exactly" in wrong.text
+    assert "This step deletes data" in wrong.text and 'aria-invalid="true"' in wrong.text
+    assert "shop-aurora-cluster" in wrong.text  # the plan's resource list is still there

@@ -1,0 +1,200 @@
+"""The one simulated AWS: ids, computed outputs, which input changes replace, and look-ups.
+
+Two ways in share it: the simulator engine's mock monitor (`simulated_cloud.py`, no CLI), and
+the simulated `aws` provider plugin the integration suite runs under the real Pulumi CLI
+(`tests/integration/aws_plugin`). Everything it makes up is plainly marked: ids start with
+`sim-`, ARNs name account 000000000000, hostnames end in `.simulated.invalid`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+SIMULATED_ACCOUNT = "000000000000"
+# Amazon Linux images as AWS's public SSM parameters name them, one per CPU architecture.
+SIMULATED_AMIS = {"x86_64": "ami-0simulated000000", "arm64": "ami-0simulatedarm64"}
+# Most regions offer three or more zones to an account; these offer two (as AWS documents).
+TWO_ZONE_REGIONS = {"us-west-1": "ac", "ap-northeast-3": "ac"}
+
+# The input changes the AWS provider marks "forces new resource", for the types the ladder uses.
+REPLACING_INPUTS: dict[str, frozenset[str]] = {
+    "aws:ec2/vpc:Vpc": frozenset({"cidrBlock"}),
+    "aws:ec2/subnet:Subnet": frozenset({"cidrBlock", "availabilityZone", "vpcId"}),
+    "aws:ec2/internetGateway:InternetGateway": frozenset(),
+    "aws:ec2/securityGroup:SecurityGroup": frozenset({"name", "description", "vpcId"}),
+    "aws:ec2/instance:Instance": frozenset({"ami", "subnetId", "availabilityZone"}),
+    "aws:ec2/eip:Eip": frozenset({"domain"}),
+    "aws:lb/targetGroup:TargetGroup": frozenset(
+        {"name", "port", "protocol", "vpcId", "targetType"}
+    ),
+    "aws:lb/targetGroupAttachment:TargetGroupAttachment": frozenset(
+        {"targetGroupArn", "targetId", "port"}
+    ),
+    "aws:lb/loadBalancer:LoadBalancer": frozenset({"name", "internal", "loadBalancerType"}),
+    "aws:rds/subnetGroup:SubnetGroup": frozenset({"name"}),
+    "aws:rds/cluster:Cluster": frozenset(
+        {
+            "engine",
+            "clusterIdentifier",
+            "dbSubnetGroupName",
+            "availabilityZones",
+            "databaseName",
+            "masterUsername",
+            "storageEncrypted",
+            "kmsKeyId",
+            "engineMode",
+        }
+    ),
+    "aws:rds/clusterInstance:ClusterInstance": frozenset(
+        {"engine", "clusterIdentifier", "identifier", "availabilityZone"}
+    ),
+    "aws:rds/globalCluster:GlobalCluster": frozenset(
+        {"globalClusterIdentifier", "sourceDbClusterIdentifier", "engine"}
+    ),
+    "aws:dynamodb/table:Table": frozenset({"name", "hashKey", "rangeKey"}),
+    "aws:s3/bucket:Bucket": frozenset({"bucket", "bucketPrefix"}),
+    "aws:s3/bucketV2:BucketV2": frozenset({"bucket", "bucketPrefix"}),
+    "aws:elasticache/replicationGroup:ReplicationGroup": frozenset(
+        {"replicationGroupId", "engine", "atRestEncryptionEnabled", "subnetGroupName"}
+    ),
+    "aws:sqs/queue:Queue": frozenset({"name", "fifoQueue"}),
+    "aws:iam/role:Role": frozenset({"name"}),
+    "aws:lambda/function:Function": frozenset({"name"}),
+}
+
+# Pulumi auto-names these inputs when the program leaves them out: the logical name, a dash and
+# seven random hex characters. The number is AWS's limit on the name.
+AUTONAMED: dict[str, tuple[str, int]] = {
+    "aws:lb/loadBalancer:LoadBalancer": ("name", 32),
+    "aws:lb/targetGroup:TargetGroup": ("name", 32),
+    "aws:elasticache/replicationGroup:ReplicationGroup": ("replicationGroupId", 40),
+    "aws:elasticache/subnetGroup:SubnetGroup": ("name", 255),
+    "aws:iam/role:Role": ("name", 64),
+    "aws:iam/instanceProfile:InstanceProfile": ("name", 128),
+    "aws:rds/cluster:Cluster": ("clusterIdentifier", 63),
+    "aws:rds/clusterInstance:ClusterInstance": ("identifier", 63),
+    "aws:rds/subnetGroup:SubnetGroup": ("name", 255),
+    "aws:ec2/securityGroup:SecurityGroup": ("name", 255),
+    "aws:ec2/launchTemplate:LaunchTemplate": ("name", 128),
+    "aws:autoscaling/group:Group": ("name", 255),
+    "aws:sqs/queue:Queue": ("name", 80),
+    "aws:sns/topic:Topic": ("name", 256),
+    "aws:lambda/function:Function": ("name", 64),
+    "aws:dynamodb/table:Table": ("name", 255),
+    "aws:s3/bucket:Bucket": ("bucket", 63),
+    "aws:s3/bucketV2:BucketV2": ("bucket", 63),
+    "aws:cloudwatch/logGroup:LogGroup": ("name", 512),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ("name", 255),
+    "aws:cloudfront/originAccessControl:OriginAccessControl": ("name", 64),
+}
+AUTONAME_RANDOM_CHARS = 7
+# Types whose AWS id is their name (an RDS cluster's id is its identifier); others get `sim-` ids.
+NAMED_IDS: dict[str, str] = {
+    "aws:rds/cluster:Cluster": "clusterIdentifier",
+    "aws:rds/clusterInstance:ClusterInstance": "identifier",
+    "aws:rds/globalCluster:GlobalCluster": "globalClusterIdentifier",
+    "aws:rds/subnetGroup:SubnetGroup": "name",
+    "aws:elasticache/replicationGroup:ReplicationGroup": "replicationGroupId",
+    "aws:dynamodb/table:Table": "name",
+    "aws:s3/bucket:Bucket": "bucket",
+    "aws:s3/bucketV2:BucketV2": "bucket",
+    "aws:iam/role:Role": "name",
+    "aws:lambda/function:Function": "name",
+}
+DEFAULT_ENGINE_VERSIONS = {"aurora-mysql": "8.0.mysql_aurora.3.08.0", "aurora-postgresql": "16.6"}
+
+
+def replacing_inputs(resource_type: str) -> frozenset[str]:
+    return REPLACING_INPUTS.get(resource_type, frozenset())
+
+
+def simulated_id(resource_type: str, urn: str) -> str:
+    short_type = resource_type.rsplit(":", 1)[-1].lower()
+    digest = hashlib.sha256(urn.encode()).hexdigest()[:12]
+    return f"sim-{short_type}-{digest}"
+
+
+def autoname(name: str, seed: bytes | str) -> str:
+    """The physical name Pulumi gives a resource the program did not name."""
+    raw = seed.encode() if isinstance(seed, str) else seed
+    return f"{name}-{hashlib.sha256(raw + name.encode()).hexdigest()[:AUTONAME_RANDOM_CHARS]}"
+
+
+def computed_outputs(
+    resource_type: str, name: str, resource_id: str, region: str, inputs: dict[str, Any]
+) -> dict[str, Any]:
+    """What AWS would fill in after creating the resource, marked as simulated."""
+    service = resource_type.split(":")[1].split("/")[0]
+    outputs: dict[str, Any] = {
+        "id": resource_id,
+        "arn": f"arn:aws:{service}:{region}:{SIMULATED_ACCOUNT}:{resource_id}",
+    }
+    if "name" not in inputs and not resource_type.startswith("pulumi:providers:"):
+        # Pulumi auto-names physical resources: the logical name plus a random suffix.
+        outputs["name"] = f"{name}-{resource_id[-7:]}"
+    if resource_type == "aws:lb/loadBalancer:LoadBalancer":
+        outputs["dnsName"] = f"{name}.{region}.elb.simulated.invalid"
+        outputs["zoneId"] = "ZSIMULATED0ELB"
+        outputs["arnSuffix"] = f"app/{name}/{resource_id[-12:]}"
+    if resource_type == "aws:lb/targetGroup:TargetGroup":
+        outputs["arnSuffix"] = f"targetgroup/{name}/{resource_id[-12:]}"
+    if resource_type == "aws:rds/cluster:Cluster":
+        outputs["engineVersion"] = inputs.get("engineVersion") or DEFAULT_ENGINE_VERSIONS.get(
+            str(inputs.get("engine")), "simulated"
+        )
+        outputs["endpoint"] = f"{name}.cluster.{region}.rds.simulated.invalid"
+        outputs["readerEndpoint"] = f"{name}.cluster-ro.{region}.rds.simulated.invalid"
+    if resource_type == "aws:ec2/eip:Eip":
+        outputs["publicIp"] = "192.0.2.10"  # TEST-NET-1: documentation range, never routable
+    if resource_type == "aws:cloudfront/distribution:Distribution":
+        outputs["domainName"] = f"{resource_id}.cloudfront.simulated.invalid"
+    return outputs
+
+
+def ami_architecture(image_id: str) -> str:
+    """The CPU architecture of a simulated image (x86_64 for anything it did not make)."""
+    for architecture, known in SIMULATED_AMIS.items():
+        if image_id == known:
+            return architecture
+    return "x86_64"
+
+
+def look_up(token: str, args: dict[str, Any], region: str) -> dict[str, Any] | None:
+    """The program's look-ups (zones, AMI, account), answered from nothing real; None when the
+    simulated AWS does not know the function."""
+    if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+        letters = TWO_ZONE_REGIONS.get(region, "abc")
+        names = [f"{region}{letter}" for letter in letters]
+        return {
+            "id": region,
+            "names": names,
+            "zoneIds": [f"sim-az-{name}" for name in names],
+            "groupNames": [region],
+            "state": args.get("state") or "available",
+        }
+    if token == "aws:ssm/getParameter:getParameter":
+        name = str(args.get("name") or "")
+        architecture = "arm64" if "arm64" in name else "x86_64"
+        return {
+            "id": name,
+            "name": name,
+            "arn": f"arn:aws:ssm:{region}:{SIMULATED_ACCOUNT}:parameter{name}",
+            "value": SIMULATED_AMIS[architecture],
+            "insecureValue": SIMULATED_AMIS[architecture],
+            "type": "String",
+            "version": 1,
+            "withDecryption": True,
+        }
+    if token == "aws:index/getCallerIdentity:getCallerIdentity":
+        return {
+            "id": SIMULATED_ACCOUNT,
+            "accountId": SIMULATED_ACCOUNT,
+            "arn": f"arn:aws:iam::{SIMULATED_ACCOUNT}:user/simulated",
+            "userId": "SIMULATED",
+        }
+    if token == "aws:index/getRegion:getRegion":
+        return {"id": region, "name": region, "region": region, "endpoint": "simulated.invalid"}
+    if token == "aws:index/getPartition:getPartition":
+        return {"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com"}
+    return None

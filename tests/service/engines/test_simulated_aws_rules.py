@@ -1,0 +1,137 @@
+"""AWS's rules in the simulated AWS: each one refuses what AWS refuses, and only that."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from service.engines.simulated_aws import SIMULATED_AMIS
+from service.engines.simulated_aws_rules import UNKNOWN, check_resource
+
+
+class Cloud:
+    """A simulated cloud that knows the given resources, by type."""
+
+    def __init__(self, **known: list[dict[str, Any]]) -> None:
+        self.known = {kind.replace("__", "/"): items for kind, items in known.items()}
+        self.claims: dict[tuple[str, str], str] = {}
+
+    def find(self, resource_type: str, key: str, value: Any) -> list[dict[str, Any]]:
+        short = resource_type.split(":")[1]
+        return [r for r in self.known.get(short, []) if r.get(key) == value]
+
+    def claim(self, kind: str, value: str, owner: str) -> str | None:
+        holder = self.claims.setdefault((kind, value), owner)
+        return None if holder == owner else holder
+
+
+def reasons(resource_type: str, inputs: dict[str, Any], name: str = "x", cloud: Any = None) -> str:
+    failures = check_resource(resource_type, name, f"urn::{name}", inputs, cloud or Cloud())
+    assert all(f.reason.startswith("[simulated AWS] ") for f in failures)
+    return " | ".join(f.reason for f in failures)
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "limit"),
+    [
+        ("aws:lb/loadBalancer:LoadBalancer", 32),
+        ("aws:lb/targetGroup:TargetGroup", 32),
+        ("aws:elasticache/replicationGroup:ReplicationGroup", 40),
+        ("aws:iam/role:Role", 64),
+        ("aws:rds/cluster:Cluster", 63),
+    ],
+)
+def test_generated_names_must_fit_aws_limits_after_pulumi_s_suffix(
+    resource_type: str, limit: int
+) -> None:
+    longest = "n" * (limit - 8)  # a dash and seven random characters follow
+
+    assert reasons(resource_type, {}, name=longest) == ""
+    assert f"longer than maximum length {limit}" in reasons(resource_type, {}, name=longest + "n")
+
+
+def test_rds_identifiers_have_no_double_hyphen() -> None:
+    assert "two consecutive hyphens" in reasons(
+        "aws:rds/clusterInstance:ClusterInstance", {"identifier": "shop--writer"}
+    )
+    assert reasons("aws:rds/clusterInstance:ClusterInstance", {"identifier": "shop-writer"}) == ""
+
+
+def test_a_secondary_cluster_of_a_global_database() -> None:
+    cloud = Cloud(rds__globalCluster=[{"globalClusterIdentifier": "g", "engineVersion": "8.0.1"}])
+    cluster = "aws:rds/cluster:Cluster"
+
+    refused = reasons(cluster, {"globalClusterIdentifier": "g", "manageMasterUserPassword": True},
+                      cloud=cloud)  # fmt: skip
+    assert "managed master user passwords are not supported" in refused
+    assert "must name the engine version of its global database (8.0.1)" in refused
+    assert "does not match" in reasons(
+        cluster, {"globalClusterIdentifier": "g", "engineVersion": "8.0.2"}, cloud=cloud
+    )
+    assert reasons(cluster, {"globalClusterIdentifier": "g", "engineVersion": "8.0.1"}, cloud=cloud) == ""  # fmt: skip
+    assert reasons(cluster, {"globalClusterIdentifier": UNKNOWN}) == ""  # checked once known
+
+
+def test_a_global_database_needs_memory_optimised_classes_and_no_managed_password() -> None:
+    cloud = Cloud(
+        rds__cluster=[{"id": "c", "arn": "arn:c", "manageMasterUserPassword": True}],
+        rds__clusterInstance=[{"clusterIdentifier": "c", "instanceClass": "db.t4g.medium"}],
+    )
+
+    refused = reasons("aws:rds/globalCluster:GlobalCluster", {"sourceDbClusterIdentifier": "arn:c"},
+                      cloud=cloud)  # fmt: skip
+
+    assert "do not support" in refused and "db.t4g.medium is not supported" in refused
+    fine = Cloud(
+        rds__cluster=[{"id": "c", "arn": "arn:c"}],
+        rds__clusterInstance=[{"clusterIdentifier": "c", "instanceClass": "db.r6g.large"}],
+    )
+    assert reasons("aws:rds/globalCluster:GlobalCluster", {"sourceDbClusterIdentifier": "arn:c"},
+                   cloud=fine) == ""  # fmt: skip
+
+
+def test_two_clusters_may_not_share_a_final_snapshot() -> None:
+    cloud = Cloud()
+    inputs = {"finalSnapshotIdentifier": "shop-final"}
+    assert check_resource("aws:rds/cluster:Cluster", "a", "urn::a", inputs, cloud) == []
+
+    failures = check_resource("aws:rds/cluster:Cluster", "b", "urn::b", inputs, cloud)
+
+    assert "is also the final snapshot of urn::a" in failures[0].reason
+    assert check_resource("aws:rds/cluster:Cluster", "a", "urn::a", inputs, cloud) == []
+
+
+def test_sqs_batches_above_ten_need_a_batching_window() -> None:
+    mapping = "aws:lambda/eventSourceMapping:EventSourceMapping"
+    sqs = {"eventSourceArn": "arn:aws:sqs:us-east-1:0:q"}
+
+    assert "needs maximumBatchingWindowInSeconds" in reasons(mapping, {**sqs, "batchSize": 11})
+    assert reasons(mapping, {**sqs, "batchSize": 10}) == ""
+    assert reasons(mapping, {**sqs, "batchSize": 50, "maximumBatchingWindowInSeconds": 1}) == ""
+    stream = {"eventSourceArn": "arn:aws:kinesis:us-east-1:0:stream/s", "batchSize": 500}
+    assert reasons(mapping, stream) == ""
+
+
+def test_graviton_types_need_an_arm64_image() -> None:
+    instance = "aws:ec2/instance:Instance"
+
+    assert "Graviton" in reasons(instance, {"instanceType": "t4g.small", "ami": SIMULATED_AMIS["x86_64"]})  # fmt: skip
+    assert reasons(instance, {"instanceType": "t4g.small", "ami": SIMULATED_AMIS["arm64"]}) == ""
+    assert reasons(instance, {"instanceType": "t3.small", "ami": SIMULATED_AMIS["x86_64"]}) == ""
+    assert "Graviton" in reasons(
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        {"instanceType": "m7gd.large", "imageId": SIMULATED_AMIS["x86_64"]},
+    )
+
+
+def test_serverless_instances_need_a_serverless_v2_cluster() -> None:
+    instance = "aws:rds/clusterInstance:ClusterInstance"
+    plain = Cloud(rds__cluster=[{"id": "c"}])
+    serverless = Cloud(
+        rds__cluster=[{"id": "c", "serverlessv2ScalingConfiguration": {"maxCapacity": 4}}]
+    )
+    inputs = {"clusterIdentifier": "c", "instanceClass": "db.serverless"}
+
+    assert "serverlessv2ScalingConfiguration" in reasons(instance, inputs, cloud=plain)
+    assert reasons(instance, inputs, cloud=serverless) == ""
