@@ -241,4 +241,10 @@ def test_healthz_reports_status_engine_and_database(idle_client: TestClient) -> 
         "simulated": True,
         "database": "ok",
         "database_kind": "external",
+        "worker": "elsewhere",  # idle_client runs no worker in its process
     }
+
+
+def test_healthz_reports_the_in_process_worker(client: TestClient) -> None:
+    body = client.get("/healthz").json()
+    assert body["status"] == "ok" and body["worker"] == "running"

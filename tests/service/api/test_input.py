@@ -35,7 +35,8 @@ def test_ids_beyond_the_database_integers_are_refused_not_500(idle_client: TestC
     for method, path, body in attempts:
         response = idle_client.request(method, path, json=body, follow_redirects=False)
         assert response.status_code == 422, (method, path, response.status_code)
-        assert response.json()["error"] == "validation_failed"
+        if path.startswith("/api/"):  # pages answer with an HTML page of the same status
+            assert response.json()["error"] == "validation_failed"
 
 
 @pytest.mark.parametrize(
