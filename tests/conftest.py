@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
@@ -20,6 +21,7 @@ from sqlalchemy import Engine
 from db.engine import create_db_engine, libpq_url
 from db.migrate import upgrade_database
 from service.app import create_app
+from service.clock import Clock
 from service.config import Settings
 from tests.helpers import ADMIN_HEADERS, ADMIN_TOKEN
 
@@ -105,16 +107,33 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def client(settings: Settings, database_url: str, db_engine: Engine) -> Iterator[TestClient]:
+def clock() -> Clock:
+    """ "Now", frozen for the whole test and moved only by the test.
+
+    It starts at STEPLADDER_TEST_NOW (ISO 8601 with an offset) when set, so the suite can be run
+    as if at any hour of any day, and otherwise at the moment the test starts.
+    """
+    start = os.environ.get("STEPLADDER_TEST_NOW")
+    return Clock(frozen_at=datetime.fromisoformat(start) if start else Clock().now())
+
+
+@pytest.fixture
+def client(
+    settings: Settings, database_url: str, db_engine: Engine, clock: Clock
+) -> Iterator[TestClient]:
     """The API with its in-process worker, as `serve` runs them."""
-    app = create_app(settings, database_url, db_engine=db_engine)
+    app = create_app(settings, database_url, db_engine=db_engine, clock=clock)
     with TestClient(app, headers=ADMIN_HEADERS) as test_client:
         yield test_client
 
 
 @pytest.fixture
-def idle_client(settings: Settings, database_url: str, db_engine: Engine) -> Iterator[TestClient]:
+def idle_client(
+    settings: Settings, database_url: str, db_engine: Engine, clock: Clock
+) -> Iterator[TestClient]:
     """The API with no worker at all: operations stay queued."""
-    app = create_app(settings, database_url, db_engine=db_engine, run_worker_in_process=False)
+    app = create_app(
+        settings, database_url, db_engine=db_engine, run_worker_in_process=False, clock=clock
+    )
     with TestClient(app, headers=ADMIN_HEADERS) as test_client:
         yield test_client

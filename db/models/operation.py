@@ -76,6 +76,8 @@ class Operation(SQLModel, table=True):
     error_code: str | None = None
     cancel_requested_at: datetime | None = timestamp_field(nullable=True)
     job_id: int | None = Field(default=None, sa_type=BigInteger)
+    # The worker process running it ("host:pid"): a restart on that host knows a dead one at once.
+    runner: str | None = None
     requested_by: str | None = None
     channel: str | None = None
     # Approvals: the definition version and plan the approver saw; a change voids them.

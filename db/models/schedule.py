@@ -24,8 +24,12 @@ class Schedule(SQLModel, table=True):
     action: str  # set_capacity | set_tier | restore
     overrides: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
     target_tier: int | None = None
-    # A set_tier whose move deletes data was confirmed with the environment's name.
+    # A set_tier whose move deletes data was confirmed with the environment's name, for
+    # exactly these resources (type, name, urn): a firing that would lose more is refused.
     confirmed: bool = False
+    confirmed_data_loss: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSONB, nullable=False, server_default="[]")
+    )
     enabled: bool = True
     # Dates (YYYY-MM-DD) or ranges [start, end] on which it does not fire.
     blackouts: list[Any] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
@@ -46,7 +50,7 @@ class ScheduleRun(SQLModel, table=True):
     )
     due_at: datetime | None = timestamp_field(nullable=True)
     at: datetime = timestamp_field()
-    outcome: str  # fired | skipped | missed | failed
+    outcome: str  # fired | skipped | missed | failed | refused (more data loss than confirmed)
     reason: str = ""
     operation_id: int | None = None
     manual: bool = False

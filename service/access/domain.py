@@ -6,27 +6,32 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from db.models import ApiToken, AuditRecord
 from db.models.columns import utc_now
-from service.access.roles import Role
+from service.access.roles import Role, glob_to_like, grants_within, scope_within
 from service.access.schemas import TokenCreate, TokenCreated, TokenPublic
 from service.access.tokens import display_prefix, hash_token, new_token
 from service.errors import Conflict, NotFound, StepladderError
 
 BOOTSTRAP_TOKEN_NAME = "bootstrap"
+# `last_used_at` is written at most this often per token, so authenticating stays a read.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 class Unauthenticated(StepladderError):
     status_code = 401
     error = "unauthenticated"
+    audit_outcome = "denied"
 
 
 class Forbidden(StepladderError):
     status_code = 403
     error = "forbidden"
+    audit_outcome = "denied"
 
 
 @dataclass(frozen=True)
@@ -35,9 +40,17 @@ class Actor:
     role: Role
     scope: str | None
     channel: str = "api"
+    # The request that carries this actor's change, for the audit record.
+    request_id: str | None = None
 
 
-def create_token(session: Session, data: TokenCreate) -> TokenCreated:
+def create_token(session: Session, data: TokenCreate, *, by: Actor | None = None) -> TokenCreated:
+    """A new token; `by` (the caller, None for the local CLI) may grant only what it has."""
+    if by is not None and not grants_within(data.role, data.scope, by.role, by.scope):
+        raise Forbidden(
+            f"Not allowed: a {by.role.value} token scoped to {by.scope or 'all environments'} "
+            f"cannot create a {data.role.value} token scoped to {data.scope or 'all environments'}."
+        )
     secret = new_token()
     token = ApiToken(
         name=data.name,
@@ -57,19 +70,25 @@ def create_token(session: Session, data: TokenCreate) -> TokenCreated:
     return TokenCreated(**describe_token(token).model_dump(), token=secret)
 
 
-def list_tokens(session: Session) -> list[TokenPublic]:
+def list_tokens(session: Session, *, by: Actor | None = None) -> list[TokenPublic]:
+    """Every token; for a scoped caller only those within its scope, and itself."""
     tokens = session.exec(select(ApiToken).order_by(col(ApiToken.name))).all()
-    return [describe_token(token) for token in tokens]
+    return [describe_token(token) for token in tokens if _visible_token(token, by)]
 
 
-def revoke_token(session: Session, name: str) -> TokenPublic:
+def revoke_token(session: Session, name: str, *, by: Actor | None = None) -> TokenPublic:
     token = session.exec(select(ApiToken).where(ApiToken.name == name).with_for_update()).first()
-    if token is None:
+    # A token reaching further than the caller's is not even shown to it: unknown, like here.
+    if token is None or not _visible_token(token, by):
         raise NotFound(f"There is no token named '{name}'.")
     if token.revoked_at is None:
         token.revoked_at = utc_now()
         session.add(token)
     return describe_token(token)
+
+
+def _visible_token(token: ApiToken, by: Actor | None) -> bool:
+    return by is None or token.name == by.name or scope_within(token.scope, by.scope)
 
 
 def authenticate(session: Session, secret: str | None, *, now: datetime | None = None) -> Actor:
@@ -83,7 +102,32 @@ def authenticate(session: Session, secret: str | None, *, now: datetime | None =
         raise Unauthenticated(f"The token '{token.name}' was revoked.")
     if token.expires_at is not None and token.expires_at <= now:
         raise Unauthenticated(f"The token '{token.name}' expired.")
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        _mark_used(session, token, now)
     return Actor(name=token.name, role=Role(token.role), scope=token.scope)
+
+
+def _mark_used(session: Session, token: ApiToken, now: datetime) -> None:
+    # In the request's own transaction (no second connection), and without waiting: a row
+    # another request has locked is being marked by that request already.
+    stale = (
+        select(ApiToken.id)
+        .where(ApiToken.id == token.id)
+        .where(
+            or_(
+                col(ApiToken.last_used_at).is_(None),
+                col(ApiToken.last_used_at) <= now - LAST_USED_RESOLUTION,
+            )
+        )
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    session.execute(
+        update(ApiToken)
+        .where(col(ApiToken.id) == stale)
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def ensure_bootstrap_token(session: Session, explicit: str | None) -> str | None:
@@ -156,8 +200,17 @@ def list_audit(
     until: datetime | None,
     limit: int,
     before_id: int | None,
+    by: Actor | None = None,
 ) -> Sequence[AuditRecord]:
+    """Audit records, newest first; a scoped caller sees its scope's and its own only."""
     statement = select(AuditRecord).order_by(col(AuditRecord.id).desc()).limit(limit)
+    if by is not None and by.scope is not None:
+        statement = statement.where(
+            or_(
+                col(AuditRecord.environment).like(glob_to_like(by.scope)),
+                col(AuditRecord.actor) == by.name,
+            )
+        )
     if environment is not None:
         statement = statement.where(AuditRecord.environment == environment)
     if actor is not None:

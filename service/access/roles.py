@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 from enum import StrEnum
 
 
@@ -36,8 +37,49 @@ ALLOWED: dict[Role, frozenset[Action]] = {
 ADMIN_ONLY_ON_PROTECTED = frozenset({Action.edit})
 
 
+RANK = {Role.viewer: 0, Role.operator: 1, Role.admin: 2}
+
+
 def in_scope(scope: str | None, environment: str) -> bool:
     return scope is None or fnmatch.fnmatchcase(environment, scope)
+
+
+def scope_within(inner: str | None, outer: str | None) -> bool:
+    """Whether every name the glob `inner` matches is matched by `outer` (None: every name).
+
+    Decided by matching `inner` as a pattern against `outer`: a `*` of `outer` may stand for
+    any part of `inner`, wildcards included; a `?` of `outer` for one character or `?`. This
+    never says yes wrongly; for a few equivalent but differently written globs it says no.
+    """
+    if outer is None:
+        return True
+    if inner is None:
+        return False
+
+    @functools.cache
+    def covers(i: int, j: int) -> bool:
+        if j == len(outer):
+            return i == len(inner)
+        if outer[j] == "*":
+            return covers(i, j + 1) or (i < len(inner) and covers(i + 1, j))
+        if i == len(inner) or inner[i] == "*":
+            return False
+        if outer[j] == "?":
+            return covers(i + 1, j + 1)
+        return inner[i] == outer[j] and covers(i + 1, j + 1)
+
+    return covers(0, 0)
+
+
+def glob_to_like(scope: str) -> str:
+    """The scope glob as a SQL LIKE pattern (scopes hold no `%`, `_` or `\\`: see TokenCreate)."""
+    return scope.replace("*", "%").replace("?", "_")
+
+
+def grants_within(role: Role, scope: str | None, granter: Role, granter_scope: str | None) -> bool:
+    """A token may only hand on (or take away) what it has itself: no higher role, no wider
+    scope."""
+    return RANK[role] <= RANK[granter] and scope_within(scope, granter_scope)
 
 
 def refusal(

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlmodel import Session
 
+from service.clock import Clock
 from service.config import Settings
 from service.operations.domain import Enqueue
 
@@ -28,6 +29,11 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+def get_clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
 def get_enqueue(request: Request) -> Enqueue:
     enqueue: Enqueue = request.app.state.enqueue
     return enqueue
@@ -36,3 +42,4 @@ def get_enqueue(request: Request) -> Enqueue:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EnqueueDep = Annotated[Enqueue, Depends(get_enqueue)]
+ClockDep = Annotated[Clock, Depends(get_clock)]

@@ -11,6 +11,7 @@ from service.access.roles import Action, in_scope
 from service.api.deps import EnqueueDep, SessionDep, SettingsDep
 from service.api.guard import Guard, Permission, RateLimited, Reader
 from service.api.idempotency import IdempotentRoute
+from service.api.responses import EVERY_ROUTE, errors
 from service.environments import domain, repository
 from service.environments.schemas import (
     EnvironmentCreate,
@@ -23,7 +24,15 @@ from service.operations import domain as operations
 from service.operations import repository as operation_queries
 from service.operations.schemas import ConfirmRequest, OperationPublic, TierRequest
 
-router = APIRouter(prefix="/api/environments", tags=["environments"], route_class=IdempotentRoute)
+router = APIRouter(
+    prefix="/api/environments",
+    tags=["environments"],
+    route_class=IdempotentRoute,
+    responses=EVERY_ROUTE,
+)
+
+# Every route that asks for an operation: it plans, counts against the rate limit, may wait.
+OPERATION_REQUEST_ERRORS = errors(400, 404, 409, 429)
 
 
 Creator = Annotated[Guard, Depends(Permission(Action.edit, "environment.create"), scope="function")]
@@ -31,7 +40,7 @@ Editor = Annotated[Guard, Depends(Permission(Action.edit, "environment.update"),
 Deleter = Annotated[Guard, Depends(Permission(Action.edit, "environment.delete"), scope="function")]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(400, 409))
 def create_environment(
     data: EnvironmentCreate,
     session: SessionDep,
@@ -40,7 +49,7 @@ def create_environment(
     guard: Creator,
 ) -> EnvironmentDetail:
     guard.require(session, data.name)
-    environment = domain.create_environment(session, data, engine=settings.engine)
+    environment = domain.create_environment(session, data, settings.engine, guard.actor)
     response.headers["Location"] = f"/api/environments/{environment.name}"
     response.headers["ETag"] = domain.etag(environment)
     return domain.describe_environment(session, environment)
@@ -48,7 +57,6 @@ def create_environment(
 
 @router.get("")
 def list_environments(session: SessionDep, guard: Reader) -> list[EnvironmentPublic]:
-    assert guard.actor is not None
     visible = [
         environment
         for environment in repository.list_environments(session)
@@ -57,7 +65,7 @@ def list_environments(session: SessionDep, guard: Reader) -> list[EnvironmentPub
     return domain.describe_environments(session, visible)
 
 
-@router.get("/{name}")
+@router.get("/{name}", responses=errors(404))
 def get_environment(
     name: str, session: SessionDep, _: Reader, response: Response
 ) -> EnvironmentDetail:
@@ -66,7 +74,7 @@ def get_environment(
     return domain.describe_environment(session, environment)
 
 
-@router.patch("/{name}")
+@router.patch("/{name}", responses=errors(400, 404, 409, 412))
 def update_environment(
     name: str,
     changes: EnvironmentUpdate,
@@ -75,18 +83,17 @@ def update_environment(
     response: Response,
     if_match: Annotated[str | None, Header(description="the ETag you read")] = None,
 ) -> EnvironmentDetail:
-    guard.detail = "changed " + ", ".join(sorted(changes.model_dump(exclude_unset=True)))
-    environment = domain.update_environment(session, name, changes, if_match=if_match)
+    environment = domain.update_environment(session, name, changes, guard.actor, if_match=if_match)
     response.headers["ETag"] = domain.etag(environment)
     return domain.describe_environment(session, environment)
 
 
-@router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(404, 409))
 def delete_environment(name: str, session: SessionDep, guard: Deleter) -> None:
-    guard.detail = domain.delete_environment(session, name)
+    domain.delete_environment(session, name, guard.actor)
 
 
-@router.get("/{name}/resources")
+@router.get("/{name}/resources", responses=errors(404))
 def list_resources(name: str, session: SessionDep, _: Reader) -> list[ResourcePublic]:
     environment = domain.require_environment(session, name)
     assert environment.id is not None
@@ -96,7 +103,7 @@ def list_resources(name: str, session: SessionDep, _: Reader) -> list[ResourcePu
     ]
 
 
-@router.get("/{name}/operations")
+@router.get("/{name}/operations", responses=errors(404))
 def list_operations(
     name: str, session: SessionDep, _: Reader, limit: int = Query(default=50, ge=1, le=500)
 ) -> list[OperationPublic]:
@@ -132,7 +139,9 @@ def _request(
     return operations.describe_operation(operation)
 
 
-@router.post("/{name}/promote", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/{name}/promote", status_code=status.HTTP_202_ACCEPTED, responses=OPERATION_REQUEST_ERRORS
+)
 def promote_environment(
     name: str,
     session: SessionDep,
@@ -146,7 +155,9 @@ def promote_environment(
     return _request(session, settings, enqueue, name, guard, OperationKind.promote, body)
 
 
-@router.post("/{name}/demote", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/{name}/demote", status_code=status.HTTP_202_ACCEPTED, responses=OPERATION_REQUEST_ERRORS
+)
 def demote_environment(
     name: str,
     session: SessionDep,
@@ -160,7 +171,9 @@ def demote_environment(
     return _request(session, settings, enqueue, name, guard, OperationKind.demote, body)
 
 
-@router.post("/{name}/tier", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/{name}/tier", status_code=status.HTTP_202_ACCEPTED, responses=OPERATION_REQUEST_ERRORS
+)
 def set_environment_tier(
     name: str,
     body: TierRequest,
@@ -176,7 +189,9 @@ def set_environment_tier(
     )
 
 
-@router.post("/{name}/preview", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/{name}/preview", status_code=status.HTTP_202_ACCEPTED, responses=OPERATION_REQUEST_ERRORS
+)
 def preview_environment(
     name: str,
     body: TierRequest,
@@ -192,7 +207,9 @@ def preview_environment(
     )
 
 
-@router.post("/{name}/refresh", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/{name}/refresh", status_code=status.HTTP_202_ACCEPTED, responses=OPERATION_REQUEST_ERRORS
+)
 def refresh_environment(
     name: str,
     session: SessionDep,
@@ -206,7 +223,9 @@ def refresh_environment(
     return _request(session, settings, enqueue, name, guard, OperationKind.refresh, body)
 
 
-@router.post("/{name}/destroy", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/{name}/destroy", status_code=status.HTTP_202_ACCEPTED, responses=OPERATION_REQUEST_ERRORS
+)
 def destroy_environment(
     name: str,
     session: SessionDep,

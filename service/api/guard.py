@@ -1,50 +1,64 @@
-"""Authentication, authorization and audit for every route, as one dependency.
+"""Who is asking, and may they: one dependency for the API and the pages.
 
-`Permission(action)` finds the caller from the bearer token, checks role, scope and protection
-for the environment named in the path, and writes the audit record: in the request's own
-transaction when the change succeeds, in a transaction of its own when it is denied or fails
-(so the record survives the rollback).
+`Permission(action)` finds the caller from a bearer token or the browser's session cookie,
+checks the CSRF token of a session's changes (header or form field), and checks role, scope and
+protection for the environment named in the path. Refusals are recorded here; the record of a
+change itself is written by the domain function that makes it (see `service.access.audit`).
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlparse
 
 from fastapi import Depends, Request
 from sqlmodel import Session
 
-from db.engine import session_scope
 from db.models import WebSession
 from service.access import request_safety
-from service.access.domain import Actor, Forbidden, Unauthenticated, authenticate, record_audit
-from service.access.roles import Action, refusal
+from service.access.audit import record_refusal
+from service.access.domain import Actor, Forbidden, Unauthenticated, authenticate
+from service.access.roles import Action, Role, refusal
 from service.access.sessions import COOKIE_NAME, session_actor
 from service.api.deps import SessionDep
 from service.environments import repository as environments
 from service.errors import StepladderError
 
-logger = logging.getLogger(__name__)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 @dataclass
 class Guard:
+    """The caller, allowed to do `action`; pages also use it to show only what it may do."""
+
     action: Action
     audited_as: str | None
-    request_id: str
-    environment: str | None
-    actor: Actor | None = None
-    detail: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
+    actor: Actor
+    web_session: WebSession | None = None
 
-    def require(self, session: Session, environment: str) -> None:
-        """Authorize for an environment known only after parsing the body (create)."""
-        assert self.actor is not None
-        self.environment = environment
-        _authorize(session, self.actor, self.action, environment)
+    @property
+    def csrf_token(self) -> str:
+        return self.web_session.csrf_token if self.web_session else ""
+
+    def may(self, action: Action, environment: str | None = None, protected: bool = False) -> bool:
+        return refusal(self.actor.role, self.actor.scope, action, environment, protected) is None
+
+    def require(
+        self, session: Session, environment: str | None, action: Action | None = None
+    ) -> None:
+        """Authorize for an environment known only after parsing (a body, an operation), or
+        for a further action the request turned out to need (a destroy)."""
+        action = action or self.action
+        try:
+            authorize(session, self.actor, action, environment)
+        except Forbidden as error:
+            record_refusal(
+                session, self.actor, self.audited_as or action.value, environment, error.detail
+            )
+            raise
 
 
 class Permission:
@@ -52,52 +66,87 @@ class Permission:
         self.action = action
         self.audited_as = audited_as
 
-    def __call__(self, request: Request, session: SessionDep) -> Iterator[Guard]:
-        guard = Guard(
-            action=self.action,
-            audited_as=self.audited_as,
-            request_id=request.state.request_id,
-            environment=request.path_params.get("name"),
-        )
+    def __call__(
+        self,
+        request: Request,
+        session: SessionDep,
+        csrf_field: Annotated[str | None, Depends(submitted_csrf_field)],
+    ) -> Guard:
+        environment = request.path_params.get("name")
+        actor, web_session = identify(request, session, changing=bool(self.audited_as))
+        guard = Guard(self.action, self.audited_as, actor, web_session)
         try:
-            guard.actor, web_session = identify(request, session)
-            if web_session is not None and request.method not in SAFE_METHODS:
-                require_same_origin(request)
-                if request.headers.get("x-csrf-token") != web_session.csrf_token:
-                    raise Forbidden("A change from a browser session needs its X-CSRF-Token.")
-            _authorize(session, guard.actor, self.action, guard.environment)
+            check_csrf(request, web_session, csrf_field)
+            authorize(session, actor, self.action, environment)
             self.admit(request, guard)
-            yield guard
-            if self.audited_as:
-                _record(session, guard, "ok")
         except StepladderError as error:
-            # Every refusal of a known caller is recorded, reads included; anonymous knocking
-            # and failures only where the route changes state, so probes cannot flood the log.
-            denied = isinstance(error, Unauthenticated | Forbidden)
-            if self.audited_as or (denied and guard.actor is not None):
-                guard.detail = (
-                    guard.detail or f"{request.method} {request.url.path}: {error.detail}"
-                )
-                with session_scope(request.app.state.db_engine) as separate:
-                    _record(separate, guard, "denied" if denied else "failed")
+            detail = f"{request.method} {request.url.path}: {error.detail}"
+            record_refusal(
+                session, actor, self.audited_as or self.action.value, environment, detail
+            )
             raise
+        return guard
 
     def admit(self, request: Request, guard: Guard) -> None:
         """Further checks once the caller is known and allowed (see RateLimited)."""
 
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+async def submitted_csrf_field(request: Request) -> str | None:
+    """A form's `csrf_token` field (a browser form cannot set headers)."""
+    if request.method in SAFE_METHODS:
+        return None
+    if not request.headers.get("content-type", "").startswith(FORM_TYPES):
+        return None
+    value = (await request.form()).get("csrf_token")
+    return value if isinstance(value, str) else None
 
 
-def identify(request: Request, session: Session) -> tuple[Actor, WebSession | None]:
+def identify(
+    request: Request, session: Session, *, changing: bool = False
+) -> tuple[Actor, WebSession | None]:
     """The caller: a bearer token first, else the browser's session cookie."""
-    bearer = _bearer(request)
-    if bearer:
-        return authenticate(session, bearer), None
-    cookie = request.cookies.get(COOKIE_NAME)
-    if cookie:
-        return session_actor(session, cookie)
-    raise Unauthenticated("Send a token ('Authorization: Bearer <token>') or log in at /login.")
+    web_session = None
+    try:
+        bearer = _bearer(request)
+        cookie = request.cookies.get(COOKIE_NAME)
+        if bearer:
+            actor = authenticate(session, bearer)
+        elif cookie:
+            actor, web_session = session_actor(session, cookie)
+        else:
+            raise Unauthenticated(
+                "Send a token ('Authorization: Bearer <token>') or log in at /login."
+            )
+    except Unauthenticated as error:
+        # Anonymous knocking is recorded only where the route changes state.
+        if changing:
+            anonymous = Actor(
+                "anonymous", Role.viewer, None, "api", request_id=request.state.request_id
+            )
+            detail = f"{request.method} {request.url.path}: {error.detail}"
+            record_refusal(session, anonymous, "authenticate", None, detail)
+        raise
+    return dataclasses.replace(actor, request_id=request.state.request_id), web_session
+
+
+def authenticate_request(request: Request, session: Session) -> tuple[Actor, WebSession | None]:
+    """The caller, and for a change from a browser session, its origin and CSRF token checked."""
+    actor, web_session = identify(request, session)
+    check_csrf(request, web_session)
+    return actor, web_session
+
+
+def check_csrf(
+    request: Request, web_session: WebSession | None, csrf_field: str | None = None
+) -> None:
+    """A change from a browser session comes from this site and carries the session's CSRF
+    token, in the X-CSRF-Token header or (a form cannot set headers) its csrf_token field."""
+    if web_session is None or request.method in SAFE_METHODS:
+        return
+    require_same_origin(request)
+    sent = request.headers.get("x-csrf-token") or csrf_field
+    if sent != web_session.csrf_token:
+        raise Forbidden("This change is missing its CSRF token; reload the page and try again.")
 
 
 def require_same_origin(request: Request) -> None:
@@ -107,7 +156,7 @@ def require_same_origin(request: Request) -> None:
         raise Forbidden(f"Requests from {origin} may not change anything here.")
 
 
-def _authorize(session: Session, actor: Actor, action: Action, environment: str | None) -> None:
+def authorize(session: Session, actor: Actor, action: Action, environment: str | None) -> None:
     protected = False
     if environment is not None and action.environment_bound:
         found = environments.get_environment(session, environment)
@@ -115,19 +164,6 @@ def _authorize(session: Session, actor: Actor, action: Action, environment: str 
     reason = refusal(actor.role, actor.scope, action, environment, protected)
     if reason is not None:
         raise Forbidden(f"Not allowed: {reason}.")
-
-
-def _record(session: Session, guard: Guard, outcome: str) -> None:
-    record_audit(
-        session,
-        actor=guard.actor.name if guard.actor else "anonymous",
-        channel=guard.actor.channel if guard.actor else "api",
-        action=guard.audited_as or guard.action.value,
-        outcome=outcome,
-        environment=guard.environment,
-        request_id=guard.request_id,
-        detail=guard.detail,
-    )
 
 
 def _bearer(request: Request) -> str | None:
@@ -140,7 +176,6 @@ class RateLimited(Permission):
     """A permission that also counts the caller's requests: operation-creating routes."""
 
     def admit(self, request: Request, guard: Guard) -> None:
-        assert guard.actor is not None
         request_safety.enforce_rate_limit(
             request.app.state.db_engine,
             guard.actor.name,

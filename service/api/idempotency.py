@@ -1,8 +1,10 @@
 """`Idempotency-Key` on the POSTs that create environments or operations.
 
 Same key and same body: the original response, and nothing created again. Same key, other
-body: 422. Same key while the first request is still running: 409. Keys belong to the caller
-(the token) and are kept 24 hours.
+body: 422. Same key while the first request is still running: 409. Keys belong to the
+authenticated caller (the token, or the single-sign-on user) and are kept 24 hours; a caller who
+is not authenticated, or whose browser request fails the CSRF checks, is never answered from a
+stored response: the route itself refuses it.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from sqlmodel import Session
 
 from service.access import request_safety
-from service.access.tokens import hash_token
-from service.errors import error_body
+from service.api.guard import authenticate_request
+from service.errors import StepladderError, error_body
 
 HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 200
@@ -38,7 +41,9 @@ class IdempotentRoute(APIRoute):
                     f"Idempotency-Key: at most {MAX_KEY_LENGTH} characters.",
                 )
             db = request.app.state.db_engine
-            caller = hash_token(_bearer(request))
+            caller = await run_in_threadpool(_authenticated_caller, request)
+            if caller is None:
+                return await handle(request)
             body = await request.body()
             claim = await run_in_threadpool(
                 request_safety.claim_key,
@@ -92,6 +97,15 @@ def _refusal(status: int, error: str, detail: str) -> JSONResponse:
     return JSONResponse(error_body(error, detail), status_code=status)
 
 
-def _bearer(request: Request) -> str:
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    return value.strip() if scheme.lower() == "bearer" else ""
+def _authenticated_caller(request: Request) -> str | None:
+    """Whose keys these are, once the caller has passed every check a change needs; None for
+    anyone else, whom the route's own guard then refuses (and audits)."""
+    with Session(request.app.state.db_engine) as session:
+        try:
+            actor, web_session = authenticate_request(request, session)
+        except StepladderError:
+            return None
+    # A browser session logged in with a token acts as that token; an SSO user as itself.
+    if web_session is None or web_session.token_id is not None:
+        return f"token:{actor.name}"
+    return f"user:{actor.name}"

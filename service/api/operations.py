@@ -7,7 +7,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -15,57 +15,80 @@ from sqlmodel import Session
 from service.access.roles import Action
 from service.api.deps import SessionDep
 from service.api.guard import Guard, Permission, Reader
+from service.api.params import LARGEST_ID, OperationId
+from service.api.responses import EVERY_ROUTE, errors
 from service.operations import domain, repository
 from service.operations.schemas import EventPublic, OperationPublic
 
-router = APIRouter(prefix="/api/operations", tags=["operations"])
+router = APIRouter(prefix="/api/operations", tags=["operations"], responses=EVERY_ROUTE)
 
 POLL_SECONDS = 0.5
 
 
-@router.get("/{operation_id}")
-def get_operation(operation_id: int, session: SessionDep, guard: Reader) -> OperationPublic:
-    operation = domain.require_operation(session, operation_id)
+@router.get("/{operation_id}", responses=errors(404))
+def get_operation(operation_id: OperationId, session: SessionDep, guard: Reader) -> OperationPublic:
+    operation = domain.require_operation(session, operation_id, visible_to=guard.actor)
     guard.require(session, operation.environment_name)
     return domain.describe_operation(operation)
 
 
-@router.post("/{operation_id}/cancel", status_code=202)
+@router.post("/{operation_id}/cancel", status_code=202, responses=errors(404, 409))
 def cancel_operation(
-    operation_id: int,
+    operation_id: OperationId,
     session: SessionDep,
     guard: Annotated[
         Guard, Depends(Permission(Action.operate, "operation.cancel"), scope="function")
     ],
 ) -> OperationPublic:
-    guard.require(session, domain.require_operation(session, operation_id).environment_name)
-    guard.detail = f"operation {operation_id}"
-    return domain.describe_operation(domain.cancel_operation(session, operation_id))
+    guard.require(
+        session,
+        domain.require_operation(session, operation_id, visible_to=guard.actor).environment_name,
+    )
+    return domain.describe_operation(domain.cancel_operation(session, operation_id, guard.actor))
 
 
-@router.get("/{operation_id}/events", response_model=None)
+@router.get(
+    "/{operation_id}/events",
+    response_model=None,
+    responses={
+        200: {
+            "description": "The events: a Server-Sent Events stream, or with format=json a list.",
+            "model": list[EventPublic],
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        },
+        **errors(404),
+    },
+)
 def operation_events(
-    operation_id: int,
+    operation_id: OperationId,
     request: Request,
     session: SessionDep,
     guard: Reader,
     format: Literal["sse", "json"] = Query(default="sse"),
+    last_event_id: Annotated[
+        int, Header(ge=0, le=LARGEST_ID, description="resume after this event (SSE)")
+    ] = 0,
 ) -> list[EventPublic] | StreamingResponse:
-    guard.require(session, domain.require_operation(session, operation_id).environment_name)
+    guard.require(
+        session,
+        domain.require_operation(session, operation_id, visible_to=guard.actor).environment_name,
+    )
     if format == "json":
         return [
             domain.describe_event(event) for event in repository.list_events(session, operation_id)
         ]
     return StreamingResponse(
-        _event_stream(request.app.state.db_engine, request, operation_id),
+        _event_stream(request.app.state.db_engine, request, operation_id, last_event_id),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
-async def _event_stream(db: Engine, request: Request, operation_id: int) -> AsyncIterator[str]:
-    """Every event in order, then new ones as they are stored, until the operation ends."""
-    last_seq = int(request.headers.get("Last-Event-ID", "0") or 0)
+async def _event_stream(
+    db: Engine, request: Request, operation_id: int, last_seq: int
+) -> AsyncIterator[str]:
+    """Every event after `last_seq` in order, then new ones as they are stored, until the
+    operation ends."""
     while True:
         events, finished = await asyncio.to_thread(_read_events, db, operation_id, last_seq)
         for event in events:
@@ -80,7 +103,9 @@ async def _event_stream(db: Engine, request: Request, operation_id: int) -> Asyn
         await asyncio.sleep(POLL_SECONDS)
 
 
-def _read_events(db: Engine, operation_id: int, after_seq: int) -> tuple[list[EventPublic], bool]:
+def _read_events(
+    db: Engine, operation_id: OperationId, after_seq: int
+) -> tuple[list[EventPublic], bool]:
     with Session(db) as session:
         # Status first: an operation's final event commits with its final status, so when the
         # status reads finished, the events read next include the last one.

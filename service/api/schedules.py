@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from db.models.columns import utc_now
 from service.access.roles import Action, in_scope
-from service.api.deps import EnqueueDep, SessionDep, SettingsDep
-from service.api.guard import Guard, Permission, Reader
+from service.api.deps import ClockDep, EnqueueDep, SessionDep, SettingsDep
+from service.api.guard import Guard, Permission, RateLimited, Reader
+from service.api.params import ScheduleId
+from service.api.responses import EVERY_ROUTE, errors
 from service.environments import repository as environments
 from service.environments.domain import require_environment
 from service.schedules import domain
@@ -22,17 +23,19 @@ from service.schedules.schemas import (
 )
 from service.schedules.upcoming import upcoming
 
-router = APIRouter(tags=["schedules"])
+router = APIRouter(tags=["schedules"], responses=EVERY_ROUTE)
 PREFIX = "/api/environments/{name}/schedules"
 
 Scheduler = Annotated[
     Guard, Depends(Permission(Action.operate, "schedule.change"), scope="function")
 ]
+ScheduleRunner = Annotated[
+    Guard, Depends(RateLimited(Action.operate, "schedule.run"), scope="function")
+]
 
 
 @router.get("/api/schedules")
 def list_all_schedules(session: SessionDep, guard: Reader) -> list[SchedulePublic]:
-    assert guard.actor is not None
     names = {
         environment.id: environment.name for environment in environments.list_environments(session)
     }
@@ -43,7 +46,7 @@ def list_all_schedules(session: SessionDep, guard: Reader) -> list[SchedulePubli
     ]
 
 
-@router.get(PREFIX)
+@router.get(PREFIX, responses=errors(404))
 def list_schedules(name: str, session: SessionDep, _: Reader) -> list[SchedulePublic]:
     environment = require_environment(session, name)
     return [
@@ -52,69 +55,85 @@ def list_schedules(name: str, session: SessionDep, _: Reader) -> list[SchedulePu
     ]
 
 
-@router.post(PREFIX, status_code=status.HTTP_201_CREATED)
+@router.post(PREFIX, status_code=status.HTTP_201_CREATED, responses=errors(400, 404, 409))
 def create_schedule(
-    name: str, data: ScheduleCreate, session: SessionDep, guard: Scheduler
+    name: str, data: ScheduleCreate, session: SessionDep, clock: ClockDep, guard: Scheduler
 ) -> SchedulePublic:
-    assert guard.actor is not None
-    guard.detail = f"created schedule '{data.name}' ({data.action}, {data.cron} {data.timezone})"
-    schedule = domain.create_schedule(session, name, data, created_by=guard.actor.name)
+    schedule = domain.create_schedule(session, name, data, guard.actor, now=clock.now())
     return domain.describe_schedule(schedule, name)
 
 
-@router.get(PREFIX + "/upcoming")
+@router.get(PREFIX + "/upcoming", responses=errors(404))
 def upcoming_firings(
-    name: str, session: SessionDep, _: Reader, days: int = Query(default=7, ge=1, le=31)
+    name: str,
+    session: SessionDep,
+    clock: ClockDep,
+    _: Reader,
+    days: int = Query(default=7, ge=1, le=31),
 ) -> Upcoming:
     environment = require_environment(session, name)
-    return upcoming(environment, domain.list_schedules(session, environment.id), utc_now(), days)
+    return upcoming(environment, domain.list_schedules(session, environment.id), clock.now(), days)
 
 
-@router.get(PREFIX + "/{schedule_id}")
-def get_schedule(name: str, schedule_id: int, session: SessionDep, _: Reader) -> SchedulePublic:
+@router.get(PREFIX + "/{schedule_id}", responses=errors(404))
+def get_schedule(
+    name: str, schedule_id: ScheduleId, session: SessionDep, _: Reader
+) -> SchedulePublic:
     return domain.describe_schedule(domain.require_schedule(session, name, schedule_id), name)
 
 
-@router.patch(PREFIX + "/{schedule_id}")
+@router.patch(PREFIX + "/{schedule_id}", responses=errors(400, 404, 409))
 def update_schedule(
-    name: str, schedule_id: int, changes: ScheduleUpdate, session: SessionDep, guard: Scheduler
+    name: str,
+    schedule_id: ScheduleId,
+    changes: ScheduleUpdate,
+    session: SessionDep,
+    clock: ClockDep,
+    guard: Scheduler,
 ) -> SchedulePublic:
-    guard.detail = f"schedule {schedule_id}: " + ", ".join(
-        sorted(changes.model_dump(exclude_unset=True))
-    )
     return domain.describe_schedule(
-        domain.update_schedule(session, name, schedule_id, changes), name
+        domain.update_schedule(session, name, schedule_id, changes, guard.actor, now=clock.now()),
+        name,
     )
 
 
-@router.delete(PREFIX + "/{schedule_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_schedule(name: str, schedule_id: int, session: SessionDep, guard: Scheduler) -> None:
-    guard.detail = f"deleted schedule {schedule_id}"
-    domain.delete_schedule(session, name, schedule_id)
+@router.delete(
+    PREFIX + "/{schedule_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(404, 409)
+)
+def delete_schedule(
+    name: str, schedule_id: ScheduleId, session: SessionDep, guard: Scheduler
+) -> None:
+    domain.delete_schedule(session, name, schedule_id, guard.actor)
 
 
-@router.get(PREFIX + "/{schedule_id}/runs")
+@router.get(PREFIX + "/{schedule_id}/runs", responses=errors(404))
 def list_runs(
-    name: str, schedule_id: int, session: SessionDep, _: Reader
+    name: str, schedule_id: ScheduleId, session: SessionDep, _: Reader
 ) -> list[ScheduleRunPublic]:
     schedule = domain.require_schedule(session, name, schedule_id)
     assert schedule.id is not None
     return [domain.describe_run(run) for run in domain.list_runs(session, schedule.id)]
 
 
-@router.post(PREFIX + "/{schedule_id}/run", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    PREFIX + "/{schedule_id}/run", status_code=status.HTTP_202_ACCEPTED, responses=errors(404, 409)
+)
 def run_now(
     name: str,
-    schedule_id: int,
+    schedule_id: ScheduleId,
     session: SessionDep,
     settings: SettingsDep,
     enqueue: EnqueueDep,
-    guard: Scheduler,
+    clock: ClockDep,
+    guard: ScheduleRunner,
 ) -> ScheduleRunPublic:
-    guard.detail = f"ran schedule {schedule_id} by hand"
-    schedule = domain.require_schedule(session, name, schedule_id, for_update=True)
-    run = domain.fire(
-        session, enqueue, schedule, engine=settings.engine, now=utc_now(), due_at=None, manual=True
+    run = domain.run_schedule_now(
+        session,
+        enqueue,
+        name,
+        schedule_id,
+        engine=settings.engine,
+        actor=guard.actor,
+        now=clock.now(),
     )
-    session.flush()
     return domain.describe_run(run)

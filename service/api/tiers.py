@@ -7,8 +7,9 @@ from sqlmodel import SQLModel
 
 from programs import TIERS
 from service.api.guard import Reader
+from service.api.responses import EVERY_ROUTE
 
-router = APIRouter(prefix="/api/tiers", tags=["tiers"])
+router = APIRouter(prefix="/api/tiers", tags=["tiers"], responses=EVERY_ROUTE)
 
 
 class TierPublic(SQLModel):

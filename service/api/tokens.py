@@ -6,18 +6,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
-from service.access import domain
+from service.access import domain, token_admin
 from service.access.roles import Action
 from service.access.schemas import TokenCreate, TokenCreated, TokenPublic
 from service.api.deps import SessionDep
 from service.api.guard import Guard, Permission
+from service.api.responses import EVERY_ROUTE, errors
 
-router = APIRouter(prefix="/api/tokens", tags=["tokens"])
+router = APIRouter(prefix="/api/tokens", tags=["tokens"], responses=EVERY_ROUTE)
 
 TokenAdmin = Annotated[Guard, Depends(Permission(Action.administer), scope="function")]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(400, 409))
 def create_token(
     data: TokenCreate,
     session: SessionDep,
@@ -25,16 +26,15 @@ def create_token(
         Guard, Depends(Permission(Action.administer, "token.create"), scope="function")
     ],
 ) -> TokenCreated:
-    guard.detail = f"token '{data.name}' ({data.role.value}, scope {data.scope or 'all'})"
-    return domain.create_token(session, data)
+    return token_admin.create_token(session, data, guard.actor)
 
 
 @router.get("")
-def list_tokens(session: SessionDep, _: TokenAdmin) -> list[TokenPublic]:
-    return domain.list_tokens(session)
+def list_tokens(session: SessionDep, guard: TokenAdmin) -> list[TokenPublic]:
+    return domain.list_tokens(session, by=guard.actor)
 
 
-@router.delete("/{token_name}")
+@router.delete("/{token_name}", responses=errors(404))
 def revoke_token(
     token_name: str,
     session: SessionDep,
@@ -42,5 +42,4 @@ def revoke_token(
         Guard, Depends(Permission(Action.administer, "token.revoke"), scope="function")
     ],
 ) -> TokenPublic:
-    guard.detail = f"token '{token_name}'"
-    return domain.revoke_token(session, token_name)
+    return token_admin.revoke_token(session, token_name, guard.actor)

@@ -14,6 +14,8 @@ import logging
 import os
 import signal
 import sys
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from programs import EnvironmentSpec
@@ -27,6 +29,7 @@ from service.engines.model import (
 from service.engines.protocol import EXIT_INTERRUPTED, OperationRequest
 
 PR_SET_PDEATHSIG = 1
+DEFAULT_GRACE_SECONDS = 3600.0
 
 
 def main() -> int:
@@ -61,12 +64,8 @@ def main() -> int:
 def run_operation(request: OperationRequest, send: Any) -> None:
     engine = make_engine(request.engine, request.engine_options)
     if getattr(engine, "cli_handles_interrupt", False):
-        # The CLI got the same SIGINT (one process group) and stops cleanly; wait for it.
-        def note_interrupt(_signal: int, _frame: Any) -> None:
-            engine.interrupted = True  # type: ignore[attr-defined]
-
-        signal.signal(signal.SIGINT, note_interrupt)
-        signal.signal(signal.SIGTERM, note_interrupt)
+        grace = float(request.engine_options.get("cancel_grace_seconds", DEFAULT_GRACE_SECONDS))
+        forward_interrupts(lambda: setattr(engine, "interrupted", True), grace)
     state = [ResourceState.from_dict(resource) for resource in request.state]
     totals = dict.fromkeys(("create", "update", "delete", "replace", "same"), 0)
     outputs: dict[str, Any] = {}
@@ -75,6 +74,10 @@ def run_operation(request: OperationRequest, send: Any) -> None:
         send({"event": event})
 
     for index, step in enumerate(request.steps, start=1):
+        if getattr(engine, "interrupted", False):
+            raise EngineError(
+                "cancelled", f"Cancelled on request before step {index} of {len(request.steps)}."
+            )
         spec = EnvironmentSpec.from_dict(step["spec"])
         action = step["action"]
         tier = step.get("tier")
@@ -116,6 +119,30 @@ def run_operation(request: OperationRequest, send: Any) -> None:
             }
         )
     send({"result": {"changes": totals, "outputs": outputs}})
+
+
+def forward_interrupts(note_interrupt: Callable[[], None], grace_seconds: float) -> None:
+    """For an engine whose CLI stops cleanly on SIGINT (unlocking the stack): an interrupt is
+    noted, never raised, so the engine waits for the CLI.
+
+    SIGINT from the worker reaches the whole process group, the CLI included. SIGTERM comes
+    when the worker died (PR_SET_PDEATHSIG) and reaches this process only: it is forwarded to
+    the group as SIGINT, and if the CLI has not stopped within the grace, the group is killed,
+    so no engine outlives its worker unsupervised.
+    """
+
+    def on_interrupt(_signal: int, _frame: Any) -> None:
+        note_interrupt()
+
+    def on_worker_gone(_signal: int, _frame: Any) -> None:
+        note_interrupt()
+        os.killpg(os.getpgrp(), signal.SIGINT)
+        deadline = threading.Timer(grace_seconds, os.killpg, (os.getpgrp(), signal.SIGKILL))
+        deadline.daemon = True
+        deadline.start()
+
+    signal.signal(signal.SIGINT, on_interrupt)
+    signal.signal(signal.SIGTERM, on_worker_gone)
 
 
 def make_engine(name: str, options: dict[str, Any]) -> Engine:

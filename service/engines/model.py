@@ -116,13 +116,28 @@ class Engine(Protocol):
     ) -> StepResult: ...
 
 
+ROOT_STACK_PARENT = "pulumi:pulumi:Stack$"
+
+
+def normalise_urn(urn: str) -> str:
+    """A URN as the Pulumi engine writes it. Pulumi's mock monitor (the simulator, the API's
+    plan) qualifies a top-level resource's type with the root stack's (`pulumi:pulumi:Stack$`);
+    the engine does not, so one resource would otherwise have two URNs."""
+    parts = urn.split("::")
+    if len(parts) >= 4 and parts[2].startswith(ROOT_STACK_PARENT):
+        parts[2] = parts[2].removeprefix(ROOT_STACK_PARENT)
+    return "::".join(parts)
+
+
 def refuse_unconfirmed_data_loss(changes: list[ResourceChange], allowed: frozenset[str]) -> None:
     """The safety net behind the API's check: the plan as it is now, not as it was predicted.
 
     Raised before a step changes anything, when it would delete or replace stateful data whose
-    loss the request did not confirm.
+    loss the request did not confirm. URNs are compared normalised: the confirmation was
+    planned under mocks, the step may run on the real engine.
     """
-    unconfirmed = [c for c in changes if c.deletes_data and c.urn not in allowed]
+    confirmed = {normalise_urn(urn) for urn in allowed}
+    unconfirmed = [c for c in changes if c.deletes_data and normalise_urn(c.urn) not in confirmed]
     if unconfirmed:
         raise EngineError(
             "unconfirmed_data_loss",

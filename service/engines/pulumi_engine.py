@@ -8,7 +8,9 @@ is why it runs in the operation's child process.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,16 +28,16 @@ from service.engines.model import (
     StepResult,
     refuse_unconfirmed_data_loss,
 )
-from service.engines.pulumi_errors import classify
-from service.engines.pulumi_events import translate
+from service.engines.pulumi_command import GuardedCommand
+from service.engines.pulumi_errors import classify, log_tail
+from service.engines.pulumi_events import ChangeLedger, translate
+from service.engines.pulumi_recovery import import_deployment, recover_stack
 from service.engines.pulumi_state import (
-    drop_pending_operations,
-    holder_is_gone,
     local_backend_dir,
     resources_from_deployment,
-    stack_locks,
+    resources_from_steps,
 )
-from service.engines.secrets import REDACTED, redact_text
+from service.engines.secrets import REDACTED, memory_file, redact
 
 PROJECT = "stepladder"
 
@@ -63,12 +65,19 @@ class PulumiEngine:
     # unlocks the stack, so the engine must not abandon it by raising KeyboardInterrupt.
     cli_handles_interrupt = True
 
-    def __init__(self, options: PulumiOptions) -> None:
+    def __init__(
+        self, options: PulumiOptions, program: Callable[[EnvironmentSpec], object] = build
+    ) -> None:
         self.options = options
+        # What runs inline; always `programs.build` in the service.
+        self.program = program
         self.interrupted = False
         self._recovered: set[str] = set()
-        # The changes the running preview or update reported, step by step.
-        self._changes: list[ResourceChange] = []
+        self._ledger = ChangeLedger()
+        self._event_failure: BaseException | None = None
+        self._command: GuardedCommand | None = None
+        self._closing = contextlib.ExitStack()
+        self._env: dict[str, str] | None = None
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> PulumiEngine:
@@ -83,21 +92,74 @@ class PulumiEngine:
     def run_step(
         self, step: StepRequest, state: list[ResourceState], emit: EventSink
     ) -> StepResult:
-        stack = self._stack(step.spec)
-        self._recover_once(stack, step.spec.name, emit)
-        try:
+        with self._classified(emit):
+            stack = self._stack(step.spec)
+            if step.spec.name not in self._recovered:
+                self._recovered.add(step.spec.name)
+                recover_stack(
+                    stack,
+                    backend_url=self.options.backend_url,
+                    project=PROJECT,
+                    emit=emit,
+                    replace_deployment=lambda deployment: import_deployment(
+                        stack, self.command, self.env, deployment
+                    ),
+                    refresh=lambda: self._apply(stack, "refresh", emit),
+                )
             if step.action == "preview":
-                changes = self._preview(stack, emit)
-                return StepResult(resources=state, changes=changes)
+                return StepResult(resources=state, changes=self._preview(stack, emit))
             if step.action in ("up", "destroy"):
-                changes = self._preview(stack, emit, destroy=step.action == "destroy", quiet=True)
-                refuse_unconfirmed_data_loss(changes, step.allowed_data_loss)
+                planned = self._preview(
+                    stack, emit, destroy=step.action == "destroy", quiet=True, verify=True
+                )
+                refuse_unconfirmed_data_loss(planned, step.allowed_data_loss)
             outputs = self._apply(stack, step.action, emit)
-        except auto.errors.CommandError as error:
-            self._emit_log_tail(error, emit)
-            raise classify(error, interrupted=self.interrupted) from error
-        resources = resources_from_deployment(stack.export_stack().deployment)
-        return StepResult(resources=resources, changes=self._changes, outputs=outputs)
+            changes = self._ledger.changes()
+            resources = self._read_resources(stack, emit)
+        return StepResult(resources=resources, changes=changes, outputs=outputs)
+
+    @property
+    def command(self) -> GuardedCommand:
+        if self._command is None:
+            self._command = GuardedCommand(lambda: self.interrupted)
+        return self._command
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The CLI's extra environment: our backend, and the passphrase as a file only this
+        process's children can read, never as a variable every plugin inherits."""
+        if self._env is None:
+            # Pinned: a PULUMI_BACKEND_URL in the worker's environment would override ours.
+            self._env = {"PULUMI_BACKEND_URL": self.options.backend_url}
+            if self.options.passphrase:
+                path = self._closing.enter_context(
+                    memory_file(self.options.passphrase, "pulumi-passphrase")
+                )
+                self._env["PULUMI_CONFIG_PASSPHRASE_FILE"] = path
+            elif self.options.passphrase is not None:
+                self._env["PULUMI_CONFIG_PASSPHRASE"] = ""  # an empty one, allowed explicitly
+        return self._env
+
+    def close(self) -> None:
+        self._closing.close()
+
+    @contextlib.contextmanager
+    def _classified(self, emit: EventSink) -> Iterator[None]:
+        """Every failure of the Automation API leaves as an EngineError with its cause, and the
+        CLI's log tail as an event; never as a bare `CommandError: code: 255`."""
+        try:
+            yield
+        except EngineError:
+            raise
+        except (auto.errors.CommandError, OSError, ValueError, RuntimeError) as error:
+            secrets = self._known_secrets()
+            tail = log_tail(error, secrets)
+            if tail:
+                emit({"type": "diagnostic", "severity": "error", "message": tail})
+            raise classify(error, interrupted=self.interrupted, known_secrets=secrets) from error
+
+    def _known_secrets(self) -> tuple[str, ...]:
+        return (self.options.passphrase or "",)
 
     def _stack(self, spec: EnvironmentSpec) -> auto.Stack:
         work_dir = self.options.workspaces_dir / spec.name
@@ -106,10 +168,6 @@ class PulumiEngine:
         backend_dir = local_backend_dir(self.options.backend_url)
         if backend_dir is not None:
             backend_dir.mkdir(parents=True, exist_ok=True)
-        # Pinned: a PULUMI_BACKEND_URL in the worker's environment would override the project's.
-        env_vars = {"PULUMI_BACKEND_URL": self.options.backend_url}
-        if self.options.passphrase is not None:
-            env_vars["PULUMI_CONFIG_PASSPHRASE"] = self.options.passphrase
         settings = auto.ProjectSettings(
             name=PROJECT,
             runtime="python",
@@ -117,7 +175,7 @@ class PulumiEngine:
         )
 
         def program() -> None:
-            build(spec)
+            self.program(spec)
 
         return auto.create_or_select_stack(
             stack_name=spec.name,
@@ -127,92 +185,115 @@ class PulumiEngine:
                 work_dir=str(work_dir),
                 project_settings=settings,
                 secrets_provider=self.options.secrets_provider,
-                env_vars=env_vars,
+                env_vars=self.env,
+                pulumi_command=self.command,
             ),
         )
 
     def _preview(
-        self, stack: auto.Stack, emit: EventSink, *, destroy: bool = False, quiet: bool = False
+        self,
+        stack: auto.Stack,
+        emit: EventSink,
+        *,
+        destroy: bool = False,
+        quiet: bool = False,
+        verify: bool = False,
     ) -> list[ResourceChange]:
-        self._changes = []
+        """The plan, counted once per resource and checked against the engine's own summary.
+
+        With `verify`, a plan that cannot be trusted (an event that could not be read, counts
+        that disagree with the summary) stops the step: the data-safety check fails closed.
+        """
         listener = self._listener(emit, preview=True, quiet=quiet)
         if destroy:
-            stack.preview_destroy(on_event=listener)
+            result = stack.preview_destroy(on_event=listener)
         else:
-            stack.preview(on_event=listener, diff=True)
-        return list(self._changes)
+            result = stack.preview(on_event=listener)
+        problem = self._ledger.disagreement(result.change_summary)
+        if self._event_failure is not None:
+            problem = f"an engine event could not be read ({type(self._event_failure).__name__})"
+        if problem is not None and verify:
+            raise EngineError(
+                "plan_unverified",
+                f"The plan could not be verified, so nothing was changed: {problem}.",
+            )
+        if problem is not None:
+            emit({"type": "diagnostic", "severity": "warning", "message": problem})
+        return self._ledger.changes()
 
     def _apply(self, stack: auto.Stack, action: str, emit: EventSink) -> dict[str, Any]:
-        self._changes = []
         listener = self._listener(emit, preview=False, quiet=False)
-        if action == "refresh":
-            stack.refresh(on_event=listener)
+        self.command.forget()
+        try:
+            result: auto.UpResult | auto.RefreshResult | auto.DestroyResult
+            if action == "refresh":
+                result = stack.refresh(on_event=listener)
+            elif action == "destroy":
+                result = stack.destroy(on_event=listener)
+            else:
+                result = stack.up(on_event=listener)
+        except auto.errors.CommandError as error:
+            if not self.command.ran(action):
+                raise
+            # The CLI finished the update; only reading its summary or outputs back failed.
+            emit(
+                {
+                    "type": "diagnostic",
+                    "severity": "warning",
+                    "message": f"`pulumi {action}` completed, but reading its result failed "
+                    f"({classify(error, known_secrets=self._known_secrets()).message}); "
+                    "counts and outputs come from the engine's events",
+                }
+            )
+            return self._outputs_from_events()
+        problem = self._ledger.disagreement(result.summary.resource_changes)
+        if problem is not None:
+            emit({"type": "diagnostic", "severity": "warning", "message": problem})
+        if not isinstance(result, auto.UpResult):
             return {}
-        if action == "destroy":
-            stack.destroy(on_event=listener)
-            return {}
-        result = stack.up(on_event=listener)
         return {
             key: REDACTED if output.secret else output.value
             for key, output in result.outputs.items()
         }
 
+    def _outputs_from_events(self) -> dict[str, Any]:
+        for state in self._ledger.final_states():
+            if state.type == "pulumi:pulumi:Stack":
+                return dict(redact(dict(state.outputs or {})))
+        return {}
+
+    def _read_resources(self, stack: auto.Stack, emit: EventSink) -> list[ResourceState]:
+        """The stack's resources after a completed step; if reading them back fails, what the
+        step's own events said, so a finished update is never reported as failed."""
+        try:
+            return resources_from_deployment(stack.export_stack().deployment)
+        except (auto.errors.CommandError, OSError) as error:
+            cause = classify(error, known_secrets=self._known_secrets()).message
+            emit(
+                {
+                    "type": "diagnostic",
+                    "severity": "warning",
+                    "message": f"the step completed, but reading the stack back failed ({cause});"
+                    " the resources recorded come from the step's events",
+                }
+            )
+            return resources_from_steps(self._ledger.final_states())
+
     def _listener(self, emit: EventSink, *, preview: bool, quiet: bool) -> Any:
+        self._ledger = ChangeLedger()
+        self._event_failure = None
+
         def on_event(event: pulumi_events.EngineEvent) -> None:
-            translated = translate(event, preview=preview)
-            if translated is None:
+            try:
+                if event.resource_pre_event is not None:
+                    self._ledger.record(event.resource_pre_event.metadata, post=False)
+                if event.res_outputs_event is not None:
+                    self._ledger.record(event.res_outputs_event.metadata, post=True)
+                translated = translate(event, preview=preview, interrupted=self.interrupted)
+            except Exception as error:  # noqa: BLE001 - recorded; a plan with it fails closed
+                self._event_failure = self._event_failure or error
                 return
-            if translated["type"] == "resource_pre":
-                self._changes.append(
-                    ResourceChange(
-                        urn=translated["urn"],
-                        type=translated["resource_type"],
-                        name=translated["resource_name"],
-                        op=translated["op"],
-                        changed_inputs=tuple(translated["changed_inputs"]),
-                    )
-                )
-            if not quiet:
+            if translated is not None and not quiet:
                 emit(translated)
 
         return on_event
-
-    def _recover_once(self, stack: auto.Stack, stack_name: str, emit: EventSink) -> None:
-        """Before the first step: clear what a dead update left behind, then refresh."""
-        if stack_name in self._recovered:
-            return
-        self._recovered.add(stack_name)
-        repaired = False
-        backend_dir = local_backend_dir(self.options.backend_url)
-        if backend_dir is not None:
-            for lock in stack_locks(backend_dir, PROJECT, stack_name):
-                if holder_is_gone(lock):
-                    lock.path.unlink(missing_ok=True)
-                    repaired = True
-                    emit(
-                        {
-                            "type": "recovery",
-                            "message": f"cleared the stale lock of {lock.describe()}",
-                        }
-                    )
-        deployment = stack.export_stack()
-        if deployment.deployment and deployment.deployment.get("pending_operations"):
-            cleaned, dropped = drop_pending_operations(dict(deployment.deployment))
-            stack.import_stack(auto.Deployment(version=deployment.version, deployment=cleaned))
-            repaired = True
-            for item in dropped:
-                emit(
-                    {
-                        "type": "recovery",
-                        "message": f"dropped an interrupted {item['type']} of {item['urn']}",
-                        "urn": item["urn"],
-                        "pending_operation": item["type"],
-                    }
-                )
-        if repaired:
-            emit({"type": "recovery", "message": "refreshing the stack against the cloud"})
-            stack.refresh(on_event=self._listener(emit, preview=False, quiet=False))
-
-    def _emit_log_tail(self, error: auto.errors.CommandError, emit: EventSink) -> None:
-        text = redact_text(str(error), (self.options.passphrase or "",))
-        emit({"type": "diagnostic", "severity": "error", "message": text[-8000:]})

@@ -10,15 +10,23 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from pulumi.automation.events import StepEventStateMetadata
+
 from service.engines.model import ResourceState
 from service.engines.secrets import redact
+
+PROC = Path("/proc")
+# The boot time in /proc/stat has whole seconds; a lock is written after its process started.
+CLOCK_SLACK_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -61,20 +69,52 @@ def stack_locks(backend_dir: Path, project: str, stack: str) -> list[StackLock]:
     return found
 
 
-def holder_is_gone(
-    lock: StackLock,
-    *,
-    hostname: str | None = None,
-    process_exists: Callable[[int], bool] | None = None,
-) -> bool:
-    """True only when the lock was taken on this machine by a process that no longer exists.
+def holder_is_gone(lock: StackLock, *, hostname: str | None = None) -> bool:
+    """True only when the lock was taken on this machine by a process that is no longer there.
 
     A lock from another machine may belong to a live update there (an operator running
-    `pulumi up` by hand, another worker): it is never cleared.
+    `pulumi up` by hand, another worker): it is never cleared. Here, its holder is gone when
+    its pid is free, a zombie nobody reaped, or taken by another program or a process started
+    after the lock (pids are reused).
     """
-    this_host = hostname or socket.gethostname()
-    alive = process_exists or _process_exists
-    return lock.hostname == this_host and lock.pid > 0 and not alive(lock.pid)
+    if lock.hostname != (hostname or socket.gethostname()) or lock.pid <= 0:
+        return False
+    return not _is_the_holder(lock)
+
+
+def _is_the_holder(lock: StackLock) -> bool:
+    process = PROC / str(lock.pid)
+    if not PROC.is_dir():  # no procfs (macOS): existence is all one can tell
+        return _process_exists(lock.pid)
+    try:
+        stat = (process / "stat").read_text()
+        name = (process / "comm").read_text().strip()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    # The name is in parentheses and may contain spaces: fields start after the last ")".
+    fields = stat[stat.rindex(")") + 2 :].split()
+    state, start_ticks = fields[0], int(fields[19])
+    if state in ("Z", "X") or not name.startswith("pulumi"):
+        return False
+    started = _boot_time() + start_ticks / os.sysconf("SC_CLK_TCK")
+    locked = _parse_timestamp(lock.timestamp)
+    return locked is None or started <= locked + CLOCK_SLACK_SECONDS
+
+
+def _boot_time() -> float:
+    for line in (PROC / "stat").read_text().splitlines():
+        if line.startswith("btime "):
+            return float(line.split()[1])
+    return 0.0
+
+
+def _parse_timestamp(text: str) -> float | None:
+    """Go's RFC 3339 with nanoseconds, as the CLI writes it; None when unreadable."""
+    trimmed = re.sub(r"(\.\d{6})\d+", r"\1", text.strip()).replace("Z", "+00:00")
+    try:
+        return datetime.fromisoformat(trimmed).timestamp()
+    except ValueError:
+        return None
 
 
 def _process_exists(pid: int) -> bool:
@@ -125,3 +165,24 @@ def resources_from_deployment(deployment: Mapping[str, Any] | None) -> list[Reso
             )
         )
     return resources
+
+
+def resources_from_steps(states: list[StepEventStateMetadata]) -> list[ResourceState]:
+    """The same, from a completed run's events: used when reading the state back failed."""
+    return resources_from_deployment(
+        {
+            "resources": [
+                {
+                    "urn": state.urn,
+                    "type": state.type,
+                    "parent": state.parent or None,
+                    "custom": state.custom,
+                    "id": state.id,
+                    "inputs": dict(state.inputs or {}),
+                    "outputs": dict(state.outputs or {}),
+                    "protect": state.protect,
+                }
+                for state in states
+            ]
+        }
+    )

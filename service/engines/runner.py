@@ -10,7 +10,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from service.engines.protocol import OperationRequest
@@ -22,9 +22,19 @@ LINE_LIMIT = 64 * 1024 * 1024
 STDERR_LINES_KEPT = 40
 
 
+# The passphrase reaches the engine on stdin only: as a variable, the Pulumi CLI and every
+# plugin it starts would inherit it.
+SECRET_VARIABLES = frozenset({"PULUMI_CONFIG_PASSPHRASE", "STEPLADDER_PULUMI_CONFIG_PASSPHRASE"})
+
+
+def child_environment(environment: Mapping[str, str]) -> dict[str, str]:
+    return {key: value for key, value in environment.items() if key not in SECRET_VARIABLES}
+
+
 class EngineProcess:
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
+    def __init__(self, process: asyncio.subprocess.Process, engine: str) -> None:
         self.process = process
+        self.engine = engine
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_LINES_KEPT)
         self._stderr_reader = asyncio.create_task(self._read_stderr())
         self.interrupted = False
@@ -41,12 +51,13 @@ class EngineProcess:
             limit=LINE_LIMIT,
             # Its own session: a Ctrl-C in the terminal reaches the worker, which decides.
             start_new_session=True,
+            env=child_environment(os.environ),
         )
         assert process.stdin is not None
         process.stdin.write(json.dumps(request.to_dict()).encode())
         await process.stdin.drain()
         process.stdin.close()
-        return cls(process)
+        return cls(process, request.engine)
 
     @property
     def pid(self) -> int:

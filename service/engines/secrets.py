@@ -7,7 +7,12 @@ engines report passes through `redact` first.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 SECRET_SIGNATURE_KEY = "4dabf18193072939515e22adb298388d"
@@ -43,3 +48,25 @@ def redact_text(text: str, known_secrets: tuple[str, ...] = ()) -> str:
     return _CREDENTIAL_PATTERNS[1].sub(
         lambda match: f"{match.group(1)}{match.group(2)}{REDACTED}", text
     )
+
+
+@contextlib.contextmanager
+def memory_file(content: str, name: str) -> Iterator[str]:
+    """A path the Pulumi CLI (a child of this process) can read `content` from, backed by
+    memory: nothing reaches the disk, and the file is gone when this process ends, however it
+    ends. Outside Linux, a private temporary file removed on the way out."""
+    if hasattr(os, "memfd_create") and Path(f"/proc/{os.getpid()}/fd").is_dir():
+        descriptor = os.memfd_create(name, 0)
+        try:
+            remaining = memoryview(content.encode())
+            while remaining:
+                remaining = remaining[os.write(descriptor, remaining) :]
+            yield f"/proc/{os.getpid()}/fd/{descriptor}"
+        finally:
+            os.close(descriptor)
+        return
+    with tempfile.TemporaryDirectory(prefix="stepladder-") as private:  # mode 0700
+        path = Path(private) / name
+        path.touch(mode=0o600)
+        path.write_text(content)
+        yield str(path)

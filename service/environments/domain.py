@@ -12,6 +12,8 @@ from sqlmodel import Session, select
 from db.models import Environment, EnvironmentBase, Resource, Schedule
 from db.models.columns import utc_now
 from programs import tier_by_level
+from service.access.audit import audited
+from service.access.domain import Actor
 from service.environments import repository
 from service.environments.schemas import (
     EnvironmentCreate,
@@ -46,22 +48,43 @@ def require_environment(session: Session, name: str, *, for_update: bool = False
     return environment
 
 
-def create_environment(session: Session, data: EnvironmentCreate, engine: str) -> Environment:
-    environment = Environment(**data.model_dump(), engine=engine)
-    session.add(environment)
-    try:
-        session.flush()
-    except IntegrityError as error:
-        # Also the loser of two concurrent creates: the unique index decides.
-        raise Conflict(f"An environment named '{data.name}' already exists.") from error
-    return environment
+def create_environment(
+    session: Session, data: EnvironmentCreate, engine: str, actor: Actor
+) -> Environment:
+    with audited(session, actor, "environment.create", data.name):
+        environment = Environment(**data.model_dump(), engine=engine)
+        session.add(environment)
+        try:
+            session.flush()
+        except IntegrityError as error:
+            # Also the loser of two concurrent creates: the unique index decides.
+            raise Conflict(f"An environment named '{data.name}' already exists.") from error
+        return environment
 
 
 def update_environment(
-    session: Session, name: str, changes: EnvironmentUpdate, *, if_match: str | None = None
+    session: Session,
+    name: str,
+    changes: EnvironmentUpdate,
+    actor: Actor,
+    *,
+    if_match: str | None = None,
 ) -> Environment:
+    with audited(session, actor, "environment.update", name) as entry:
+        entry.detail = "changed " + ", ".join(sorted(changes.model_dump(exclude_unset=True)))
+        return _update(session, name, changes, if_match)
+
+
+def _update(
+    session: Session, name: str, changes: EnvironmentUpdate, if_match: str | None
+) -> Environment:
+    if if_match is not None and if_match.strip() == "*":
+        # "Any version" guards nothing on a definition that exists whenever it can be changed.
+        raise InvalidInput.from_fields(
+            [{"field": "If-Match", "rule": "must be the ETag you read, not *"}]
+        )
     environment = require_environment(session, name, for_update=True)
-    if if_match is not None and if_match.strip() != "*" and if_match.strip() != etag(environment):
+    if if_match is not None and if_match.strip() != etag(environment):
         raise PreconditionFailed(
             f"'{name}' changed since you read it (now {etag(environment)}, you sent "
             f"{if_match.strip()}); read it again and reapply your change."
@@ -95,8 +118,13 @@ def etag(environment: Environment) -> str:
     return f'"{environment.version}"'
 
 
-def delete_environment(session: Session, name: str) -> str:
-    """Delete the definition, and its schedules with it; returns what went, for the record."""
+def delete_environment(session: Session, name: str, actor: Actor) -> None:
+    """Delete the definition, and its schedules with it."""
+    with audited(session, actor, "environment.delete", name) as entry:
+        entry.detail = _delete(session, name)
+
+
+def _delete(session: Session, name: str) -> str:
     environment = require_environment(session, name, for_update=True)
     assert environment.id is not None
     if environment.applied_tier is not None or repository.list_resources(session, environment.id):

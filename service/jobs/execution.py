@@ -15,7 +15,7 @@ from programs import EnvironmentSpec
 from service.engines.protocol import OperationRequest
 from service.engines.runner import EngineProcess
 from service.environments import repository as environments
-from service.jobs.runtime import WorkerRuntime
+from service.jobs.runtime import WorkerRuntime, this_process
 from service.operations import progress, repository
 from service.operations.planning import build_spec, step_tiers
 from service.operations.repository import TIER_CHANGING
@@ -55,7 +55,9 @@ def _claim_and_prepare(
 ) -> PreparedOperation | None:
     db = runtime.db_engine
     with session_scope(db) as session:
-        operation = repository.claim_next_queued(session, environment_id, job_id)
+        operation = repository.claim_next_queued(
+            session, environment_id, job_id, runner=this_process()
+        )
         if operation is None:
             return None
         environment = environments.get_environment_by_id(session, environment_id)
@@ -173,13 +175,17 @@ def _build_request(
 def engine_options(runtime: WorkerRuntime, engine: str) -> dict[str, Any]:
     settings = runtime.settings
     if engine == "simulator":
-        return {"seconds_per_resource": settings.simulator_seconds_per_resource}
+        return {
+            "seconds_per_resource": settings.simulator_seconds_per_resource,
+            "cancel_grace_seconds": settings.cancel_grace_for(engine),
+        }
     # Travels on the child's stdin only; never logged or stored.
     return {
         "workspaces_dir": str(settings.resolved_data_dir() / "workspaces"),
         "backend_url": settings.resolved_backend_url(),
         "secrets_provider": settings.pulumi_secrets_provider,
         "passphrase": settings.pulumi_passphrase() or "",
+        "cancel_grace_seconds": settings.cancel_grace_for(engine),
     }
 
 
@@ -285,7 +291,7 @@ async def _interrupt_when_cancelled(
         requested = await asyncio.to_thread(_cancel_requested, runtime, operation_id)
         if requested:
             logger.info("operation %s: cancel requested, interrupting engine", operation_id)
-            await process.interrupt(runtime.settings.cancel_grace_seconds)
+            await process.interrupt(runtime.settings.cancel_grace_for(process.engine))
             return
 
 
@@ -298,7 +304,7 @@ async def _stop_for_shutdown(
     runtime: WorkerRuntime, prepared: PreparedOperation, process: EngineProcess
 ) -> None:
     try:
-        await process.interrupt(runtime.settings.cancel_grace_seconds)
+        await process.interrupt(runtime.settings.cancel_grace_for(prepared.engine))
     except OSError:
         logger.exception("operation %s: could not interrupt its engine", prepared.operation_id)
     await asyncio.to_thread(

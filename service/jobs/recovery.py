@@ -9,10 +9,13 @@ frees, and the next queued operation can run.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
 
 from procrastinate.jobs import Status
 
+from db.embedded import process_exists
 from db.engine import session_scope
 from service.access import request_safety
 from service.jobs.queue import environment_lock
@@ -42,6 +45,18 @@ async def recover_interrupted_operations(runtime: WorkerRuntime) -> list[int]:
             progress.fail_interrupted, runtime.db_engine, operation_ids, reason
         )
         await manager.finish_job_by_id_async(job.id, status=Status.FAILED, delete_job=False)
+    for operation_id, job_id in await asyncio.to_thread(_runs_of_dead_processes_here, runtime):
+        # Its process on this host is gone: no need to wait for its heartbeat to go stale.
+        recovered += await asyncio.to_thread(
+            progress.fail_interrupted,
+            runtime.db_engine,
+            [operation_id],
+            "Interrupted: the worker process running this operation on this host is gone. "
+            "Steps that completed are kept; the environment is usable again.",
+        )
+        if job_id is not None:
+            with contextlib.suppress(Exception):  # already finished by another round
+                await manager.finish_job_by_id_async(job_id, status=Status.FAILED, delete_job=False)
     orphans = await asyncio.to_thread(_query, runtime, "orphaned", None)
     recovered += await asyncio.to_thread(
         progress.fail_interrupted, runtime.db_engine, orphans, reason
@@ -57,6 +72,16 @@ async def recover_interrupted_operations(runtime: WorkerRuntime) -> list[int]:
     for operation_id in recovered:
         logger.warning("operation %s marked failed: its worker stopped responding", operation_id)
     return recovered
+
+
+def _runs_of_dead_processes_here(runtime: WorkerRuntime) -> list[tuple[int, int | None]]:
+    with session_scope(runtime.db_engine) as session:
+        running = repository.running_on_host(session, socket.gethostname())
+    return [
+        (operation_id, job_id)
+        for operation_id, job_id, runner in running
+        if not process_exists(int(runner.rpartition(":")[2]))
+    ]
 
 
 def _expire_approvals(runtime: WorkerRuntime) -> None:

@@ -6,11 +6,14 @@ when it starts and the tasks look it up.
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass
 
 import procrastinate
 from sqlalchemy import Engine
 
+from service.clock import Clock
 from service.config import Settings
 from service.operations.domain import Enqueue
 
@@ -22,6 +25,8 @@ class WorkerRuntime:
     job_app: procrastinate.App
     # Defers on a caller's own connection (schedules request operations like the API does).
     enqueue: Enqueue
+    # What schedules count as "now" when the worker ticks.
+    clock: Clock
 
 
 _current: WorkerRuntime | None = None
@@ -36,3 +41,8 @@ def current_runtime() -> WorkerRuntime:
     if _current is None:
         raise RuntimeError("no worker runtime: tasks run only inside `stepladder worker/serve`")
     return _current
+
+
+def this_process() -> str:
+    """The worker process as operations record who runs them: "host:pid"."""
+    return f"{socket.gethostname()}:{os.getpid()}"

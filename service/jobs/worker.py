@@ -9,7 +9,7 @@ import socket
 
 from sqlalchemy import Engine
 
-from db.models.columns import utc_now
+from service.clock import Clock
 from service.config import Settings
 from service.jobs.queue import build_deferring_app, build_job_app, enqueuer
 from service.jobs.recovery import recover_periodically
@@ -31,7 +31,7 @@ async def tick_schedules(runtime: WorkerRuntime, interval_seconds: float) -> Non
                 runtime.db_engine,
                 runtime.enqueue,
                 runtime.settings.engine,
-                utc_now(),
+                runtime.clock.now(),
             )
         except Exception:
             logger.exception("schedule tick failed; retrying in %s s", interval_seconds)
@@ -39,7 +39,12 @@ async def tick_schedules(runtime: WorkerRuntime, interval_seconds: float) -> Non
 
 
 async def run_worker(
-    settings: Settings, database_url: str, db_engine: Engine, *, install_signal_handlers: bool
+    settings: Settings,
+    database_url: str,
+    db_engine: Engine,
+    *,
+    install_signal_handlers: bool,
+    clock: Clock | None = None,
 ) -> None:
     job_app = build_job_app(database_url)
     async with job_app.open_async():
@@ -48,12 +53,13 @@ async def run_worker(
             db_engine=db_engine,
             job_app=job_app,
             enqueue=enqueuer(build_deferring_app(database_url)),
+            clock=clock or Clock(),
         )
         set_runtime(runtime)
         recovery = asyncio.create_task(
             recover_periodically(runtime, interval_seconds=settings.heartbeat_seconds)
         )
-        clock = asyncio.create_task(tick_schedules(runtime, settings.schedule_tick_seconds))
+        ticker = asyncio.create_task(tick_schedules(runtime, settings.schedule_tick_seconds))
         try:
             await job_app.run_worker_async(
                 name=f"stepladder@{socket.gethostname()}",
@@ -66,7 +72,7 @@ async def run_worker(
                 stalled_worker_timeout=settings.stalled_worker_seconds,
             )
         finally:
-            for side_task in (recovery, clock):
+            for side_task in (recovery, ticker):
                 side_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await side_task

@@ -13,7 +13,9 @@ from sqlmodel import Session, col, select
 
 from db.models import Operation, OperationStatus
 from db.models.columns import utc_now
+from service.access.audit import audited
 from service.access.domain import Actor, Forbidden
+from service.access.roles import in_scope
 from service.environments import repository as environments
 from service.errors import Conflict
 from service.operations.domain import Enqueue, require_operation
@@ -50,10 +52,28 @@ def list_awaiting(session: Session) -> Sequence[Operation]:
     ).all()
 
 
+def list_awaiting_for(session: Session, actor: Actor) -> list[Operation]:
+    """What `actor` may decide on: waiting operations within its scope."""
+    return [
+        operation
+        for operation in list_awaiting(session)
+        if in_scope(actor.scope, operation.environment_name)
+    ]
+
+
 def approve_operation(
     session: Session, enqueue: Enqueue, operation_id: int, approver: Actor, comment: str
 ) -> Operation:
-    operation = _awaiting(session, operation_id, approver)
+    with audited(session, approver, "operation.approve") as entry:
+        entry.detail = f"operation {operation_id}" + (f": {comment}" if comment else "")
+        operation = _awaiting(session, operation_id, approver)
+        entry.environment = operation.environment_name
+        return _approve(session, enqueue, operation, approver, comment)
+
+
+def _approve(
+    session: Session, enqueue: Enqueue, operation: Operation, approver: Actor, comment: str
+) -> Operation:
     assert operation.id is not None and operation.environment_id is not None
     environment = environments.get_environment_by_id(
         session, operation.environment_id, for_update=True
@@ -80,18 +100,21 @@ def approve_operation(
 def reject_operation(
     session: Session, operation_id: int, approver: Actor, comment: str
 ) -> Operation:
-    operation = _awaiting(session, operation_id, approver)
-    assert operation.id is not None
-    _record_decision(operation, approver, comment)
-    close_operation(
-        session,
-        operation.id,
-        OperationStatus.rejected,
-        error=f"Rejected by {approver.name}" + (f": {comment}" if comment else "."),
-        error_code="rejected",
-    )
-    session.refresh(operation)
-    return operation
+    with audited(session, approver, "operation.reject") as entry:
+        entry.detail = f"operation {operation_id}" + (f": {comment}" if comment else "")
+        operation = _awaiting(session, operation_id, approver)
+        entry.environment = operation.environment_name
+        assert operation.id is not None
+        _record_decision(operation, approver, comment)
+        close_operation(
+            session,
+            operation.id,
+            OperationStatus.rejected,
+            error=f"Rejected by {approver.name}" + (f": {comment}" if comment else "."),
+            error_code="rejected",
+        )
+        session.refresh(operation)
+        return operation
 
 
 def _awaiting(session: Session, operation_id: int, approver: Actor) -> Operation:

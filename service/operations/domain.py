@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from sqlmodel import Session
 
 from db.models import Environment, Operation, OperationEvent, OperationKind, OperationStatus
 from db.models.columns import utc_now
 from programs.spec import HIGHEST_TIER
+from service.access.audit import AuditEntry, audited
 from service.access.domain import Actor
-from service.access.roles import Role
+from service.access.roles import Role, in_scope
 from service.environments.domain import require_environment
 from service.errors import Conflict, NotFound
 from service.operations import repository
@@ -34,9 +36,48 @@ def request_operation(
     kind: OperationKind,
     engine: str,
     target_tier: int | None = None,
+    requested_by: Actor,
     confirm: str | None = None,
-    requested_by: Actor | None = None,
+    confirmed_loss: list[dict[str, Any]] | None = None,
     approval_hours: float = 24,
+    audited_as: str | None = None,
+) -> Operation:
+    """Validate and queue an operation (or hold it for approval); audited as
+    `environment.<kind>` unless the caller names the change it carries out (a schedule)."""
+    action = audited_as or f"environment.{kind.value}"
+    with audited(session, requested_by, action, environment_name) as entry:
+        operation = _request(
+            session, enqueue, environment_name, kind, engine, target_tier, confirm,
+            confirmed_loss, requested_by, approval_hours,
+        )  # fmt: skip
+        _describe_request(entry, operation)
+        return operation
+
+
+def _describe_request(entry: AuditEntry, operation: Operation) -> None:
+    entry.detail = f"operation {operation.id}: tier {operation.from_tier} -> {operation.to_tier}"
+    if operation.status == OperationStatus.awaiting_approval:
+        entry.detail += ", awaiting approval"
+    if operation.data_loss:
+        entry.detail += ", data loss confirmed"
+
+
+def needs_approval(environment: Environment, kind: OperationKind, actor: Actor) -> bool:
+    """An operator's move of a protected environment waits for another person's approval."""
+    return environment.protected and actor.role != Role.admin and kind in TIER_CHANGING
+
+
+def _request(
+    session: Session,
+    enqueue: Enqueue,
+    environment_name: str,
+    kind: OperationKind,
+    engine: str,
+    target_tier: int | None,
+    confirm: str | None,
+    confirmed_loss: list[dict[str, Any]] | None,
+    requested_by: Actor,
+    approval_hours: float,
 ) -> Operation:
     environment = require_environment(session, environment_name, for_update=True)
     assert environment.id is not None
@@ -57,27 +98,21 @@ def request_operation(
             field="secondary_region",
         )
     requested_at = utc_now()
-    # An operator's move of a protected environment waits for another person's approval.
-    needs_approval = (
-        environment.protected
-        and requested_by is not None
-        and requested_by.role != Role.admin
-        and kind in TIER_CHANGING
-    )
+    approval = needs_approval(environment, kind, requested_by)
     plan = None
-    if needs_approval or moves_down(kind, from_tier, to_tier):
+    if approval or moves_down(kind, from_tier, to_tier):
         plan = plan_move(environment, kind, from_tier, to_tier, requested_at=requested_at)
     data_loss = plan.data_loss if plan else []
-    check_data_safety(environment, data_loss, confirm)
+    check_data_safety(environment, data_loss, confirm, confirmed_loss)
 
     operation = Operation(
         created_at=requested_at,
         data_loss=data_loss,
         confirmed=bool(data_loss),
-        requested_by=requested_by.name if requested_by else None,
-        channel=requested_by.channel if requested_by else None,
-        definition_version=environment.version if needs_approval else None,
-        plan=plan.to_dict() if needs_approval and plan else None,
+        requested_by=requested_by.name,
+        channel=requested_by.channel,
+        definition_version=environment.version if approval else None,
+        plan=plan.to_dict() if approval and plan else None,
         environment_id=environment.id,
         environment_name=environment.name,
         kind=kind,
@@ -85,12 +120,12 @@ def request_operation(
         from_tier=from_tier,
         to_tier=to_tier,
     )
-    if needs_approval:
+    if approval:
         operation.status = OperationStatus.awaiting_approval
         operation.approval_expires_at = requested_at + timedelta(hours=approval_hours)
     session.add(operation)
     session.flush()
-    if not needs_approval:
+    if not approval:
         # Awaiting approval means no job yet: approving it is what queues it.
         operation.job_id = enqueue(session, environment)
         session.add(operation)
@@ -98,16 +133,32 @@ def request_operation(
 
 
 def require_operation(
-    session: Session, operation_id: int, *, for_update: bool = False
+    session: Session,
+    operation_id: int,
+    *,
+    for_update: bool = False,
+    visible_to: Actor | None = None,
 ) -> Operation:
+    """The operation; one outside `visible_to`'s scope is answered like an unknown one, so a
+    scoped token cannot learn which ids exist elsewhere."""
     operation = repository.get_operation(session, operation_id, for_update=for_update)
-    if operation is None:
+    if operation is None or (
+        visible_to is not None and not in_scope(visible_to.scope, operation.environment_name)
+    ):
         raise NotFound(f"There is no operation {operation_id}.")
     return operation
 
 
-def cancel_operation(session: Session, operation_id: int) -> Operation:
-    operation = require_operation(session, operation_id, for_update=True)
+def cancel_operation(session: Session, operation_id: int, actor: Actor) -> Operation:
+    with audited(session, actor, "operation.cancel") as entry:
+        entry.detail = f"operation {operation_id}"
+        operation = require_operation(session, operation_id, for_update=True)
+        entry.environment = operation.environment_name
+        return _cancel(session, operation)
+
+
+def _cancel(session: Session, operation: Operation) -> Operation:
+    operation_id = operation.id
     assert operation.id is not None
     if operation.status in (OperationStatus.queued, OperationStatus.awaiting_approval):
         # Locked and not running: the worker claims only queued operations, so it never starts.

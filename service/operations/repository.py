@@ -96,7 +96,7 @@ def last_finished(session: Session, environment_ids: list[int]) -> dict[int, Ope
 
 
 def claim_next_queued(
-    session: Session, environment_id: int, job_id: int | None
+    session: Session, environment_id: int, job_id: int | None, runner: str | None = None
 ) -> Operation | None:
     """Mark the environment's oldest queued operation running and return it (None: nothing)."""
     operation = session.exec(
@@ -114,6 +114,7 @@ def claim_next_queued(
     operation.status = OperationStatus.running
     operation.started_at = utc_now()
     operation.job_id = job_id
+    operation.runner = runner
     session.add(operation)
     return operation
 
@@ -141,6 +142,17 @@ def running_operations_of_job(session: Session, job_id: int) -> list[int]:
         )
     ).all()
     return [row for row in rows if row is not None]
+
+
+def running_on_host(session: Session, host: str) -> list[tuple[int, int | None, str]]:
+    """(operation id, job id, runner) of the operations running in a process on `host`."""
+    rows = session.exec(
+        select(Operation.id, Operation.job_id, Operation.runner).where(
+            Operation.status == OperationStatus.running,
+            col(Operation.runner).startswith(f"{host}:"),
+        )
+    ).all()
+    return [(row[0], row[1], row[2]) for row in rows if row[0] is not None and row[2]]
 
 
 def orphaned_running_operations(session: Session) -> list[int]:

@@ -6,7 +6,9 @@ only with `"confirm": "<environment name>"`, and never on a protected environmen
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import subprocess
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,26 +16,54 @@ from typing import Any
 from db.models import Environment, OperationKind
 from service.engines.declare import declared_resources
 from service.engines.diffing import diff_resources
-from service.engines.model import EngineError, ResourceState, count_changes
-from service.errors import Conflict
+from service.engines.model import EngineError, ResourceChange, ResourceState, count_changes
+from service.errors import Conflict, ServiceUnavailable
 from service.operations.planning import build_spec, step_tiers
+
+PLAN_RETRY_SECONDS = 30
+
+# Tier 0's one instance runs the database too: removing the box removes the data (ladder.md).
+SINGLE_BOX_TIER = 0
+SINGLE_BOX_TYPE = "aws:ec2/instance:Instance"
 
 
 class ConfirmationRequired(Conflict):
     error = "confirmation_required"
 
 
+class UnconfirmedDataLoss(Conflict):
+    error = "data_loss_not_confirmed"
+    audit_outcome = "denied"
+
+
 class ProtectedEnvironment(Conflict):
     error = "environment_protected"
+
+
+# Deleting or replacing one of these interrupts traffic: the site is down while it goes.
+SERVING_TYPES = {
+    "aws:lb/loadBalancer:LoadBalancer": "the load balancer",
+    "aws:ec2/instance:Instance": "a web server",
+    "aws:ec2/eip:Eip": "the public address",
+    "aws:cloudfront/distribution:Distribution": "the CloudFront distribution",
+}
 
 
 @dataclass(frozen=True)
 class MovePlan:
     changes: dict[str, int]
     data_loss: list[dict[str, Any]]
+    # Each resource change of each step: op, type, name, changed inputs, why it is replaced.
+    resources: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    downtime: list[str] = dataclasses.field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"changes": self.changes, "data_loss": self.data_loss}
+        return {
+            "changes": self.changes,
+            "data_loss": self.data_loss,
+            "resources": self.resources,
+            "downtime": self.downtime,
+        }
 
 
 def plan_move(
@@ -59,8 +89,15 @@ def plan_move(
         declared_at = dict(zip(wanted, declared_resources(specs), strict=True))
     except EngineError as error:
         raise Conflict(f"The programs could not be planned: {error.message}") from error
+    except subprocess.TimeoutExpired as error:
+        raise ServiceUnavailable(
+            "Planning this move took too long (the service is busy); retry in a minute.",
+            retry_after=PLAN_RETRY_SECONDS,
+        ) from error
     changes = dict.fromkeys(("create", "update", "delete", "replace", "same"), 0)
     lost: dict[str, ResourceState] = {}
+    resources: list[dict[str, Any]] = []
+    downtime: list[str] = []
     for before_tier, after_tier in itertools.pairwise(tiers):
         before = declared_at.get(before_tier, []) if before_tier is not None else []
         after = declared_at.get(after_tier, []) if after_tier is not None else []
@@ -69,10 +106,51 @@ def plan_move(
             changes[op] = count if op == "same" else changes[op] + count
         by_urn = {resource.urn: resource for resource in before}
         for change in step:
-            if change.deletes_data:
+            if change.deletes_data or _removes_single_box(before_tier, after_tier, change):
                 lost.setdefault(change.urn, by_urn[change.urn])
+            if change.op == "same":
+                continue
+            resources.append(_describe_change(change, after_tier))
+            serving = SERVING_TYPES.get(change.type)
+            if serving and change.op in ("delete", "replace"):
+                verb = "removes" if change.op == "delete" else "replaces"
+                downtime.append(f"{_step_name(after_tier)} {verb} {serving} ({change.name})")
     data_loss = [{"type": r.type, "name": r.name, "urn": r.urn} for r in lost.values()]
-    return MovePlan(changes=changes, data_loss=data_loss)
+    return MovePlan(changes, data_loss, resources, downtime)
+
+
+def _describe_change(change: ResourceChange, after_tier: int | None) -> dict[str, Any]:
+    reason = ""
+    if change.op == "replace":
+        reason = (
+            f"changing {', '.join(change.changed_inputs)} forces a new resource"
+            if change.changed_inputs
+            else "AWS cannot change it in place"
+        )
+    return {
+        "step": _step_name(after_tier),
+        "op": change.op,
+        "type": change.type,
+        "name": change.name,
+        "changed": list(change.changed_inputs),
+        "reason": reason,
+        "deletes_data": change.deletes_data,
+    }
+
+
+def _step_name(after_tier: int | None) -> str:
+    return "the destroy" if after_tier is None else f"the step to tier {after_tier}"
+
+
+def _removes_single_box(
+    before_tier: int | None, after_tier: int | None, change: ResourceChange
+) -> bool:
+    return (
+        before_tier == SINGLE_BOX_TIER
+        and after_tier is None
+        and change.type == SINGLE_BOX_TYPE
+        and change.op == "delete"
+    )
 
 
 def moves_down(kind: OperationKind, from_tier: int | None, to_tier: int | None) -> bool:
@@ -89,8 +167,13 @@ def moves_down(kind: OperationKind, from_tier: int | None, to_tier: int | None) 
 
 
 def check_data_safety(
-    environment: Environment, data_loss: list[dict[str, Any]], confirm: str | None
+    environment: Environment,
+    data_loss: list[dict[str, Any]],
+    confirm: str | None,
+    confirmed_loss: list[dict[str, Any]] | None = None,
 ) -> None:
+    """Refuse a move that deletes data unless confirmed; with `confirmed_loss` (what a
+    confirmation was shown earlier, by a schedule) the confirmation covers that much only."""
     if not data_loss:
         return
     names = ", ".join(f"{item['name']} ({item['type']})" for item in data_loss)
@@ -106,3 +189,12 @@ def check_data_safety(
             f'{{"confirm": "{environment.name}"}} with the request.',
             data_loss=data_loss,
         )
+    if confirmed_loss is not None:
+        confirmed = {item["urn"] for item in confirmed_loss}
+        unconfirmed = [item for item in data_loss if item["urn"] not in confirmed]
+        if unconfirmed:
+            more = ", ".join(f"{item['name']} ({item['type']})" for item in unconfirmed)
+            raise UnconfirmedDataLoss(
+                f"This step would also delete {more}, which the confirmation did not cover.",
+                data_loss=unconfirmed,
+            )

@@ -15,11 +15,12 @@ class ConfirmRequest(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
     # The environment's name, typed again: required for steps that delete stateful data.
-    confirm: str | None = None
+    confirm: str | None = Field(default=None, max_length=100)
 
 
 class TierRequest(ConfirmRequest):
-    target_tier: int = Field(ge=LOWEST_TIER, le=HIGHEST_TIER)
+    # Strict: "1" or 1.0 is a client's mistake worth naming, not a tier.
+    target_tier: int = Field(ge=LOWEST_TIER, le=HIGHEST_TIER, strict=True)
 
 
 class OperationPublic(SQLModel):

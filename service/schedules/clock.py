@@ -11,13 +11,22 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 MINUTE = timedelta(minutes=1)
 
 
 def is_valid_cron(expression: str) -> bool:
     return len(expression.split()) == 5 and croniter.is_valid(expression)
+
+
+def ever_fires(expression: str) -> bool:
+    """A valid expression can still name no real time at all, such as 31 February."""
+    try:
+        croniter(expression, datetime(2000, 1, 1)).get_next(datetime)
+    except CroniterBadDateError:
+        return False
+    return True
 
 
 def next_occurrence(expression: str, timezone: str, after: datetime) -> datetime:

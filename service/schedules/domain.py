@@ -13,14 +13,20 @@ from sqlmodel import Session, col, select
 
 from db.models import Environment, EnvironmentBase, OperationKind, Schedule, ScheduleRun
 from db.models.columns import utc_now
-from service.access.domain import Actor, record_audit
+from service.access.audit import audited
+from service.access.domain import Actor
 from service.access.roles import Role
 from service.environments.domain import require_environment
 from service.environments.schemas import EnvironmentRules
 from service.errors import Conflict, InvalidInput, NotFound, describe_validation_errors
 from service.operations import repository as operations
 from service.operations.domain import Enqueue, request_operation
-from service.operations.safety import check_data_safety, moves_down, plan_move
+from service.operations.safety import (
+    UnconfirmedDataLoss,
+    check_data_safety,
+    moves_down,
+    plan_move,
+)
 from service.schedules import clock
 from service.schedules.schemas import (
     ScheduleCreate,
@@ -31,16 +37,24 @@ from service.schedules.schemas import (
 
 
 def create_schedule(
-    session: Session, environment_name: str, data: ScheduleCreate, created_by: str
+    session: Session, environment_name: str, data: ScheduleCreate, actor: Actor, now: datetime
+) -> Schedule:
+    with audited(session, actor, "schedule.create", environment_name) as entry:
+        entry.detail = f"schedule '{data.name}' ({data.action}, {data.cron} {data.timezone})"
+        return _create(session, environment_name, data, actor.name, now)
+
+
+def _create(
+    session: Session, environment_name: str, data: ScheduleCreate, created_by: str, now: datetime
 ) -> Schedule:
     environment = require_environment(session, environment_name, for_update=True)
     assert environment.id is not None
     if data.action == "set_capacity":
         _check_overrides(environment, data.overrides)
-    confirmed = False
+    confirmed_loss: list[dict[str, Any]] = []
     if data.action == "set_tier":
         assert data.target_tier is not None
-        confirmed = _check_scheduled_move(environment, data.target_tier, data.confirm)
+        confirmed_loss = _check_scheduled_move(environment, data.target_tier, data.confirm)
     schedule = Schedule(
         environment_id=environment.id,
         name=data.name,
@@ -49,12 +63,13 @@ def create_schedule(
         action=data.action,
         overrides=data.overrides,
         target_tier=data.target_tier,
-        confirmed=confirmed,
+        confirmed=bool(confirmed_loss),
+        confirmed_data_loss=confirmed_loss,
         enabled=data.enabled,
         blackouts=data.blackouts,
         catch_up_minutes=data.catch_up_minutes,
         created_by=created_by,
-        next_run_at=clock.next_occurrence(data.cron, data.timezone, utc_now()),
+        next_run_at=clock.next_occurrence(data.cron, data.timezone, now),
     )
     session.add(schedule)
     try:
@@ -67,20 +82,59 @@ def create_schedule(
 
 
 def update_schedule(
-    session: Session, environment_name: str, schedule_id: int, changes: ScheduleUpdate
+    session: Session,
+    environment_name: str,
+    schedule_id: int,
+    changes: ScheduleUpdate,
+    actor: Actor,
+    now: datetime,
 ) -> Schedule:
-    schedule = require_schedule(session, environment_name, schedule_id, for_update=True)
+    with audited(session, actor, "schedule.update", environment_name) as entry:
+        entry.detail = f"schedule {schedule_id}: " + ", ".join(
+            sorted(changes.model_dump(exclude_unset=True))
+        )
+        schedule = require_schedule(session, environment_name, schedule_id, for_update=True)
+        _update(schedule, changes, now)
+        session.add(schedule)
+        return schedule
+
+
+def _update(schedule: Schedule, changes: ScheduleUpdate, now: datetime) -> None:
     for field, value in changes.model_dump(exclude_unset=True).items():
         if value is not None:
             setattr(schedule, field, value)
     # A new cron, zone or a resume counts from now: what was missed while paused is not due.
-    schedule.next_run_at = clock.next_occurrence(schedule.cron, schedule.timezone, utc_now())
-    session.add(schedule)
-    return schedule
+    schedule.next_run_at = clock.next_occurrence(schedule.cron, schedule.timezone, now)
 
 
-def delete_schedule(session: Session, environment_name: str, schedule_id: int) -> None:
-    session.delete(require_schedule(session, environment_name, schedule_id, for_update=True))
+def delete_schedule(
+    session: Session, environment_name: str, schedule_id: int, actor: Actor
+) -> None:
+    with audited(session, actor, "schedule.delete", environment_name) as entry:
+        schedule = require_schedule(session, environment_name, schedule_id, for_update=True)
+        entry.detail = f"schedule '{schedule.name}'"
+        session.delete(schedule)
+
+
+def run_schedule_now(
+    session: Session,
+    enqueue: Enqueue,
+    environment_name: str,
+    schedule_id: int,
+    *,
+    engine: str,
+    actor: Actor,
+    now: datetime,
+) -> ScheduleRun:
+    """A person fires a schedule by hand: their record, then the schedule's own firing."""
+    with audited(session, actor, "schedule.run", environment_name) as entry:
+        schedule = require_schedule(session, environment_name, schedule_id, for_update=True)
+        run = fire(session, enqueue, schedule, engine=engine, now=now, due_at=None, manual=True)
+        session.flush()
+        entry.detail = f"schedule '{schedule.name}': {run.outcome}" + (
+            f", operation {run.operation_id}" if run.operation_id else f" ({run.reason})"
+        )
+        return run
 
 
 def require_schedule(
@@ -151,25 +205,20 @@ def fire(
                 engine=engine,
                 target_tier=target,
                 confirm=confirm,
+                confirmed_loss=schedule.confirmed_data_loss,
                 requested_by=actor,
+                audited_as=f"schedule.{schedule.action}",
             )
             run.operation_id = operation.id
         savepoint.commit()
+    except UnconfirmedDataLoss as error:
+        savepoint.rollback()
+        run.outcome, run.reason = "refused", error.detail
     except (Conflict, InvalidInput) as error:
         savepoint.rollback()
         run.outcome, run.reason = "failed", error.detail
+    # request_operation wrote the audit record of the firing, fired or failed alike.
     session.add(run)
-    if run.outcome in ("fired", "failed"):
-        record_audit(
-            session,
-            actor=actor.name,
-            channel="schedule",
-            action=f"schedule.{schedule.action}",
-            outcome="ok" if run.outcome == "fired" else "failed",
-            environment=environment.name,
-            detail=run.reason
-            or f"operation {run.operation_id}" + (" (run by hand)" if manual else ""),
-        )
     return run
 
 
@@ -229,11 +278,14 @@ def _check_overrides(environment: Environment, overrides: dict[str, int]) -> Non
         raise InvalidInput.from_fields(fields) from error
 
 
-def _check_scheduled_move(environment: Environment, target: int, confirm: str | None) -> bool:
-    """A scheduled move that deletes data needs confirmation now, and no protection, ever."""
+def _check_scheduled_move(
+    environment: Environment, target: int, confirm: str | None
+) -> list[dict[str, Any]]:
+    """A scheduled move that deletes data needs confirmation now, and no protection, ever.
+    Returns the data loss confirmed: all a firing may ever delete."""
     from_tier = environment.applied_tier
     if not moves_down(OperationKind.set_tier, from_tier, target):
-        return False
+        return []
     plan = plan_move(environment, OperationKind.set_tier, from_tier, target, requested_at=utc_now())
     if plan.data_loss and environment.protected:
         raise Conflict(
@@ -242,7 +294,7 @@ def _check_scheduled_move(environment: Environment, target: int, confirm: str | 
             data_loss=plan.data_loss,
         )
     check_data_safety(environment, plan.data_loss, confirm)
-    return bool(plan.data_loss)
+    return plan.data_loss
 
 
 def in_blackout(schedule: Schedule, instant: datetime) -> bool:

@@ -11,14 +11,20 @@ from sqlmodel import SQLModel
 
 from programs.spec import HIGHEST_TIER, LOWEST_TIER
 from service.operations.planning import SCHEDULABLE_KNOBS
-from service.schedules.clock import is_valid_cron
+from service.schedules.clock import ever_fires, is_valid_cron
 
 ScheduleAction = Literal["set_capacity", "set_tier", "restore"]
+
+
+MAX_CRON_LENGTH = 100
+MAX_BLACKOUTS = 100
 
 
 def _check_cron(value: str) -> str:
     if not is_valid_cron(value):
         raise ValueError("must be a 5-field cron expression, such as '0 19 * * 1-5'")
+    if not ever_fires(value):
+        raise ValueError("never fires: it names no real date (such as 31 February)")
     return value
 
 
@@ -50,19 +56,19 @@ class ScheduleCreate(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
     name: str = Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9-]*$")
-    cron: str
-    timezone: str = "UTC"
+    cron: str = Field(max_length=MAX_CRON_LENGTH)
+    timezone: str = Field(default="UTC", max_length=64)
     action: ScheduleAction
     # Checked even when left out: each action needs its own of these two.
     overrides: dict[str, int] = Field(default_factory=dict, validate_default=True)
     target_tier: int | None = Field(
-        default=None, ge=LOWEST_TIER, le=HIGHEST_TIER, validate_default=True
+        default=None, ge=LOWEST_TIER, le=HIGHEST_TIER, strict=True, validate_default=True
     )
     enabled: bool = True
-    blackouts: list[Any] = Field(default_factory=list)
+    blackouts: list[Any] = Field(default_factory=list, max_length=MAX_BLACKOUTS)
     catch_up_minutes: int = Field(default=60, ge=0, le=24 * 60)
     # The environment's name: needed when the schedule's move deletes data.
-    confirm: str | None = None
+    confirm: str | None = Field(default=None, max_length=100)
 
     @field_validator("cron")
     @classmethod
@@ -102,11 +108,11 @@ class ScheduleCreate(SQLModel):
 class ScheduleUpdate(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-    cron: str | None = None
-    timezone: str | None = None
+    cron: str | None = Field(default=None, max_length=MAX_CRON_LENGTH)
+    timezone: str | None = Field(default=None, max_length=64)
     enabled: bool | None = None
     skip_next: bool | None = None
-    blackouts: list[Any] | None = None
+    blackouts: list[Any] | None = Field(default=None, max_length=MAX_BLACKOUTS)
     catch_up_minutes: int | None = Field(default=None, ge=0, le=24 * 60)
 
     @field_validator("cron")
@@ -137,6 +143,9 @@ class SchedulePublic(SQLModel):
     enabled: bool
     blackouts: list[Any]
     catch_up_minutes: int
+    # What a firing may delete, as confirmed at creation; a firing that would lose more is
+    # refused (its run says what).
+    confirmed_data_loss: list[dict[str, Any]]
     skip_next: bool
     next_run_at: datetime | None
     next_run_local: str | None
@@ -148,7 +157,7 @@ class ScheduleRunPublic(SQLModel):
     id: int
     due_at: datetime | None
     at: datetime
-    outcome: str
+    outcome: Literal["fired", "skipped", "missed", "failed", "refused"]
     reason: str
     operation_id: int | None
     manual: bool

@@ -1,83 +1,98 @@
-"""Admin pages: approvals waiting for a decision, and the audit log with filters."""
+"""Admin pages: approvals waiting for a decision, the audit log with filters, and tokens."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
 
-from service.access.domain import list_audit, record_audit
-from service.access.roles import Action, in_scope
+from service.access import token_admin
+from service.access.domain import list_audit, list_tokens
+from service.access.roles import Action, Role
+from service.access.schemas import TokenCreate, TokenCreated
 from service.api.deps import EnqueueDep, SessionDep, SettingsDep
+from service.api.params import BeforeId, OperationId
 from service.errors import StepladderError
 from service.operations import approvals
 from service.operations.domain import describe_operation, require_operation
-from service.web.auth import check_form, page_viewer, require
+from service.web.auth import Viewer, allowed
 from service.web.environments import FormData
+from service.web.forms import form_errors
 from service.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+Approver = Annotated[Viewer, allowed(Action.approve, "operation.decide")]
+Administrator = Annotated[Viewer, allowed(Action.administer, "token.change")]
+
+# Actions the audit filter offers; login noise can be left out.
+AUDIT_ACTIONS = (
+    "environment.create", "environment.update", "environment.delete",
+    "environment.promote", "environment.demote", "environment.set_tier",
+    "environment.refresh", "environment.destroy", "environment.preview",
+    "operation.cancel", "operation.approve", "operation.reject",
+    "schedule.create", "schedule.update", "schedule.delete", "schedule.run",
+    "schedule.set_capacity", "schedule.set_tier", "schedule.restore",
+    "token.create", "token.revoke", "session.login", "session.logout",
+)  # fmt: skip
 
 
 @router.get("/approvals")
-def approvals_page(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
-    viewer = page_viewer(request, session)
-    require(session, request, viewer, Action.approve)
-    waiting = [
-        describe_operation(operation)
-        for operation in approvals.list_awaiting(session)
-        if in_scope(viewer.actor.scope, operation.environment_name)
-    ]
-    return render(request, "approvals.html", viewer, settings, waiting=waiting, error=None)
+def approvals_page(
+    request: Request, session: SessionDep, settings: SettingsDep, viewer: Approver
+) -> Response:
+    return _approvals(request, session, settings, viewer, error=None, status=200)
 
 
 @router.post("/approvals/{operation_id}")
 def decide(
-    operation_id: int,
+    operation_id: OperationId,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     enqueue: EnqueueDep,
     form: FormData,
+    viewer: Approver,
 ) -> Response:
-    viewer = page_viewer(request, session)
-    check_form(request, viewer, form.get("csrf_token", ""))
-    require(session, request, viewer, Action.approve)
-    require(
+    viewer.require(
         session,
-        request,
-        viewer,
-        Action.approve,
-        require_operation(session, operation_id).environment_name,
+        require_operation(session, operation_id, visible_to=viewer.actor).environment_name,
     )
     comment = form.get("comment", "")[:500]
     approve = form.get("decision") == "approve"
     try:
-        if approve:
-            operation = approvals.approve_operation(
-                session, enqueue, operation_id, viewer.actor, comment
-            )
-        else:
-            operation = approvals.reject_operation(session, operation_id, viewer.actor, comment)
+        with session.begin_nested():
+            if approve:
+                approvals.approve_operation(session, enqueue, operation_id, viewer.actor, comment)
+            else:
+                approvals.reject_operation(session, operation_id, viewer.actor, comment)
     except StepladderError as error:
-        session.rollback()
-        waiting = [describe_operation(op) for op in approvals.list_awaiting(session)]
-        return render(
-            request, "approvals.html", viewer, settings,
-            status_code=error.status_code, waiting=waiting, error=error.detail,
-        )  # fmt: skip
-    record_audit(
-        session,
-        actor=viewer.actor.name,
-        channel="web",
-        action="operation.approve" if approve else "operation.reject",
-        outcome="ok",
-        environment=operation.environment_name,
-        request_id=request.state.request_id,
-        detail=f"operation {operation_id}" + (f": {comment}" if comment else ""),
-    )
-    return RedirectResponse("/approvals", status_code=303)
+        return _approvals(
+            request, session, settings, viewer, error=error.detail, status=error.status_code
+        )
+    decision = "approved" if approve else "rejected"
+    return RedirectResponse(f"/approvals?done={decision}&id={operation_id}", status_code=303)
+
+
+def _approvals(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    viewer: Viewer,
+    *,
+    error: str | None,
+    status: int,
+) -> Response:
+    waiting = [
+        describe_operation(operation)
+        for operation in approvals.list_awaiting_for(session, viewer.actor)
+    ]
+    return render(
+        request, "approvals.html", viewer, settings, status_code=status, waiting=waiting,
+        error=error, done=request.query_params.get("done"), done_id=request.query_params.get("id"),
+    )  # fmt: skip
 
 
 @router.get("/audit")
@@ -85,16 +100,16 @@ def audit_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    viewer: Annotated[Viewer, allowed(Action.administer)],
     environment: str | None = None,
     actor: str | None = None,
     action: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    before_id: int | None = None,
+    before_id: BeforeId = None,
+    hide_logins: bool = False,
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> Response:
-    viewer = page_viewer(request, session)
-    require(session, request, viewer, Action.administer)
     filters = {"environment": environment, "actor": actor, "action": action}
     records = list_audit(
         session,
@@ -105,5 +120,88 @@ def audit_page(
         until=until,
         limit=limit,
         before_id=before_id,
+        by=viewer.actor,
     )
-    return render(request, "audit.html", viewer, settings, records=records, filters=filters)
+    if hide_logins:
+        records = [record for record in records if not record.action.startswith("session.")]
+    return render(
+        request, "audit.html", viewer, settings, records=records, filters=filters,
+        actions=AUDIT_ACTIONS, hide_logins=hide_logins,
+    )  # fmt: skip
+
+
+@router.get("/tokens")
+def tokens_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    viewer: Annotated[Viewer, allowed(Action.administer)],
+) -> Response:
+    return _tokens(request, session, settings, viewer)
+
+
+@router.post("/tokens")
+def create_token(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    form: FormData,
+    viewer: Administrator,
+) -> Response:
+    body = {
+        "name": form.get("name", "").strip(),
+        "role": form.get("role", ""),
+        "scope": form.get("scope", "").strip() or None,
+        "expires_in_days": form.get("expires_in_days", "").strip() or None,
+    }
+    try:
+        data = TokenCreate.model_validate(body)
+        with session.begin_nested():
+            created = token_admin.create_token(session, data, viewer.actor)
+    except (ValidationError, StepladderError) as error:
+        errors, status = form_errors(error)
+        return _tokens(
+            request, session, settings, viewer, values=form, errors=errors, status=status
+        )
+    # The secret is in this response only: never stored, never shown again.
+    return _tokens(request, session, settings, viewer, created=created, status=201)
+
+
+@router.post("/tokens/{token_name}/revoke")
+def revoke_token(
+    token_name: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    form: FormData,
+    viewer: Administrator,
+) -> Response:
+    try:
+        with session.begin_nested():
+            token_admin.revoke_token(session, token_name, viewer.actor)
+    except StepladderError as error:
+        return _tokens(
+            request, session, settings, viewer, errors={"_form": error.detail},
+            status=error.status_code,
+        )  # fmt: skip
+    return RedirectResponse(f"/tokens?done=revoked&name={token_name}", status_code=303)
+
+
+def _tokens(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    viewer: Viewer,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    created: TokenCreated | None = None,
+    status: int = 200,
+) -> Response:
+    return render(
+        request, "tokens.html", viewer, settings, status_code=status,
+        tokens=list_tokens(session, by=viewer.actor), roles=[role.value for role in Role],
+        values=values or {},
+        errors=errors or {}, created=created, done=request.query_params.get("done"),
+        done_name=request.query_params.get("name"),
+    )  # fmt: skip

@@ -7,31 +7,26 @@ It uses the same domain functions as the API: `plan_tiers` and `plan_move` for t
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from db.models import OperationKind
+from db.models import Environment, OperationKind
 from db.models.columns import utc_now
-from programs import tier_by_level
-from service.access import request_safety
+from programs import TIERS, tier_by_level
+from programs.spec import HIGHEST_TIER
 from service.access.roles import Action
 from service.api.deps import EnqueueDep, SessionDep, SettingsDep
+from service.config import Settings
 from service.environments.domain import require_environment
 from service.errors import StepladderError
 from service.operations import repository as operation_queries
-from service.operations.domain import (
-    cancel_operation,
-    describe_event,
-    describe_operation,
-    request_operation,
-    require_operation,
-)
+from service.operations.domain import needs_approval, request_operation
 from service.operations.planning import plan_tiers
-from service.operations.safety import plan_move
+from service.operations.safety import ConfirmationRequired, MovePlan, plan_move
 from service.web import once
-from service.web.auth import check_form, page_viewer, require
+from service.web.auth import Viewer, allowed
 from service.web.environments import FormData
 from service.web.templating import render
 
@@ -41,8 +36,13 @@ CHANGES = {
     "promote": OperationKind.promote,
     "demote": OperationKind.demote,
     "set_tier": OperationKind.set_tier,
+    "refresh": OperationKind.refresh,
     "destroy": OperationKind.destroy,
 }
+Operator = Annotated[Viewer, allowed(Action.operate, "environment.change")]
+RateLimitedOperator = Annotated[
+    Viewer, allowed(Action.operate, "environment.change", rate_limited=True)
+]
 
 
 @router.get("/environments/{name}/change")
@@ -51,44 +51,16 @@ def preview_change(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    viewer: Operator,
     kind: str = Query(default=""),
     target_tier: Annotated[int | None, Query(ge=0, le=7)] = None,
 ) -> Response:
-    viewer = page_viewer(request, session)
     environment = require_environment(session, name)
-    assert environment.id is not None
     operation_kind = CHANGES.get(kind)
-    action = Action.destroy if operation_kind == OperationKind.destroy else Action.operate
-    require(session, request, viewer, action, name, environment.protected)
-    error = None
-    plan = None
-    from_tier = to_tier = None
-    try:
-        if operation_kind is None:
-            raise StepladderError(f"There is no change called '{kind}'.")
-        projected = operation_queries.projected_tier(
-            session, environment.id, environment.applied_tier
-        )
-        from_tier, to_tier = plan_tiers(operation_kind, projected, target_tier)
-        plan = plan_move(environment, operation_kind, from_tier, to_tier, requested_at=utc_now())
-    except StepladderError as refusal:
-        error = refusal.detail
-    return render(
-        request,
-        "change.html",
-        viewer,
-        settings,
-        status_code=200 if error is None else 409,
-        environment=environment,
-        kind=kind,
-        target_tier=target_tier,
-        from_tier=from_tier,
-        to_tier=to_tier,
-        to_name=tier_by_level(to_tier).name if to_tier is not None else None,
-        plan=plan,
-        error=error,
-        needs_approval=environment.protected and viewer.actor.role.value != "admin",
-        idempotency_key=uuid.uuid4().hex,
+    if operation_kind == OperationKind.destroy:
+        viewer.require(session, name, Action.destroy)
+    return _change_page(
+        request, session, settings, viewer, environment, kind, target_tier, errors={}
     )
 
 
@@ -100,82 +72,120 @@ def confirm_change(
     settings: SettingsDep,
     enqueue: EnqueueDep,
     form: FormData,
+    viewer: RateLimitedOperator,
 ) -> Response:
-    viewer = page_viewer(request, session)
-    check_form(request, viewer, form.get("csrf_token", ""))
     environment = require_environment(session, name)
     kind = CHANGES.get(form.get("kind", ""))
-    action = Action.destroy if kind == OperationKind.destroy else Action.operate
-    require(session, request, viewer, action, name, environment.protected)
+    if kind == OperationKind.destroy:
+        viewer.require(session, name, Action.destroy)
     replay = once.claim(request, viewer, form)
     if replay is not None:
         return replay
+    target = form.get("target_tier")
     try:
-        # The same per-caller limit as the API's operation routes.
-        request_safety.enforce_rate_limit(
-            request.app.state.db_engine, viewer.actor.name, settings.rate_limit_per_minute
-        )
         if kind is None:
-            raise StepladderError("Choose a change: promote, demote, set_tier or destroy.")
-        target = form.get("target_tier")
-        operation = request_operation(
-            session,
-            enqueue,
-            environment_name=name,
-            kind=kind,
-            engine=settings.engine,
-            target_tier=int(target) if target else None,
-            confirm=form.get("confirm") or None,
-            requested_by=viewer.actor,
-            approval_hours=settings.approval_hours,
-        )
+            raise StepladderError("Choose a change: promote, demote, set tier, refresh, destroy.")
+        with session.begin_nested():
+            operation = request_operation(
+                session,
+                enqueue,
+                environment_name=name,
+                kind=kind,
+                engine=settings.engine,
+                target_tier=int(target) if target and target.isdigit() else None,
+                confirm=form.get("confirm") or None,
+                requested_by=viewer.actor,
+                approval_hours=settings.approval_hours,
+            )
     except StepladderError as refusal:
-        session.rollback()
         once.failed(request, viewer, form)
-        return render(
-            request,
-            "change.html",
-            viewer,
-            settings,
-            status_code=refusal.status_code,
-            environment=environment,
-            kind=form.get("kind"),
-            target_tier=form.get("target_tier"),
-            error=refusal.detail,
-            plan=None,
-        )
-    session.commit()
+        # The plan and the form stay; the refusal is shown where it belongs.
+        field = "confirm" if isinstance(refusal, ConfirmationRequired) else "_form"
+        return _change_page(
+            request, session, settings, viewer, environment, form.get("kind", ""),
+            int(target) if target and target.isdigit() else None,
+            errors={field: _sentence(refusal, environment)}, status=refusal.status_code,
+        )  # fmt: skip
     location = f"/operations/{operation.id}"
     once.done(request, viewer, form, location)
     return RedirectResponse(location, status_code=303)
 
 
-@router.get("/operations/{operation_id}")
-def operation_page(
-    operation_id: int, request: Request, session: SessionDep, settings: SettingsDep
+def _sentence(refusal: StepladderError, environment: Environment) -> str:
+    if isinstance(refusal, ConfirmationRequired):
+        return f"That is not the name: type {environment.name} exactly to confirm."
+    return refusal.detail
+
+
+def _change_page(
+    request: Request,
+    session: SessionDep,
+    settings: Settings,
+    viewer: Viewer,
+    environment: Environment,
+    kind: str,
+    target_tier: int | None,
+    *,
+    errors: dict[str, str],
+    status: int = 200,
 ) -> Response:
-    viewer = page_viewer(request, session)
-    operation = require_operation(session, operation_id)
-    require(session, request, viewer, Action.read, operation.environment_name)
-    events = operation_queries.list_events(session, operation_id)
+    assert environment.id is not None
+    operation_kind = CHANGES.get(kind)
+    plan: MovePlan | None = None
+    from_tier = to_tier = None
+    projected = operation_queries.projected_tier(session, environment.id, environment.applied_tier)
+    try:
+        if operation_kind is None:
+            raise StepladderError(f"There is no change called '{kind}'.")
+        choosing = operation_kind == OperationKind.set_tier and target_tier is None
+        if choosing:
+            target_tier = projected  # the selector starts at the current tier; no plan yet
+        else:
+            from_tier, to_tier = plan_tiers(operation_kind, projected, target_tier)
+        if not choosing and operation_kind != OperationKind.refresh:
+            plan = plan_move(
+                environment, operation_kind, from_tier, to_tier, requested_at=utc_now()
+            )
+    except StepladderError as refusal:
+        errors = {"_form": refusal.detail, **errors}
+        status = status if status != 200 else refusal.status_code
     return render(
         request,
-        "operation.html",
+        "change.html",
         viewer,
         settings,
-        operation=describe_operation(operation),
-        events=[describe_event(event) for event in events],
-        may_cancel=viewer.may(Action.operate, operation.environment_name),
+        status_code=status,
+        environment=environment,
+        kind=kind,
+        kind_label=kind.replace("_", " ").capitalize(),
+        target_tier=target_tier,
+        from_tier=from_tier,
+        to_tier=to_tier,
+        to_name=tier_by_level(to_tier).name if to_tier is not None else None,
+        plan=plan,
+        errors=errors,
+        tier_choices=tier_choices(environment, projected),
+        needs_approval=operation_kind is not None
+        and needs_approval(environment, operation_kind, viewer.actor),
+        idempotency_key=uuid.uuid4().hex,
     )
 
 
-@router.post("/operations/{operation_id}/cancel")
-def cancel_from_page(
-    operation_id: int, request: Request, session: SessionDep, form: FormData
-) -> Response:
-    viewer = page_viewer(request, session)
-    check_form(request, viewer, form.get("csrf_token", ""))
-    operation = require_operation(session, operation_id)
-    require(session, request, viewer, Action.operate, operation.environment_name)
-    cancel_operation(session, operation_id)
-    return RedirectResponse(f"/operations/{operation_id}", status_code=303)
+def tier_choices(environment: Environment, current: int | None) -> list[dict[str, Any]]:
+    """Every tier for the selector: the current one marked, unreachable ones with the reason."""
+    choices = []
+    for tier in TIERS:
+        reason = ""
+        if tier.level == HIGHEST_TIER and not environment.secondary_region:
+            reason = "needs a secondary region in the definition"
+        elif tier.level == current:
+            reason = "the current tier"
+        choices.append(
+            {
+                "level": tier.level,
+                "name": tier.name,
+                "reason": reason,
+                "current": tier.level == current,
+            }
+        )
+    return choices

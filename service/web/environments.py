@@ -9,20 +9,19 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from db.models import OperationKind
+from db.models import Environment, OperationKind
 from programs import TIERS
-from service.access.domain import record_audit
 from service.access.roles import Action, in_scope
 from service.api.deps import SessionDep, SettingsDep
 from service.environments import domain, repository
 from service.environments.schemas import EnvironmentCreate, EnvironmentUpdate
-from service.errors import Conflict, InvalidInput, PreconditionFailed
+from service.errors import Conflict, StepladderError
 from service.operations import repository as operation_queries
-from service.operations.domain import describe_operation
+from service.operations.domain import describe_operation, needs_approval
 from service.schedules import domain as schedules
 from service.web import once
 from service.web.architecture import render_svg
-from service.web.auth import Viewer, check_form, page_viewer, require
+from service.web.auth import PageViewer, Viewer, allowed
 from service.web.forms import FIELDS, form_errors, parse_definition
 from service.web.templating import render
 
@@ -37,9 +36,13 @@ async def form_data(request: Request) -> dict[str, str]:
 FormData = Annotated[dict[str, str], Depends(form_data)]
 
 
+Editor = Annotated[Viewer, allowed(Action.edit, "environment.create")]
+
+
 @router.get("/")
-def environment_list(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
-    viewer = page_viewer(request, session)
+def environment_list(
+    request: Request, session: SessionDep, settings: SettingsDep, viewer: PageViewer
+) -> Response:
     visible = [
         environment
         for environment in repository.list_environments(session)
@@ -64,39 +67,30 @@ def environment_list(request: Request, session: SessionDep, settings: SettingsDe
 
 
 @router.get("/environments/new")
-def new_environment(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
-    viewer = page_viewer(request, session)
-    require(session, request, viewer, Action.edit)
+def new_environment(request: Request, settings: SettingsDep, viewer: Editor) -> Response:
     return _definition_form(request, viewer, settings, values={}, errors={}, creating=True)
 
 
 @router.post("/environments")
 def create_environment(
-    request: Request, session: SessionDep, settings: SettingsDep, form: FormData
+    request: Request, session: SessionDep, settings: SettingsDep, form: FormData, viewer: Editor
 ) -> Response:
-    viewer = page_viewer(request, session)
-    check_form(request, viewer, form.get("csrf_token", ""))
-    require(session, request, viewer, Action.edit, form.get("name"))
+    viewer.require(session, form.get("name"))
     replay = once.claim(request, viewer, form)
     if replay is not None:
         return replay
     try:
         data = EnvironmentCreate.model_validate(parse_definition(form, include_name=True))
-        environment = domain.create_environment(session, data, engine=settings.engine)
-    except ValidationError as error:
+        with session.begin_nested():
+            environment = domain.create_environment(session, data, settings.engine, viewer.actor)
+    except (ValidationError, StepladderError) as error:
         once.failed(request, viewer, form)
         errors, status = form_errors(error)
+        if status == 409:
+            errors = {"name": errors.get("_form", "")}
         return _definition_form(
             request, viewer, settings, form, errors, creating=True, status=status
         )
-    except Conflict as error:
-        session.rollback()
-        once.failed(request, viewer, form)
-        return _definition_form(
-            request, viewer, settings, form, {"name": error.detail}, creating=True, status=409
-        )
-    _audit(session, request, viewer, "environment.create", environment.name)
-    session.commit()
     location = f"/environments/{environment.name}"
     once.done(request, viewer, form, location)
     return RedirectResponse(location, status_code=303)
@@ -104,11 +98,13 @@ def create_environment(
 
 @router.get("/environments/{name}/edit")
 def edit_environment(
-    name: str, request: Request, session: SessionDep, settings: SettingsDep
+    name: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    viewer: Annotated[Viewer, allowed(Action.edit, "environment.update")],
 ) -> Response:
-    viewer = page_viewer(request, session)
     environment = domain.require_environment(session, name)
-    require(session, request, viewer, Action.edit, name, environment.protected)
     values = {field.name: _display(getattr(environment, field.name)) for field in FIELDS}
     return _definition_form(
         request, viewer, settings, values, {}, creating=False, etag=domain.etag(environment)
@@ -117,18 +113,21 @@ def edit_environment(
 
 @router.post("/environments/{name}/edit")
 def save_environment(
-    name: str, request: Request, session: SessionDep, settings: SettingsDep, form: FormData
+    name: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    form: FormData,
+    viewer: Annotated[Viewer, allowed(Action.edit, "environment.update")],
 ) -> Response:
-    viewer = page_viewer(request, session)
-    check_form(request, viewer, form.get("csrf_token", ""))
-    environment = domain.require_environment(session, name)
-    require(session, request, viewer, Action.edit, name, environment.protected)
     values = {**form, "name": name}
     try:
         changes = EnvironmentUpdate.model_validate(parse_definition(form, include_name=False))
-        domain.update_environment(session, name, changes, if_match=form.get("etag"))
-    except (ValidationError, InvalidInput, Conflict, PreconditionFailed) as error:
-        session.rollback()
+        with session.begin_nested():
+            domain.update_environment(
+                session, name, changes, viewer.actor, if_match=form.get("etag")
+            )
+    except (ValidationError, StepladderError) as error:
         errors, status = form_errors(error)
         return _definition_form(
             request,
@@ -140,17 +139,52 @@ def save_environment(
             status=status,
             etag=form.get("etag"),
         )
-    _audit(session, request, viewer, "environment.update", name)
-    return RedirectResponse(f"/environments/{name}", status_code=303)
+    return RedirectResponse(f"/environments/{name}?done=saved", status_code=303)
+
+
+@router.post("/environments/{name}/delete")
+def delete_environment(
+    name: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    form: FormData,
+    viewer: Annotated[Viewer, allowed(Action.edit, "environment.delete")],
+) -> Response:
+    """Delete the definition (nothing deployed): the name typed again, as for a destroy."""
+    environment = domain.require_environment(session, name)
+    try:
+        if form.get("confirm", "").strip() != name:
+            raise Conflict(f"Type the environment's name, {name}, to delete its definition.")
+        with session.begin_nested():
+            domain.delete_environment(session, name, viewer.actor)
+    except StepladderError as error:
+        return _environment_page(
+            request, session, settings, viewer, environment, status=error.status_code,
+            delete_error=error.detail,
+        )  # fmt: skip
+    return RedirectResponse(f"/?done=deleted&name={name}", status_code=303)
 
 
 @router.get("/environments/{name}")
 def environment_page(
-    name: str, request: Request, session: SessionDep, settings: SettingsDep
+    name: str, request: Request, session: SessionDep, settings: SettingsDep, viewer: PageViewer
 ) -> Response:
-    viewer = page_viewer(request, session)
-    require(session, request, viewer, Action.read, name)
     environment = domain.require_environment(session, name)
+    return _environment_page(request, session, settings, viewer, environment)
+
+
+def _environment_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    viewer: Viewer,
+    environment: Environment,
+    *,
+    status: int = 200,
+    delete_error: str | None = None,
+) -> Response:
+    name = environment.name
     assert environment.id is not None
     described = domain.describe_environment(session, environment)
     resources = repository.list_resources(session, environment.id)
@@ -163,6 +197,7 @@ def environment_page(
         "environment.html",
         viewer,
         settings,
+        status_code=status,
         environment=described,
         tiers=TIERS,
         architecture=render_svg(resources, name),
@@ -173,9 +208,12 @@ def environment_page(
             for s in schedules.list_schedules(session, environment.id)
         ],
         may_operate=viewer.may(Action.operate, name),
+        may_destroy=viewer.may(Action.destroy, name),
         may_edit=viewer.may(Action.edit, name, environment.protected),
-        needs_approval=environment.protected and viewer.actor.role.value != "admin",
+        needs_approval=needs_approval(environment, OperationKind.promote, viewer.actor),
         kinds=OperationKind,
+        delete_error=delete_error,
+        done=request.query_params.get("done"),
     )
 
 
@@ -214,17 +252,3 @@ def _display(value: Any) -> str:
     if isinstance(value, bool):
         return "on" if value else ""
     return str(value)
-
-
-def _audit(
-    session: SessionDep, request: Request, viewer: Viewer, action: str, environment: str
-) -> None:
-    record_audit(
-        session,
-        actor=viewer.actor.name,
-        channel="web",
-        action=action,
-        outcome="ok",
-        environment=environment,
-        request_id=request.state.request_id,
-    )

@@ -46,4 +46,6 @@ def failed(request: Request, viewer: Viewer, form: dict[str, str]) -> None:
 
 
 def _caller(viewer: Viewer) -> str:
+    if viewer.web_session is None:  # a page posted with a bearer token
+        return viewer.actor.name
     return "web:" + hash_token(viewer.web_session.secret_hash)

@@ -38,6 +38,7 @@ def log_in(
     settings: SettingsDep,
     token: Annotated[str | None, Form()] = None,
     sso: Annotated[str | None, Form()] = None,
+    next: Annotated[str, Form()] = "/",
 ) -> Response:
     try:
         require_same_origin(request)
@@ -50,7 +51,9 @@ def log_in(
         else:
             secret, web_session = start_token_session(session, (token or "").strip(), lifetime)
     except (Unauthenticated, Forbidden) as error:
-        return _login_form(request, settings, error=error.detail, status_code=error.status_code)
+        return _login_form(
+            request, settings, error=error.detail, status_code=error.status_code, next_path=next
+        )
     record_audit(
         session,
         actor=web_session.user,
@@ -59,7 +62,7 @@ def log_in(
         outcome="ok",
         request_id=request.state.request_id,
     )
-    response = RedirectResponse("/", status_code=303)
+    response = RedirectResponse(_local(next), status_code=303)
     response.set_cookie(
         COOKIE_NAME,
         secret,
@@ -99,8 +102,20 @@ def log_out(
     return response
 
 
+def _local(path: str) -> str:
+    """Only a path on this site: a login link must not send anyone elsewhere."""
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/"
+    return path
+
+
 def _login_form(
-    request: Request, settings: SettingsDep, *, error: str | None = None, status_code: int = 200
+    request: Request,
+    settings: SettingsDep,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    next_path: str | None = None,
 ) -> HTMLResponse:
     return templates.TemplateResponse(
         request,
@@ -109,6 +124,8 @@ def _login_form(
             "error": error,
             "sso_user": _sso_user(request, settings),
             "simulated": settings.engine == "simulator",
+            "next": _local(next_path or request.query_params.get("next") or "/"),
+            "token_file": settings.resolved_data_dir() / "admin-token",
         },
         status_code=status_code,
     )

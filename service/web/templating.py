@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -9,16 +10,26 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from service.api.guard import Guard
 from service.config import Settings
-from service.web.auth import Viewer
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+OPERATION_IN_DETAIL = re.compile(r"\boperation (\d+)")
+
+
+def operation_in(detail: str) -> str | None:
+    """The operation an audit record's detail names, to link to it."""
+    found = OPERATION_IN_DETAIL.search(detail or "")
+    return found.group(1) if found else None
+
+
+templates.env.filters["operation_in"] = operation_in
 
 
 def render(
     request: Request,
     template: str,
-    viewer: Viewer | None,
+    viewer: Guard | None,
     settings: Settings,
     *,
     status_code: int = 200,

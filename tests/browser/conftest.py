@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.accessibility import AXE
 from tests.e2e.conftest import Server, start_server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -35,6 +36,8 @@ def browser_page() -> Iterator[object]:
         if REQUIRED:
             pytest.fail("Chromium is required here (STEPLADDER_BROWSER_TESTS_REQUIRED=1)")
         pytest.skip("no Chromium on this machine (apt-get install chromium)")
+    if not AXE.exists():
+        pytest.fail(f"axe-core is missing ({AXE}): run `make axe`")
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -38,7 +38,7 @@ def test_sigterm_stops_serve_cleanly_without_orphans(start_server: Callable[...,
     code = server.stop(signal.SIGTERM)
 
     # uvicorn shuts down gracefully, then re-raises the signal so the exit status tells why.
-    assert code in (0, -signal.SIGTERM)
+    assert code in (0, -signal.SIGTERM, 128 + signal.SIGTERM)
     psutil.wait_procs(engines, timeout=10)
     assert not any(engine.is_running() for engine in engines)
     restarted = start_server()
@@ -69,3 +69,20 @@ def test_killed_worker_leaves_a_failed_operation_and_a_usable_environment(
     again = recovered.client.post("/api/environments/shop/promote").json()
     assert wait_for_operation(recovered.client, again["id"])["status"] == "succeeded"
     assert recovered.client.get("/api/environments/shop").json()["applied_tier"] == 0
+
+
+def test_a_restart_on_the_same_host_recovers_its_dead_workers_operation_at_once(
+    start_server: Callable[..., Server],
+) -> None:
+    server = start_server(simulator_seconds_per_resource="1")
+    operation_id, _ = _start_slow_operation(server)
+    server.stop(signal.SIGKILL)
+
+    # A stale-heartbeat timeout of an hour: only knowing the dead process can recover it now.
+    recovered = start_server(stalled_worker_seconds="3600")
+    operation = wait_for_operation(recovered.client, operation_id, timeout=30)
+
+    assert operation["status"] == "failed" and operation["error_code"] == "interrupted"
+    assert "on this host is gone" in operation["error"]
+    again = recovered.client.post("/api/environments/shop/promote").json()
+    assert wait_for_operation(recovered.client, again["id"], timeout=60)["status"] == "succeeded"

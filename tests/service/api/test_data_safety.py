@@ -43,11 +43,25 @@ def test_steps_up_and_non_destructive_steps_down_need_no_confirmation(client: Te
     assert down["destructive"] is False and down["data_loss"] == []
 
 
-def test_destroy_needs_confirmation_once_data_exists(client: TestClient) -> None:
+def test_destroy_at_tier_0_needs_confirmation_because_the_box_holds_the_database(
+    client: TestClient,
+) -> None:
     create_environment(client, "shop")
     run(client, "/api/environments/shop/promote")
-    assert run(client, "/api/environments/shop/destroy")["status"] == "succeeded"  # tier 0: no data
 
+    refused = client.post("/api/environments/shop/destroy")
+
+    assert refused.status_code == 409
+    assert refused.json()["error"] == "confirmation_required"
+    assert [item["type"] for item in refused.json()["data_loss"]] == ["aws:ec2/instance:Instance"]
+    assert client.get("/api/environments/shop").json()["applied_tier"] == 0
+    destroyed = run(client, "/api/environments/shop/destroy", confirm="shop")
+    assert destroyed["status"] == "succeeded"
+    assert destroyed["destructive"] is True and destroyed["confirmed"] is True
+
+
+def test_destroy_needs_confirmation_once_data_exists(client: TestClient) -> None:
+    create_environment(client, "shop")
     run(client, "/api/environments/shop/tier", target_tier=1)
     refused = client.post("/api/environments/shop/destroy")
     assert refused.status_code == 409

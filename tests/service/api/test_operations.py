@@ -114,7 +114,7 @@ def test_refresh_and_destroy(client: TestClient) -> None:
     assert refreshed["status"] == "succeeded"
     assert refreshed["changes"]["create"] == 0 and refreshed["changes"]["delete"] == 0
 
-    destroyed = run(client, "/api/environments/shop/destroy")
+    destroyed = run(client, "/api/environments/shop/destroy", confirm="shop")
     assert destroyed["status"] == "succeeded"
     assert destroyed["to_tier"] is None
     environment = client.get("/api/environments/shop").json()

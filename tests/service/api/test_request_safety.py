@@ -15,7 +15,6 @@ from sqlalchemy import Engine
 
 from db.engine import libpq_url
 from service.access.request_safety import fingerprint
-from service.access.tokens import hash_token
 from service.app import create_app
 from tests.conftest import make_settings
 from tests.helpers import ADMIN_HEADERS, ADMIN_TOKEN, create_environment
@@ -68,7 +67,7 @@ def test_same_key_while_the_first_is_still_processing_is_409(
         connection.execute(
             "INSERT INTO idempotency_keys (caller, key, fingerprint, created_at) "
             "VALUES (%s, 'busy', %s, now())",
-            (hash_token(ADMIN_TOKEN), fingerprint("POST", "/api/environments/shop/promote", b"")),
+            ("token:bootstrap", fingerprint("POST", "/api/environments/shop/promote", b"")),
         )
 
     response = idle_client.post(
@@ -125,6 +124,57 @@ def test_keys_belong_to_their_caller_and_also_cover_creating_environments(
     )
 
     assert response.status_code == 409  # a new request for that caller: the name exists
+
+
+def _browser_session(client: TestClient) -> str:
+    """Log the client in with the admin token; returns the session's CSRF token."""
+    assert client.post("/login", data={"token": ADMIN_TOKEN}, follow_redirects=False).is_redirect
+    page = client.get("/").text
+    marker = 'name="csrf_token" value="'
+    start = page.index(marker) + len(marker)
+    return page[start : page.index('"', start)]
+
+
+def test_a_stored_response_is_never_replayed_to_an_unauthenticated_caller(
+    tmp_path: Path, database_url: str, db_engine: Engine
+) -> None:
+    settings = make_settings(tmp_path, database_url)
+    app = create_app(settings, database_url, db_engine=db_engine, run_worker_in_process=False)
+    body = {"name": "shop", "region": "eu-west-1"}
+    with TestClient(app) as browser, TestClient(app) as stranger:
+        csrf = _browser_session(browser)
+        headers = {"Idempotency-Key": "create-shop", "X-CSRF-Token": csrf}
+        assert browser.post("/api/environments", json=body, headers=headers).status_code == 201
+
+        anonymous = stranger.post(
+            "/api/environments", json=body, headers={"Idempotency-Key": "create-shop"}
+        )
+        forged = browser.post(
+            "/api/environments",
+            json=body,
+            headers={"Idempotency-Key": "create-shop", "X-CSRF-Token": "forged"},
+        )
+        replayed = browser.post("/api/environments", json=body, headers=headers)
+
+    assert anonymous.status_code == 401
+    assert "Idempotent-Replayed" not in anonymous.headers
+    assert forged.status_code == 403
+    assert replayed.status_code == 201 and replayed.headers["Idempotent-Replayed"] == "true"
+
+
+def test_a_browser_session_and_its_token_share_their_keys(idle_client: TestClient) -> None:
+    body = {"name": "shop", "region": "eu-west-1"}
+    first = idle_client.post("/api/environments", json=body, headers={"Idempotency-Key": "k"})
+    csrf = _browser_session(idle_client)
+
+    again = idle_client.post(
+        "/api/environments",
+        json=body,
+        headers={"Idempotency-Key": "k", "X-CSRF-Token": csrf, "Authorization": ""},
+    )
+
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
 
 
 @pytest.fixture

@@ -1,4 +1,9 @@
-"""Schedules through the API, fired by a controllable clock (and once by the real one)."""
+"""Schedules through the API, fired by a controllable clock (and once by the real one).
+
+"Now" is frozen for each test and moves only when the test ticks (see the `clock` fixture), so
+every test gives the same answer at any hour of any day: each tick is derived from the previous
+firing, never from the wall clock.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from service.app import create_app
+from service.clock import Clock
 from service.jobs.queue import build_deferring_app, enqueuer
 from service.schedules.firing import fire_due_schedules
 from tests.conftest import make_settings
@@ -28,10 +34,15 @@ NIGHTS = {
 
 
 @pytest.fixture
-def tick(database_url: str, db_engine: Engine) -> Callable[[datetime], list[int]]:
-    """The worker's clock tick, at a time the test chooses."""
+def tick(database_url: str, db_engine: Engine, clock: Clock) -> Callable[[datetime], list[int]]:
+    """Time moves on to `now`, and a worker's clock ticks there."""
     enqueue = enqueuer(build_deferring_app(database_url))
-    return lambda now: fire_due_schedules(db_engine, enqueue, "simulator", now)
+
+    def tick_at(now: datetime) -> list[int]:
+        clock.set(now)
+        return fire_due_schedules(db_engine, enqueue, "simulator", now)
+
+    return tick_at
 
 
 def _schedule(client: TestClient, body: dict[str, Any], environment: str = "shop") -> dict:
@@ -62,6 +73,11 @@ def _runs(client: TestClient, schedule: dict) -> list[dict]:
         ({"action": "set_tier", "overrides": {}, "target_tier": 9}, "target_tier"),
         ({"action": "set_tier", "overrides": {}}, "target_tier"),
         ({"action": "explode"}, "action"),
+        ({"cron": "0 0 31 2 *"}, "cron"),  # valid, but there is no 31 February
+        ({"cron": "0 0 1 1 *" + " " * 200}, "cron"),
+        ({"blackouts": ["2027-12-24"] * 101}, "blackouts"),
+        ({"action": "set_tier", "overrides": {}, "target_tier": "1"}, "target_tier"),
+        ({"action": "set_tier", "overrides": {}, "target_tier": 1.0}, "target_tier"),
     ],
 )
 def test_bad_schedules_are_422_naming_the_field(
@@ -96,12 +112,60 @@ def test_destructive_set_tier_needs_confirmation_and_never_on_protected(client: 
     assert again.status_code == 409 and "protected" in again.json()["detail"]
 
 
+def test_a_confirmation_covers_exactly_the_loss_it_was_shown(
+    client: TestClient, tick: Callable[[datetime], list[int]]
+) -> None:
+    create_environment(client, "shop")
+    run(client, "/api/environments/shop/tier", target_tier=1)
+    down = _schedule(
+        client,
+        {
+            "name": "down",
+            "cron": "0 19 * * *",
+            "action": "set_tier",
+            "target_tier": 0,
+            "confirm": "shop",
+        },
+    )
+    shown = {item["urn"] for item in down["confirmed_data_loss"]}
+    assert shown
+    run(client, "/api/environments/shop/tier", target_tier=3)
+
+    tick(_due(down))
+
+    [refused] = _runs(client, down)
+    assert refused["outcome"] == "refused" and refused["operation_id"] is None
+    assert "which the confirmation did not cover" in refused["reason"]
+    environment = client.get("/api/environments/shop").json()
+    assert environment["applied_tier"] == 3 and environment["tier_before_schedule"] is None
+    assert [op["kind"] for op in client.get("/api/environments/shop/operations").json()] == [
+        "set_tier",
+        "set_tier",
+    ]
+    [record] = client.get("/api/audit", params={"actor": "schedule:down"}).json()
+    assert record["outcome"] == "denied" and "did not cover" in record["detail"]
+
+    # Back where it was confirmed, the same schedule fires and deletes only what was shown.
+    run(client, "/api/environments/shop/tier", target_tier=1, confirm="shop")
+    again = client.get(f"/api/environments/shop/schedules/{down['id']}").json()
+    tick(_due(again))
+    fired = _runs(client, down)[0]
+    assert fired["outcome"] == "fired"
+    operation = wait_for_operation(client, fired["operation_id"])
+    assert operation["status"] == "succeeded"
+    assert {item["urn"] for item in operation["data_loss"]} == shown
+
+
 def test_set_capacity_then_restore_through_the_operations_path(
     client: TestClient, tick: Callable[[datetime], list[int]]
 ) -> None:
     create_environment(client, "shop", web_min=3, web_max=6)
     run(client, "/api/environments/shop/tier", target_tier=5)
     nights = _schedule(client, NIGHTS)
+
+    tick(_due(nights))
+
+    # Created once the night has begun, its first morning is the one that ends this night.
     mornings = _schedule(
         client,
         {
@@ -111,9 +175,9 @@ def test_set_capacity_then_restore_through_the_operations_path(
             "action": "restore",
         },
     )
-
-    tick(_due(nights))
-
+    assert _due(mornings) < _due(
+        client.get(f"/api/environments/shop/schedules/{nights['id']}").json()
+    )
     fired = _runs(client, nights)[0]
     assert fired["outcome"] == "fired" and fired["operation_id"]
     operation = wait_for_operation(client, fired["operation_id"])
@@ -128,13 +192,15 @@ def test_set_capacity_then_restore_through_the_operations_path(
 
     tick(_due(mornings))
 
+    assert [run["outcome"] for run in _runs(client, mornings)] == ["fired"]
+    assert len(_runs(client, nights)) == 1
     restored = wait_for_operation(client, _runs(client, mornings)[0]["operation_id"])
     assert restored["status"] == "succeeded"
     environment = client.get("/api/environments/shop").json()
     assert environment["capacity_overrides"] == {} and environment["overridden_by"] is None
     group = next(r for r in environment["resources"] if r["type"] == "aws:autoscaling/group:Group")
     assert group["key_inputs"]["minSize"] == 3
-    audit = client.get("/api/audit", params={"action": "schedule.change"}).json()
+    audit = client.get("/api/audit", params={"action": "schedule.create"}).json()
     assert len(audit) == 2
 
 
@@ -146,12 +212,13 @@ def test_restore_after_set_tier_goes_back_to_the_tier_before(
     down = _schedule(
         client, {"name": "down", "cron": "0 19 * * *", "action": "set_tier", "target_tier": 1}
     )
-    up = _schedule(client, {"name": "up", "cron": "0 7 * * *", "action": "restore"})
 
     tick(_due(down))
     wait_for_operation(client, _runs(client, down)[0]["operation_id"])
     assert client.get("/api/environments/shop").json()["applied_tier"] == 1
+    up = _schedule(client, {"name": "up", "cron": "0 7 * * *", "action": "restore"})
     tick(_due(up))
+    assert [run["outcome"] for run in _runs(client, up)] == ["fired"]
     wait_for_operation(client, _runs(client, up)[0]["operation_id"])
 
     environment = client.get("/api/environments/shop").json()
@@ -199,18 +266,22 @@ def test_blackouts_skip_next_and_the_catch_up_window(
 
 
 def test_a_busy_environment_queues_the_scheduled_operation_once(
-    tmp_path: Any, database_url: str, db_engine: Engine, tick: Callable[[datetime], list[int]]
+    tmp_path: Any,
+    database_url: str,
+    db_engine: Engine,
+    clock: Clock,
+    tick: Callable[[datetime], list[int]],
 ) -> None:
+    settings = make_settings(tmp_path, database_url)
     with TestClient(
-        create_app(make_settings(tmp_path, database_url), database_url, db_engine=db_engine),
+        create_app(settings, database_url, db_engine=db_engine, clock=clock),
         headers=ADMIN_HEADERS,
     ) as client:
         create_environment(client, "shop")
         run(client, "/api/environments/shop/promote")
     idle_app = create_app(
-        make_settings(tmp_path, database_url), database_url, db_engine=db_engine,
-        run_worker_in_process=False,
-    )  # fmt: skip
+        settings, database_url, db_engine=db_engine, run_worker_in_process=False, clock=clock
+    )
     with TestClient(idle_app, headers=ADMIN_HEADERS) as idle:
         idle.post("/api/environments/shop/promote")  # busy: queued, and no worker to run it
         often = _schedule(idle, {**NIGHTS, "name": "often", "cron": "* * * * *", "timezone": "UTC"})
@@ -300,28 +371,30 @@ def test_deleting_an_environment_deletes_and_records_its_schedules(idle_client: 
     assert "nights" in record["detail"]
 
 
-def test_real_clock_a_schedule_due_within_a_minute_fires_once(
+def test_real_clock_a_schedule_due_in_a_second_fires_once(
     tmp_path: Any, database_url: str, db_engine: Engine
 ) -> None:
-    settings = make_settings(tmp_path, database_url, schedule_tick_seconds=1.0)
-    with TestClient(
-        create_app(settings, database_url, db_engine=db_engine), headers=ADMIN_HEADERS
-    ) as client:
+    settings = make_settings(tmp_path, database_url, schedule_tick_seconds=0.2)
+    app = create_app(settings, database_url, db_engine=db_engine, clock=Clock())  # the wall clock
+    with TestClient(app, headers=ADMIN_HEADERS) as client:
         create_environment(client, "shop")
         run(client, "/api/environments/shop/promote")
-        now = datetime.now(UTC)
-        due = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
-        schedule = _schedule(
-            client,
-            {**NIGHTS, "name": "soon", "cron": f"{due.minute} {due.hour} * * *", "timezone": "UTC"},
-        )
-        assert _due(schedule) == due
+        schedule = _schedule(client, {**NIGHTS, "name": "soon", "timezone": "UTC"})
+        # Cron counts in minutes; bring its first occurrence to a second from now instead.
+        due = datetime.now(UTC) + timedelta(seconds=1)
+        with db_engine.begin() as connection:
+            connection.execute(
+                text("UPDATE schedules SET next_run_at = :due WHERE id = :id"),
+                {"due": due, "id": schedule["id"]},
+            )
 
-        deadline = due + timedelta(seconds=45)
-        while datetime.now(UTC) < deadline and not _runs(client, schedule):
-            time.sleep(0.5)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not _runs(client, schedule):
+            time.sleep(0.1)
         runs = _runs(client, schedule)
         assert len(runs) == 1 and runs[0]["outcome"] == "fired"
+        assert datetime.fromisoformat(runs[0]["at"]) >= due
         assert wait_for_operation(client, runs[0]["operation_id"])["status"] == "succeeded"
-        time.sleep(3)  # a few more ticks: still once
+        time.sleep(1)  # five more ticks: still once
         assert len(_runs(client, schedule)) == 1
+        assert _due(client.get(f"/api/environments/shop/schedules/{schedule['id']}").json()) > due

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pulumi.automation import errors
 from pulumi.automation._cmd import CommandResult
 
-from service.engines.pulumi_errors import classify
+from service.engines.pulumi_errors import classify, log_tail
 
 LOCKED_STDERR = (
     "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) "
@@ -68,3 +68,50 @@ def test_other_cli_failure_and_interrupt() -> None:
 def test_secrets_do_not_leak_through_messages() -> None:
     error = errors.CommandError(_result(stderr="error: bad passphrase=topsecret value\n"))
     assert "topsecret" not in classify(error).message
+
+
+def test_a_silent_failure_still_names_a_cause() -> None:
+    error = errors.CommandError(_result())
+
+    classified = classify(error)
+
+    assert classified.code == "pulumi_failed"
+    assert "exited with code 255 and printed nothing" in classified.message
+
+
+def test_the_cause_is_taken_from_stderr_when_stdout_says_nothing() -> None:
+    error = errors.CommandError(
+        _result(stderr="warning: slow\nerror: could not find backend folder /data/pulumi-state\n")
+    )
+
+    assert classify(error).message == (
+        "Pulumi failed: could not find backend folder /data/pulumi-state"
+    )
+
+
+def test_non_cli_failures_are_classified_with_their_cause() -> None:
+    classified = classify(ValueError("stack name must not contain spaces"))
+
+    assert classified.code == "engine_failed"
+    assert classified.message == "ValueError: stack name must not contain spaces"
+
+
+def test_the_log_tail_keeps_diagnostics_and_drops_property_values() -> None:
+    stdout = (
+        "Updating (shop):\n"
+        " +  aws:rds/cluster:Cluster shop-db create\n"
+        '      masterPassword: "hunter2"\n'
+        "Diagnostics:\n"
+        "  aws:rds/cluster:Cluster (shop-db):\n"
+        "    error: creating RDS Cluster: InvalidParameterCombination\n"
+        "Outputs:\n"
+        '    dbPassword: "hunter2"\n'
+        "Resources:\n"
+    )
+    error = errors.CommandError(_result(stdout=stdout, stderr="error: update failed\n"))
+
+    tail = log_tail(error, ("the-passphrase",))
+
+    assert tail is not None
+    assert "InvalidParameterCombination" in tail and "update failed" in tail
+    assert "hunter2" not in tail

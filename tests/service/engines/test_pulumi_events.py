@@ -59,7 +59,7 @@ def test_ephemeral_same_and_prelude_events_are_dropped() -> None:
 
     assert all(e.get("op") != "same" for e in events)
     assert "refreshing..." not in [e["message"] for e in events]
-    assert len(events) == 7  # vpc pre + outputs, cluster pre, error, failed, summary, cancel
+    assert len(events) == 6  # vpc pre + outputs, cluster pre, error, failed, summary
 
 
 def test_credentials_in_diagnostics_are_redacted() -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html as html_module
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,28 +11,9 @@ from sqlalchemy import Engine
 
 from service.app import create_app
 from tests.conftest import make_settings
-from tests.helpers import ADMIN_HEADERS, ADMIN_TOKEN, wait_for_operation
-
-
-class Browser:
-    """A test client that logs in like a person and keeps the page's CSRF token."""
-
-    def __init__(self, client: TestClient, token: str = ADMIN_TOKEN) -> None:
-        self.client = client
-        page = client.post("/login", data={"token": token}, follow_redirects=True)
-        assert page.status_code == 200, page.text
-        self.csrf = _hidden(page.text, "csrf_token")
-
-    def form(self, path: str, **fields: str) -> object:
-        return self.client.post(
-            path, data={"csrf_token": self.csrf, **fields}, follow_redirects=False
-        )
-
-
-def _hidden(html: str, name: str) -> str:
-    found = re.search(rf'name="{name}" value="([^"]*)"', html)
-    assert found, f"no hidden {name}"
-    return html_module.unescape(found.group(1))  # as a browser would send it
+from tests.helpers import ADMIN_HEADERS, wait_for_operation
+from tests.service.web.form_client import Browser
+from tests.service.web.form_client import hidden as _hidden
 
 
 @pytest.fixture
@@ -53,7 +32,8 @@ def test_pages_need_a_session(web: Browser) -> None:
     anonymous = TestClient(web.client.app, base_url="https://stepladder.test")
     for path in ("/", "/environments/new", "/environments/shop", "/operations/1"):
         response = anonymous.get(path, follow_redirects=False)
-        assert (response.status_code, response.headers["location"]) == (303, "/login"), path
+        assert response.status_code == 303, path
+        assert response.headers["location"] == f"/login?next={path}", path
 
 
 def test_list_starts_empty_and_offers_creation(web: Browser) -> None:
@@ -309,3 +289,59 @@ def test_the_change_form_is_rate_limited_like_the_api(
 
     assert first.status_code == 303
     assert second.status_code == 429 and "operation requests a minute" in second.text
+
+
+def test_errors_are_pages_for_a_browser_and_json_for_the_api(web: Browser) -> None:
+    page = web.client.get("/environments/nope")
+    api = web.client.get("/api/environments/nope", headers=ADMIN_HEADERS)
+
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "There is no environment named &#39;nope&#39;" in page.text
+    assert 'aria-label="Main"' in page.text  # the navigation stays
+    assert api.status_code == 404 and api.json()["error"] == "not_found"
+    _create(web)
+    conflict = web.form("/environments/shop/delete", confirm="shop")
+    assert conflict.status_code == 303  # nothing deployed: deleted
+    missing_operation = web.client.get("/operations/999")
+    assert missing_operation.status_code == 404 and "<h1>Not found</h1>" in missing_operation.text
+
+
+def test_after_a_decision_the_approvals_list_keeps_the_scope(web: Browser) -> None:
+    for name in ("dev-a", "prod"):
+        _create(web, name=name, protected="on")
+    tokens = {
+        role: web.client.post(
+            "/api/tokens", json={"name": name, "role": role, "scope": scope}, headers=ADMIN_HEADERS
+        ).json()["token"]
+        for name, role, scope in (("olga", "operator", None), ("dana", "admin", "dev-*"))
+    }
+    operator = {"Authorization": f"Bearer {tokens['operator']}"}
+    asked = {
+        name: web.client.post(f"/api/environments/{name}/promote", headers=operator).json()["id"]
+        for name in ("dev-a", "prod")
+    }
+    scoped = Browser(
+        TestClient(web.client.app, base_url="https://stepladder.test"), tokens["admin"]
+    )
+
+    assert scoped.form(f"/approvals/{asked['dev-a']}", decision="reject").status_code == 303
+    again = scoped.form(f"/approvals/{asked['dev-a']}", decision="reject")
+
+    assert again.status_code == 409 and "not awaiting approval" in again.text
+    assert f'href="/operations/{asked["prod"]}"' not in again.text
+    assert f'href="/operations/{asked["prod"]}"' in web.client.get("/approvals").text
+
+
+def test_a_wrong_confirmation_keeps_the_plan_and_the_form(web: Browser) -> None:
+    _create(web)
+    operation = web.client.post(
+        "/api/environments/shop/tier", json={"target_tier": 1}, headers=ADMIN_HEADERS
+    ).json()
+    _wait(web, operation["id"])
+
+    wrong = web.form("/environments/shop/change", kind="destroy", confirm="shp")
+
+    assert wrong.status_code == 409
+    assert 'id="confirm-problem"' in wrong.text and "type shop exactly" in wrong.text
+    assert "This step deletes data" in wrong.text and 'aria-invalid="true"' in wrong.text
+    assert "shop-aurora-cluster" in wrong.text  # the plan's resource list is still there

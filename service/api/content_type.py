@@ -1,0 +1,36 @@
+"""JSON routes take JSON: a body sent as anything else is refused before it is parsed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.responses import JSONResponse
+
+from service.errors import UnsupportedMediaType, error_body
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def refusal(request: Request) -> UnsupportedMediaType | None:
+    if not request.url.path.startswith("/api/") or request.method not in BODY_METHODS:
+        return None
+    has_body = request.headers.get("content-length", "0") != "0" or (
+        "transfer-encoding" in request.headers
+    )
+    content_type = request.headers.get("content-type")
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    if not has_body or media_type == "application/json" or media_type.endswith("+json"):
+        return None
+    sent = f"'{content_type}'" if content_type else "no content type"
+    return UnsupportedMediaType(
+        f"The body was sent with {sent}; send it as JSON with 'Content-Type: application/json'."
+    )
+
+
+async def require_json_bodies(request: Request, call_next: Any) -> Response:
+    refused = refusal(request)
+    if refused is not None:
+        return JSONResponse(error_body(refused.error, refused.detail), status_code=415)
+    response: Response = await call_next(request)
+    return response

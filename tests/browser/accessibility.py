@@ -1,0 +1,39 @@
+"""axe-core (tests/browser/package.json, installed by `make axe`) run inside the page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+WIDTHS = (1280, 390)
+BLOCKING = ("serious", "critical")
+
+
+def serious_violations(page: Any) -> list[str]:
+    """axe's serious and critical findings on the page as it is now, one line each."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    results = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+    )
+    return [
+        f"{item['id']} ({item['impact']}): {item['help']} at "
+        + ", ".join(str(node["target"]) for node in item["nodes"][:3])
+        for item in results
+        if item["impact"] in BLOCKING
+    ]
+
+
+def check_page(page: Any, screenshots: Path, name: str) -> None:
+    """The page at both widths: a screenshot each, and no serious axe finding at either."""
+    found: dict[int, list[str]] = {}
+    original = page.viewport_size
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(screenshots / f"{name}-{width}.png"), full_page=True)
+        violations = serious_violations(page)
+        if violations:
+            found[width] = violations
+    page.set_viewport_size(original)
+    assert not found, f"{name}: {found}"
