@@ -32,6 +32,7 @@ from service.engines.model import EngineError, StepRequest, StepResult, normalis
 from service.engines.pulumi_command import READS, GuardedCommand, subcommand
 from service.engines.pulumi_engine import PulumiEngine, PulumiOptions
 from service.engines.pulumi_state import local_backend_dir
+from tests.integration.conftest import REQUIRED
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 SPEC = EnvironmentSpec(name="shop", tier=0, region="eu-west-1")
@@ -116,7 +117,10 @@ def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """An offline CLI with a private PULUMI_HOME, and the dynamic provider plugin on PATH."""
     plugin = _dynamic_plugin()
     if plugin is None:
-        pytest.skip(f"{DYNAMIC_PLUGIN} (shipped with the Pulumi CLI) is not available")
+        missing = f"{DYNAMIC_PLUGIN} (shipped with the Pulumi CLI's SDK module) is not available"
+        if REQUIRED:
+            pytest.fail(f"{missing}; STEPLADDER_PULUMI_TESTS_REQUIRED=1 requires it")
+        pytest.skip(missing)
     plugin_dir = tmp_path / "bin"
     plugin_dir.mkdir()
     shutil.copy(plugin, plugin_dir / DYNAMIC_PLUGIN)  # the module cache's copy is read-only
