@@ -101,10 +101,10 @@ def _dynamic_plugin() -> Path | None:
     cli = shutil.which("pulumi")
     if cli and (Path(cli).resolve().parent / DYNAMIC_PLUGIN).exists():
         return Path(cli).resolve().parent / DYNAMIC_PLUGIN
-    if shutil.which("go") is None:
+    if cli is None or shutil.which("go") is None:
         return None
     modules = subprocess.run(["go", "env", "GOMODCACHE"], capture_output=True, text=True)
-    version = subprocess.run([cli or "pulumi", "version"], capture_output=True, text=True)
+    version = subprocess.run([cli, "version"], capture_output=True, text=True)
     folder = (
         Path(modules.stdout.strip())
         / f"github.com/pulumi/pulumi/sdk/v3@{version.stdout.strip()}/python/dist"
