@@ -233,7 +233,7 @@ def test_preview_walk_0_to_6_and_back_to_0_refresh_and_destroy(
     # Aurora clusters go with a final snapshot, never skip_final_snapshot (TIERS.md): the
     # cluster was deleted once, by the step 1 -> 0.
     snapshots = simulated_aws.snapshots()
-    assert len(snapshots) == 1 and snapshots[0].startswith("example-final-"), snapshots
+    assert len(snapshots) == 1 and snapshots[0].startswith("example-aurora-final-"), snapshots
 
 
 @pytest.mark.xfail(
