@@ -9,6 +9,7 @@ the simulated `aws` provider plugin the integration suite runs under the real Pu
 from __future__ import annotations
 
 import hashlib
+import secrets
 from typing import Any
 
 SIMULATED_ACCOUNT = "000000000000"
@@ -197,4 +198,22 @@ def look_up(token: str, args: dict[str, Any], region: str) -> dict[str, Any] | N
         return {"id": region, "name": region, "region": region, "endpoint": "simulated.invalid"}
     if token == "aws:index/getPartition:getPartition":
         return {"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com"}
+    if token == "aws:kms/getAlias:getAlias":
+        name = str(args.get("name") or "")
+        key_id = hashlib.sha256(f"{region}{name}".encode()).hexdigest()[:32]
+        return {
+            "id": name,
+            "name": name,
+            "arn": f"arn:aws:kms:{region}:{SIMULATED_ACCOUNT}:{name}",
+            "targetKeyId": key_id,
+            "targetKeyArn": f"arn:aws:kms:{region}:{SIMULATED_ACCOUNT}:key/{key_id}",
+        }
+    if token == "aws:secretsmanager/getRandomPassword:getRandomPassword":
+        # Like AWS: a fresh password on every call (letters and digits: no punctuation asked).
+        length = int(args.get("passwordLength") or 32)
+        return {
+            "id": region,
+            "passwordLength": length,
+            "randomPassword": secrets.token_hex(length)[:length],
+        }
     return None

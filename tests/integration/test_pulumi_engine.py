@@ -26,9 +26,19 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "tiers.md"
 EXAMPLE = {
     key: value
     for key, value in EXAMPLE_SPEC.to_dict().items()
-    if key not in ("tier", "snapshot_stamp", "aws_endpoint_url", "availability_zone_count")
+    # What the service sets itself, not the definition.
+    if key
+    not in (
+        "tier",
+        "snapshot_stamp",
+        "aws_endpoint_url",
+        "availability_zone_count",
+        "deployed_zones",
+        "deployed_secondary_zones",
+    )
 }
-# The highest tier the current programs reach without breaking an AWS rule (see the xfail below).
+# The walk stops at 6 to keep the suite's time; tier 7 is checked against AWS's rules by its
+# own preview below (the step up to 7 and back is the next thing to add to the walk).
 TOP_TIER_TODAY = 6
 # Generous: each step is a real CLI run (seconds), far from any test's expectation of speed.
 STEP_TIMEOUT = 600
@@ -236,13 +246,6 @@ def test_preview_walk_0_to_6_and_back_to_0_refresh_and_destroy(
     assert len(snapshots) == 1 and snapshots[0].startswith("example-aurora-final-"), snapshots
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the programs break AWS rules at tier 7 (shared final snapshot of the federated "
-    "clusters, secondary target group name over 32 characters, Aurora Global Database from a "
-    "cluster with a managed password on db.t4g, secondary cluster without an engine version); "
-    "the programs branch fixes them, then TOP_TIER_TODAY becomes 7 and this marker goes",
-)
 def test_tier_7_of_the_documented_example_passes_aws_rules(
     pulumi_server: Callable[..., Server], simulated_aws: SimulatedAccount
 ) -> None:
