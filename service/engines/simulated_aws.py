@@ -9,7 +9,6 @@ the simulated `aws` provider plugin the integration suite runs under the real Pu
 from __future__ import annotations
 
 import hashlib
-import secrets
 from typing import Any
 
 SIMULATED_ACCOUNT = "000000000000"
@@ -209,11 +208,9 @@ def look_up(token: str, args: dict[str, Any], region: str) -> dict[str, Any] | N
             "targetKeyArn": f"arn:aws:kms:{region}:{SIMULATED_ACCOUNT}:key/{key_id}",
         }
     if token == "aws:secretsmanager/getRandomPassword:getRandomPassword":
-        # Like AWS: a fresh password on every call (letters and digits: no punctuation asked).
+        # AWS draws a new one per call; the simulation derives one, so that declaring the same
+        # definition twice gives the same plan.
         length = int(args.get("passwordLength") or 32)
-        return {
-            "id": region,
-            "passwordLength": length,
-            "randomPassword": secrets.token_hex(length)[:length],
-        }
+        password = hashlib.sha256(f"simulated password {region}".encode()).hexdigest()[:length]
+        return {"id": region, "passwordLength": length, "randomPassword": password}
     return None
