@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Path, Query
 
-LARGEST_ID = 2**31 - 1  # PostgreSQL `integer`, the type of every id column
+LARGEST_ID = 2**31 - 1  # PostgreSQL `integer`: operations, schedules (audit rows are bigint)
 
 OperationId = Annotated[int, Path(ge=1, le=LARGEST_ID, description="an operation's id")]
 ScheduleId = Annotated[int, Path(ge=1, le=LARGEST_ID, description="a schedule's id")]
