@@ -211,5 +211,6 @@ def test_a_scoped_admin_decides_only_within_its_scope(
     assert idle_client.get("/api/approvals", headers=dev_admin).json() == []
     refused = idle_client.post(f"/api/operations/{asked['id']}/approve", json={}, headers=dev_admin)
 
-    assert refused.status_code == 403
+    # Outside its scope the operation is answered like an unknown one: ids do not leak.
+    assert refused.status_code == 404
     assert idle_client.get(f"/api/operations/{asked['id']}").json()["status"] == "awaiting_approval"
