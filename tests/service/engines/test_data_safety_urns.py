@@ -12,6 +12,7 @@ GLOBAL_CLUSTER = "aws:rds/globalCluster:GlobalCluster"
 SPEC = EnvironmentSpec(
     name="acme", tier=7, region="eu-west-1", secondary_region="us-east-1",
     hosted_zone_id="Z0EXAMPLE", domain_name="shop.example.com",
+    db_instance_class="db.r6g.large",  # a global database refuses burstable classes
 )  # fmt: skip
 
 
