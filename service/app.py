@@ -25,6 +25,7 @@ from service.api import (
     audit,
     environments,
     health,
+    metrics,
     operations,
     schedules,
     tiers,
@@ -38,6 +39,8 @@ from service.errors import install_error_handlers
 from service.jobs.queue import build_deferring_app, enqueuer
 from service.jobs.supervisor import WorkerHealth, keep_database_running, keep_worker_running
 from service.jobs.worker import run_worker
+from service.observability import logs
+from service.observability.metrics import build_registry
 from service.text_input import RejectUnstorableText
 from service.web import admin, changes, operation_pages, pages, schedule_pages
 from service.web import environments as environment_pages
@@ -106,11 +109,13 @@ def create_app(
     app.state.db_engine = engine
     app.state.clock = clock
     app.state.enqueue = enqueuer(build_deferring_app(database_url))
+    app.state.metrics_registry, http_metrics = build_registry(engine)
     install_error_handlers(app)
     app.add_middleware(RejectUnstorableText)
     install_error_pages(app)
     for module in (
         health,
+        metrics,
         tiers,
         environments,
         schedules,
@@ -130,10 +135,12 @@ def create_app(
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), "static")
 
     app.middleware("http")(require_json_bodies)
+    app.middleware("http")(http_metrics)
 
     @app.middleware("http")
     async def request_id(request: Request, call_next: Any) -> Response:
         request.state.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        logs.request_id.set(request.state.request_id)
         response: Response = await call_next(request)
         response.headers["X-Request-ID"] = request.state.request_id
         return response

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from service.config import Settings, get_settings
 from service.errors import StepladderError, describe_validation_errors, join_fields
+from service.observability.logs import configure_logging
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -75,7 +76,14 @@ def command_serve(arguments: argparse.Namespace) -> int:
         logging.getLogger("stepladder").warning(
             "engine: simulator — nothing is created in AWS; every result is simulated"
         )
-    config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=settings.log_level,
+        # JSON lines need uvicorn's loggers on the root handler, not uvicorn's own.
+        log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
+    )
     AnnouncingServer(app, config).run(sockets=[listener])
     return 0
 
@@ -308,10 +316,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
-    level = get_settings().log_level.upper()
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    settings = get_settings()
+    level = settings.log_level.upper()
+    configure_logging(level, settings.log_format)
     if level != "DEBUG":
         for name in CHATTY_LOGGERS:
             logging.getLogger(name).setLevel(logging.WARNING)

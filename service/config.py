@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.observability.logs import LogFormat
+
 EngineName = Literal["simulator", "pulumi"]
 
 
@@ -39,6 +41,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
+    log_format: LogFormat = Field(
+        default="text",
+        description="`text` (readable on a terminal) or `json` (one object per line, with the "
+        "request id, operation id and environment, for log shippers).",
+    )
 
     rate_limit_per_minute: int = Field(
         default=30, ge=1, description="Operation requests one caller may make per minute."

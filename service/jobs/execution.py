@@ -16,6 +16,7 @@ from service.engines.protocol import OperationRequest
 from service.engines.runner import EngineProcess
 from service.environments import repository as environments
 from service.jobs.runtime import WorkerRuntime, this_process
+from service.observability.logs import operation_context
 from service.operations import progress, repository
 from service.operations.planning import build_spec, step_tiers
 from service.operations.repository import TIER_CHANGING
@@ -29,6 +30,7 @@ CANCEL_POLL_SECONDS = 0.5
 class PreparedOperation:
     operation_id: int
     environment_id: int
+    environment_name: str
     engine: str
     request: OperationRequest
 
@@ -47,7 +49,8 @@ class Outcome:
 async def run_next_operation(runtime: WorkerRuntime, environment_id: int, job_id: int) -> None:
     prepared = await asyncio.to_thread(_claim_and_prepare, runtime, environment_id, job_id)
     if prepared is not None:
-        await _execute(runtime, prepared)
+        with operation_context(prepared.operation_id, prepared.environment_name):
+            await _execute(runtime, prepared)
 
 
 def _claim_and_prepare(
@@ -67,6 +70,7 @@ def _claim_and_prepare(
             return PreparedOperation(
                 operation_id=operation.id,
                 environment_id=environment_id,
+                environment_name=environment.name,
                 engine=operation.engine,
                 request=_build_request(runtime, session, operation, environment),
             )

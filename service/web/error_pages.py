@@ -24,7 +24,7 @@ from service.errors import StepladderError
 from service.web.templating import render
 
 Handler = Callable[[Request, Any], Response | Awaitable[Response]]
-API_PREFIXES = ("/api/", "/docs", "/openapi.json", "/healthz", "/static/")
+API_PREFIXES = ("/api/", "/docs", "/openapi.json", "/healthz", "/metrics", "/static/")
 
 ADVICE = {
     401: "Log in again to go on.",

@@ -24,7 +24,7 @@ OPEN_ROUTES = {"/healthz", "/login"}
 
 def _is_page(path: str) -> bool:
     """Pages send a browser without a session to the login page, and show nothing else."""
-    return not path.startswith("/api/") and path not in ("/docs", "/openapi.json")
+    return not path.startswith("/api/") and path not in ("/docs", "/openapi.json", "/metrics")
 
 
 def _route_table(routes: list, prefix: str = "") -> Iterator[tuple[str, set[str]]]:
