@@ -30,6 +30,7 @@ from service.api import (
     schedules,
     tiers,
     tokens,
+    webhooks,
 )
 from service.api.content_type import require_json_bodies
 from service.api.guard import Reader
@@ -122,6 +123,7 @@ def create_app(
         operations,
         approvals,
         tokens,
+        webhooks,
         audit,
         pages,
         environment_pages,

@@ -81,6 +81,23 @@ class Settings(BaseSettings):
         default=0.05, ge=0, description="Pacing of the simulator's events, for a readable log."
     )
 
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="The key that seals secrets the service must read back (webhook signing "
+        "secrets); unset: a key file in the data dir. Give every machine the same one.",
+    )
+    webhook_max_attempts: int = Field(
+        default=6, ge=1, le=20, description="Attempts at one webhook delivery before giving up."
+    )
+    webhook_retry_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="Wait before a delivery's second attempt; each later wait doubles.",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="How long a receiver may take to answer."
+    )
+
     bootstrap_token: SecretStr | None = Field(
         default=None,
         description="The first admin token, set explicitly (automation, tests); unset means "

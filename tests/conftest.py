@@ -26,6 +26,8 @@ from service.config import Settings
 from tests.helpers import ADMIN_HEADERS, ADMIN_TOKEN
 
 TABLES = (
+    "webhook_deliveries",
+    "webhooks",
     "schedule_runs",
     "schedules",
     "web_sessions",

@@ -5,6 +5,7 @@ from db.models.environment import Environment, EnvironmentBase
 from db.models.operation import Operation, OperationEvent, OperationKind, OperationStatus
 from db.models.resource import Resource
 from db.models.schedule import Schedule, ScheduleRun
+from db.models.webhook import Webhook, WebhookDelivery
 
 __all__ = [
     "ApiToken",
@@ -19,4 +20,6 @@ __all__ = [
     "Schedule",
     "ScheduleRun",
     "WebSession",
+    "Webhook",
+    "WebhookDelivery",
 ]

@@ -7,8 +7,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from service.access.domain import Forbidden
 from service.api.guard import Reader
+from service.api.responses import EVERY_ROUTE
 
-router = APIRouter(tags=["metrics"])
+router = APIRouter(tags=["metrics"], responses=EVERY_ROUTE)
 
 
 @router.get(

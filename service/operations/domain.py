@@ -17,6 +17,7 @@ from service.access.roles import Role, in_scope
 from service.environments.domain import require_environment
 from service.environments.schemas import tier_problems
 from service.errors import Conflict, InvalidInput, NotFound
+from service.notifications.events import notify_approval_needed
 from service.operations import repository
 from service.operations.planning import plan_tiers
 from service.operations.progress import close_operation
@@ -128,7 +129,9 @@ def _request(
         operation.approval_expires_at = requested_at + timedelta(hours=approval_hours)
     session.add(operation)
     session.flush()
-    if not approval:
+    if approval:
+        notify_approval_needed(session, operation)
+    else:
         # Awaiting approval means no job yet: approving it is what queues it.
         operation.job_id = enqueue(session, environment)
         session.add(operation)

@@ -15,6 +15,7 @@ from db.engine import session_scope
 from db.models import Environment, Operation, OperationEvent, OperationStatus, Resource
 from db.models.columns import utc_now
 from service.environments import repository as environments
+from service.notifications.events import notify_operation_finished
 from service.operations import repository
 
 
@@ -102,6 +103,7 @@ def close_operation(
             data={"status": status.value, "engine": operation.engine},
         )
     )
+    notify_operation_finished(session, operation)
     return True
 
 

@@ -14,7 +14,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from db.engine import session_scope
-from db.models import Schedule, ScheduleRun
+from db.models import Environment, Schedule, ScheduleRun
+from service.notifications.events import notify
+from service.notifications.schemas import Event
 from service.operations.domain import Enqueue
 from service.schedules import clock
 from service.schedules.domain import fire, in_blackout
@@ -22,6 +24,8 @@ from service.schedules.domain import fire, in_blackout
 logger = logging.getLogger(__name__)
 
 BATCH = 50
+# Firings someone should hear about: the environment did not move as the schedule says.
+NOTIFIED = {"refused": Event.schedule_refused, "missed": Event.schedule_missed}
 
 
 def fire_due_schedules(db: Engine, enqueue: Enqueue, engine: str, now: datetime) -> list[int]:
@@ -41,6 +45,8 @@ def fire_due_schedules(db: Engine, enqueue: Enqueue, engine: str, now: datetime)
                 session.flush()
                 assert run.id is not None
                 recorded.append(run.id)
+                if run.outcome in NOTIFIED:
+                    notify(session, NOTIFIED[run.outcome], _run_facts(session, schedule, run))
         if len(due) < BATCH:
             return recorded
 
@@ -82,3 +88,15 @@ def _fire_occurrence(
         return run
     logger.info("firing schedule %s (due %s)", schedule.name, occurrence.isoformat())
     return fire(session, enqueue, schedule, engine=engine, now=now, due_at=occurrence)
+
+
+def _run_facts(session: Session, schedule: Schedule, run: ScheduleRun) -> dict[str, object]:
+    environment = session.get(Environment, schedule.environment_id)
+    return {
+        "schedule": schedule.name,
+        "schedule_id": schedule.id,
+        "environment": environment.name if environment else None,
+        "due_at": run.due_at.isoformat() if run.due_at else None,
+        "outcome": run.outcome,
+        "reason": run.reason,
+    }
