@@ -43,7 +43,7 @@ from service.jobs.worker import run_worker
 from service.observability import logs
 from service.observability.metrics import build_registry
 from service.text_input import RejectUnstorableText
-from service.web import admin, changes, operation_pages, pages, schedule_pages
+from service.web import admin, changes, operation_pages, pages, schedule_pages, webhook_pages
 from service.web import environments as environment_pages
 from service.web.error_pages import install_error_pages
 
@@ -131,6 +131,7 @@ def create_app(
         operation_pages,
         admin,
         schedule_pages,
+        webhook_pages,
     ):
         app.include_router(module.router)
     # Stylesheet and script of the pages: public, like any login page's assets.

@@ -35,7 +35,8 @@ AUDIT_ACTIONS = (
     "operation.cancel", "operation.approve", "operation.reject",
     "schedule.create", "schedule.update", "schedule.delete", "schedule.run",
     "schedule.set_capacity", "schedule.set_tier", "schedule.restore",
-    "token.create", "token.revoke", "session.login", "session.logout",
+    "token.create", "token.revoke", "webhook.create", "webhook.delete",
+    "session.login", "session.logout",
 )  # fmt: skip
 
 
