@@ -81,6 +81,8 @@ def test_the_walkthrough_parses_into_requests() -> None:
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the walkthrough needs curl")
+# Some 60 requests and a dozen operations: about 4 minutes on 2 cores shared with other tests.
+@pytest.mark.timeout(900)
 def test_the_readme_walkthrough_runs_against_a_live_server(
     tmp_path: Path, database_url: str
 ) -> None:
