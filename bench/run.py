@@ -62,16 +62,25 @@ def main() -> None:
     with embedded_database() as database_url:
         with running_server(database_url, worker_concurrency="2") as server:
             idle_rss = rss_megabytes(server.pid)
-            reads(server.client, server.url, database_url)
-            steps(server.client, declared, idle_rss)
+            section(reads, server.client, server.url, database_url)
+            section(steps, server.client, declared, idle_rss)
         with running_server(database_url, without_worker=True) as api:
-            plans(api.client, declared)
+            section(plans, api.client, declared)
         with running_server(database_url, worker_concurrency="4") as server:
-            queue_figures(server.client, SIZES["scale_environments"], SIZES["scale_operations"])
+            scale = SIZES["scale_environments"], SIZES["scale_operations"]
+            section(queue_figures, server.client, *scale)
     with embedded_database() as database_url:
-        schedule_tick_figures(database_url, SIZES["schedules"], SIZES["due"])
+        section(schedule_tick_figures, database_url, SIZES["schedules"], SIZES["due"])
     row("make test (pytest share)", "not run here: the suite's own run", None, "<= 5 min", None)
     print(f"# load {os.getloadavg()[0]:.2f} at the end")
+
+
+def section(measure_section: Any, *arguments: Any) -> None:
+    """One group of rows; a failure is printed as such and the next group still runs."""
+    try:
+        measure_section(*arguments)
+    except Exception as error:  # noqa: BLE001 - printed as a failed row, never hidden
+        print(f"{measure_section.__name__}: FAILED to measure: {type(error).__name__}: {error}")
 
 
 def reads(client: httpx.Client, url: str, database_url: str) -> None:

@@ -59,6 +59,8 @@ def running_server(
             "STEPLADDER_LOG_LEVEL": "warning",
             "STEPLADDER_BOOTSTRAP_TOKEN": BENCH_TOKEN,
             "STEPLADDER_SIMULATOR_SECONDS_PER_RESOURCE": "0",
+            # The benchmark is one caller asking for hundreds of operations a minute.
+            "STEPLADDER_RATE_LIMIT_PER_MINUTE": "1000000",
             **{f"STEPLADDER_{key.upper()}": value for key, value in settings.items()},
         }
         port = _free_port()
