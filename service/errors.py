@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger(__name__)
@@ -152,6 +153,16 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body(
                 "unavailable", "The database cannot be reached just now; retry in a few seconds."
             ),
+            status_code=503,
+            headers={"Retry-After": str(DATABASE_RETRY_SECONDS)},
+        )
+
+    @app.exception_handler(PoolTimeout)
+    async def handle_busy_database(request: Request, exc: Exception) -> JSONResponse:
+        # Every pooled connection stayed busy: a burst, not a fault; the client may retry.
+        logger.warning("no database connection free on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            error_body("unavailable", "The service is busy just now; retry in a few seconds."),
             status_code=503,
             headers={"Retry-After": str(DATABASE_RETRY_SECONDS)},
         )

@@ -1,6 +1,7 @@
 """The tables. Importing this package registers every table on `SQLModel.metadata`."""
 
 from db.models.access import ApiToken, AuditRecord, WebSession
+from db.models.declaration import Declaration
 from db.models.environment import Environment, EnvironmentBase
 from db.models.operation import Operation, OperationEvent, OperationKind, OperationStatus
 from db.models.resource import Resource
@@ -10,6 +11,7 @@ from db.models.webhook import Webhook, WebhookDelivery
 __all__ = [
     "ApiToken",
     "AuditRecord",
+    "Declaration",
     "Environment",
     "EnvironmentBase",
     "Operation",

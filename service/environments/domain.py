@@ -174,8 +174,7 @@ def describe_environments(
     session: Session, environments: Sequence[Environment]
 ) -> list[EnvironmentPublic]:
     ids = [environment.id for environment in environments if environment.id is not None]
-    pending = operations.environments_with_pending(session, ids)
-    finished = operations.last_finished(session, ids)
+    pending, finished = operations.pending_and_last_finished(session, ids)
     described = []
     for environment in environments:
         assert environment.id is not None
@@ -188,7 +187,8 @@ def describe_environments(
             status = "failed"
             last_error = last.error
         described.append(
-            EnvironmentPublic(
+            # Built from a stored row, valid when stored: not validated again field by field.
+            EnvironmentPublic.model_construct(
                 **environment.model_dump(),
                 applied_tier_name=(
                     tier_by_level(environment.applied_tier).name

@@ -12,8 +12,9 @@ from db.models import Environment, Resource
 def get_environment(session: Session, name: str, *, for_update: bool = False) -> Environment | None:
     statement = select(Environment).where(Environment.name == name)
     if for_update:
-        # Serializes every request that plans from this environment's state.
-        statement = statement.with_for_update()
+        # Serializes every request that plans from this environment's state; the row as
+        # locked replaces any copy this session read before.
+        statement = statement.with_for_update().execution_options(populate_existing=True)
     return session.exec(statement).first()
 
 
@@ -22,7 +23,7 @@ def get_environment_by_id(
 ) -> Environment | None:
     statement = select(Environment).where(Environment.id == environment_id)
     if for_update:
-        statement = statement.with_for_update()
+        statement = statement.with_for_update().execution_options(populate_existing=True)
     return session.exec(statement).first()
 
 

@@ -19,15 +19,19 @@ from service.environments.schemas import tier_problems
 from service.errors import Conflict, InvalidInput, NotFound
 from service.notifications.events import notify_approval_needed
 from service.operations import repository
+from service.operations.declarations import PlanOutdated
 from service.operations.planning import plan_tiers
 from service.operations.progress import close_operation
 from service.operations.repository import TIER_CHANGING
-from service.operations.safety import check_data_safety, moves_down, plan_move
+from service.operations.safety import MovePlan, check_data_safety, moves_down, plan_move
 from service.operations.schemas import EventPublic, OperationPublic
 
 # Puts the job that will run the environment's next operation in the queue, inside the
 # caller's transaction, so an operation is never committed without its job (or vice versa).
 Enqueue = Callable[[Session, Environment], int]
+
+# Plans made without the lock, each checked under it; a busy environment rarely needs two.
+PLAN_ATTEMPTS = 3
 
 
 def request_operation(
@@ -81,17 +85,40 @@ def _request(
     requested_by: Actor,
     approval_hours: float,
 ) -> Operation:
-    environment = require_environment(session, environment_name, for_update=True)
+    for _attempt in range(PLAN_ATTEMPTS):
+        # Plan first, holding no lock: declaring the programs can take seconds when uncached.
+        environment = require_environment(session, environment_name)
+        _plan_request(session, environment, kind, engine, target_tier, requested_by)
+        try:
+            # A savepoint, so that a plan found outdated under the lock releases the lock.
+            with session.begin_nested():
+                return _request_locked(
+                    session, enqueue, environment_name, kind, engine, target_tier, confirm,
+                    confirmed_loss, requested_by, approval_hours,
+                )  # fmt: skip
+        except PlanOutdated:
+            continue  # the environment moved on meanwhile: plan its new state
+    raise PlanOutdated()
+
+
+def _plan_request(
+    session: Session,
+    environment: Environment,
+    kind: OperationKind,
+    engine: str,
+    target_tier: int | None,
+    requested_by: Actor,
+    *,
+    cached_only: bool = False,
+) -> tuple[int | None, int | None, MovePlan | None]:
+    """(from_tier, to_tier, plan): the plan only when the move needs one (approval or a step
+    down). Raises what refuses the move."""
     assert environment.id is not None
     if environment.engine != engine and environment.applied_tier is not None:
         raise Conflict(
             f"'{environment.name}' is deployed by the {environment.engine} engine, but this "
             f"service runs the {engine} engine; its state belongs to the other engine."
         )
-    if environment.engine != engine:
-        environment.engine = engine  # nothing deployed: the configured engine takes it over
-        session.add(environment)
-
     projected = repository.projected_tier(session, environment.id, environment.applied_tier)
     from_tier, to_tier = plan_tiers(kind, projected, target_tier)
     if to_tier == HIGHEST_TIER and not environment.secondary_region:
@@ -101,11 +128,36 @@ def _request(
         )
     if to_tier is not None and (problems := tier_problems(environment, to_tier)):
         raise InvalidInput.from_fields(problems)
+    plan = None
+    if needs_approval(environment, kind, requested_by) or moves_down(kind, from_tier, to_tier):
+        plan = plan_move(session, environment, kind, from_tier, to_tier, cached_only=cached_only)
+    return from_tier, to_tier, plan
+
+
+def _request_locked(
+    session: Session,
+    enqueue: Enqueue,
+    environment_name: str,
+    kind: OperationKind,
+    engine: str,
+    target_tier: int | None,
+    confirm: str | None,
+    confirmed_loss: list[dict[str, Any]] | None,
+    requested_by: Actor,
+    approval_hours: float,
+) -> Operation:
+    """Under the environment's lock, plans again from cached declarations only (PlanOutdated
+    when the environment needs one the unlocked plan did not make) and records the operation."""
+    environment = require_environment(session, environment_name, for_update=True)
+    assert environment.id is not None
+    from_tier, to_tier, plan = _plan_request(
+        session, environment, kind, engine, target_tier, requested_by, cached_only=True
+    )
+    if environment.engine != engine:
+        environment.engine = engine  # nothing deployed: the configured engine takes it over
+        session.add(environment)
     requested_at = utc_now()
     approval = needs_approval(environment, kind, requested_by)
-    plan = None
-    if approval or moves_down(kind, from_tier, to_tier):
-        plan = plan_move(environment, kind, from_tier, to_tier, requested_at=requested_at)
     data_loss = plan.data_loss if plan else []
     check_data_safety(environment, data_loss, confirm, confirmed_loss)
 

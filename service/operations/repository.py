@@ -69,26 +69,32 @@ def has_pending(session: Session, environment_id: int) -> bool:
     )
 
 
-def environments_with_pending(session: Session, environment_ids: list[int]) -> set[int]:
-    rows = session.exec(
-        select(Operation.environment_id)
-        .where(
-            col(Operation.environment_id).in_(environment_ids),
-            col(Operation.status).in_(PENDING),
-        )
-        .distinct()
-    ).all()
-    return {row for row in rows if row is not None}
-
-
-def last_finished(session: Session, environment_ids: list[int]) -> dict[int, Operation]:
-    """Each environment's most recent finished operation."""
+def pending_and_last_finished(
+    session: Session, environment_ids: list[int]
+) -> tuple[set[int], dict[int, Operation]]:
+    """The environments with a pending operation, and each one's latest finished operation:
+    one query (the newest operation on each side of "pending", per environment)."""
+    pending = col(Operation.status).in_(PENDING)
     rows = session.exec(
         select(Operation)
-        .where(
-            col(Operation.environment_id).in_(environment_ids),
-            col(Operation.status).not_in(PENDING),
-        )
+        .where(col(Operation.environment_id).in_(environment_ids))
+        .order_by(col(Operation.environment_id), pending, col(Operation.id).desc())
+        .distinct(col(Operation.environment_id), pending)
+    ).all()
+    busy = {row.environment_id for row in rows if row.status in PENDING and row.environment_id}
+    finished = {
+        row.environment_id: row
+        for row in rows
+        if row.status not in PENDING and row.environment_id is not None
+    }
+    return busy, finished
+
+
+def latest_operations(session: Session, environment_ids: list[int]) -> dict[int, Operation]:
+    """Each environment's most recent operation, whatever its status: one query."""
+    rows = session.exec(
+        select(Operation)
+        .where(col(Operation.environment_id).in_(environment_ids))
         .order_by(col(Operation.environment_id), col(Operation.id).desc())
         .distinct(col(Operation.environment_id))
     ).all()

@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import subprocess
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from sqlmodel import Session
+
 from db.models import Environment, OperationKind
-from service.engines.declare import declared_resources
 from service.engines.diffing import diff_resources
 from service.engines.model import EngineError, ResourceChange, ResourceState, count_changes
-from service.errors import Conflict, ServiceUnavailable
+from service.errors import Conflict
+from service.operations.declarations import declared_at_tiers
 from service.operations.planning import build_spec, step_tiers
 
-PLAN_RETRY_SECONDS = 30
+# The request time only names a final snapshot, the same on both sides of every step, so it
+# never changes a plan: one fixed instant lets every plan of a definition share declarations.
+PLANNED_AT = datetime(2000, 1, 1, tzinfo=UTC)
 
 # Tier 0's one instance runs the database too: removing the box removes the data (ladder.md).
 SINGLE_BOX_TIER = 0
@@ -67,14 +70,16 @@ class MovePlan:
 
 
 def plan_move(
+    session: Session,
     environment: Environment,
     kind: OperationKind,
     from_tier: int | None,
     to_tier: int | None,
     *,
-    requested_at: datetime,
+    cached_only: bool = False,
 ) -> MovePlan:
-    """What the move changes, step by step, as the programs declare each tier."""
+    """What the move changes, step by step, as the programs declare each tier (from the
+    declaration cache; with `cached_only`, PlanOutdated rather than declaring anything)."""
     if kind == OperationKind.destroy:
         tiers: list[int | None] = [from_tier, None]
     else:
@@ -82,18 +87,14 @@ def plan_move(
         tiers = [from_tier, *step_tiers(from_tier, to_tier)]
     wanted = [tier for tier in tiers if tier is not None]
     specs = [
-        build_spec(environment, tier, requested_at=requested_at, aws_endpoint_url=None)
+        build_spec(environment, tier, requested_at=PLANNED_AT, aws_endpoint_url=None)
         for tier in wanted
     ]
     try:
-        declared_at = dict(zip(wanted, declared_resources(specs), strict=True))
+        declared = declared_at_tiers(session, specs, cached_only=cached_only)
     except EngineError as error:
         raise Conflict(f"The programs could not be planned: {error.message}") from error
-    except subprocess.TimeoutExpired as error:
-        raise ServiceUnavailable(
-            "Planning this move took too long (the service is busy); retry in a minute.",
-            retry_after=PLAN_RETRY_SECONDS,
-        ) from error
+    declared_at = dict(zip(wanted, declared, strict=True))
     changes = dict.fromkeys(("create", "update", "delete", "replace", "same"), 0)
     lost: dict[str, ResourceState] = {}
     resources: list[dict[str, Any]] = []

@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from db.models import Environment, EnvironmentBase, OperationKind, Schedule, ScheduleRun
-from db.models.columns import utc_now
 from service.access.audit import audited
 from service.access.domain import Actor
 from service.access.roles import Role
@@ -47,14 +46,19 @@ def create_schedule(
 def _create(
     session: Session, environment_name: str, data: ScheduleCreate, created_by: str, now: datetime
 ) -> Schedule:
+    if data.action == "set_tier":  # plan first, holding no lock: declaring can take seconds
+        _check_scheduled_move(
+            session, require_environment(session, environment_name), data.target_tier, data.confirm
+        )
     environment = require_environment(session, environment_name, for_update=True)
     assert environment.id is not None
     if data.action == "set_capacity":
         _check_overrides(environment, data.overrides)
     confirmed_loss: list[dict[str, Any]] = []
     if data.action == "set_tier":
-        assert data.target_tier is not None
-        confirmed_loss = _check_scheduled_move(environment, data.target_tier, data.confirm)
+        confirmed_loss = _check_scheduled_move(
+            session, environment, data.target_tier, data.confirm, cached_only=True
+        )
     schedule = Schedule(
         environment_id=environment.id,
         name=data.name,
@@ -279,14 +283,22 @@ def _check_overrides(environment: Environment, overrides: dict[str, int]) -> Non
 
 
 def _check_scheduled_move(
-    environment: Environment, target: int, confirm: str | None
+    session: Session,
+    environment: Environment,
+    target: int | None,
+    confirm: str | None,
+    *,
+    cached_only: bool = False,
 ) -> list[dict[str, Any]]:
     """A scheduled move that deletes data needs confirmation now, and no protection, ever.
     Returns the data loss confirmed: all a firing may ever delete."""
+    assert target is not None
     from_tier = environment.applied_tier
     if not moves_down(OperationKind.set_tier, from_tier, target):
         return []
-    plan = plan_move(environment, OperationKind.set_tier, from_tier, target, requested_at=utc_now())
+    plan = plan_move(
+        session, environment, OperationKind.set_tier, from_tier, target, cached_only=cached_only
+    )
     if plan.data_loss and environment.protected:
         raise Conflict(
             f"'{environment.name}' is protected: no schedule may delete its data "

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from db.models import Environment, OperationKind
-from db.models.columns import utc_now
 from programs import TIERS, tier_by_level
 from programs.spec import HIGHEST_TIER
 from service.access.roles import Action
@@ -146,9 +145,7 @@ def _change_page(
         else:
             from_tier, to_tier = plan_tiers(operation_kind, projected, target_tier)
         if not choosing and operation_kind != OperationKind.refresh:
-            plan = plan_move(
-                environment, operation_kind, from_tier, to_tier, requested_at=utc_now()
-            )
+            plan = plan_move(session, environment, operation_kind, from_tier, to_tier)
     except StepladderError as refusal:
         errors = {"_form": refusal.detail, **errors}
         status = status if status != 200 else refusal.status_code

@@ -49,11 +49,9 @@ def environment_list(
         if in_scope(viewer.actor.scope, environment.name)
     ]
     described = domain.describe_environments(session, visible)
-    last_operations = {}
-    for environment in visible:
-        assert environment.id is not None
-        latest = operation_queries.list_operations_for(session, environment.id, 1)
-        last_operations[environment.id] = latest[0] if latest else None
+    ids = [environment.id for environment in visible if environment.id is not None]
+    latest = operation_queries.latest_operations(session, ids)
+    last_operations = {environment_id: latest.get(environment_id) for environment_id in ids}
     return render(
         request,
         "environments.html",

@@ -104,6 +104,21 @@ def test_get_and_list(idle_client: TestClient) -> None:
     assert idle_client.get("/api/environments/beta").json()["name"] == "beta"
 
 
+def test_list_says_which_environments_are_busy_and_matches_each_detail(
+    idle_client: TestClient,
+) -> None:
+    create_environment(idle_client, "beta")
+    create_environment(idle_client, "alpha")
+    assert idle_client.post("/api/environments/beta/promote").status_code == 202
+
+    listed = {env["name"]: env for env in idle_client.get("/api/environments").json()}
+
+    assert listed["beta"]["status"] == "busy" and listed["alpha"]["status"] == "idle"
+    for name, environment in listed.items():
+        detail = idle_client.get(f"/api/environments/{name}").json()
+        assert {key: detail[key] for key in environment} == environment
+
+
 def test_unknown_environment_is_404_everywhere(idle_client: TestClient) -> None:
     for method, path in [
         ("get", "/api/environments/nope"),
