@@ -1,7 +1,7 @@
 """Performance: declarations cached by (definition hash, tier), shared by every replica.
 
 Revision ID: 0009_perf
-Revises: 0008_hardening
+Revises: 0009_webhooks
 Create Date: 2026-11-27
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0009_perf"
-down_revision: str | None = "0008_hardening"
+down_revision: str | None = "0009_webhooks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
