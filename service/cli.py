@@ -55,7 +55,28 @@ def migrate(settings: Settings) -> str:
     upgrade_database(owner_url)
     if app_url != owner_url:
         grant_app_role(owner_url, login_of(app_url))
+    grant_state_login(settings, owner_url)
     return app_url
+
+
+def grant_state_login(settings: Settings, owner_url: str) -> None:
+    """Let the Pulumi state role use the state table: created here on the embedded server, on
+    an external one created by its DBA (README: "An external database")."""
+    from db.roles import STATE_ROLE, ensure_app_login, grant_state_role, login_of, role_exists
+
+    if settings.database_url is None:
+        ensure_app_login(owner_url, STATE_ROLE)
+    role = STATE_ROLE
+    if settings.pulumi_database_url is not None:
+        role = login_of(settings.pulumi_database_url.get_secret_value())
+    if role_exists(owner_url, role):
+        grant_state_role(owner_url, role)
+    elif settings.engine == "pulumi" and settings.pulumi_backend_url is None:
+        raise SystemExit(
+            f"stepladder: the pulumi engine keeps its state in this database as the login "
+            f"'{role}', which does not exist. Create it (README: \"An external database\"), "
+            "or set STEPLADDER_PULUMI_BACKEND_URL to another backend."
+        )
 
 
 def command_serve(arguments: argparse.Namespace) -> int:
@@ -214,12 +235,14 @@ def command_stack_config(arguments: argparse.Namespace) -> int:
 
     import programs
     from db.engine import create_db_engine, session_scope
+    from service.engines.pulumi_backend import state_backend
     from service.engines.stack_config import write_stack_config
     from service.environments.repository import get_environment
     from service.operations.planning import build_spec
 
     settings = get_settings()
-    engine = create_db_engine(migrate(settings))
+    database_url = migrate(settings)
+    engine = create_db_engine(database_url)
     with session_scope(engine) as session:
         environment = get_environment(session, arguments.name)
         if environment is None:
@@ -239,7 +262,10 @@ def command_stack_config(arguments: argparse.Namespace) -> int:
         service_workspace=settings.resolved_data_dir() / "workspaces" / spec.name,
     )
     print(f"wrote {written}")
-    print(f"export PULUMI_BACKEND_URL={settings.resolved_backend_url()}")
+    backend = state_backend(settings, database_url)
+    print(f"export PULUMI_BACKEND_URL='{backend.url}'")
+    if backend.password:
+        print("export PGPASSFILE=<a pgpass file with the state role's password>")
     print(f"cd {programs_dir} && pulumi preview --stack {spec.name}")
     print(
         "the stack's lock keeps a hand run and the service apart; the service's next "
