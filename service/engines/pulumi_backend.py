@@ -40,12 +40,18 @@ def state_backend(settings: Settings, app_database_url: str) -> StateBackend:
 
 
 def postgres_backend(login_url: str) -> StateBackend:
-    """The CLI's `postgres://` URL for a login, naming our table; its password kept apart."""
+    """The CLI's `postgres://` URL for a login, naming our table; its password kept apart.
+
+    The database goes in the query, not the path: the CLI prefixes every key with the URL's
+    path, so state keyed under a database's name would look empty after a restore into a
+    database of another name."""
     login = make_url(login_url)
+    database = {"dbname": login.database} if login.database else {}
+    # `_replace`: `URL.set` leaves a field alone when given None.
     url = (
         login.set(drivername="postgres")
-        ._replace(password=None)
-        .update_query_dict({"table": f"{STATE_SCHEMA}.{STATE_TABLE}"})
+        ._replace(password=None, database=None)
+        .update_query_dict({**database, "table": f"{STATE_SCHEMA}.{STATE_TABLE}"})
     )
     return StateBackend(url.render_as_string(hide_password=False), login.password or None)
 

@@ -3,7 +3,7 @@
 The CLI locks a stack by writing `.pulumi/locks/<org>/<project>/<stack>/<uuid>.json` (its pid,
 user, host and start time) into the backend, and deletes it when the update ends. A file
 backend keeps that as a file. The PostgreSQL backend keeps it as a row of its table: the key is
-that path under the URL's database name (the CLI treats the URL's path as a folder), the data
+that path (under the URL's path, if it has one: the CLI treats it as a folder), the data
 `{"data": "<the file's bytes, base64>"}`. S3 and Pulumi Cloud get no store: Stepladder cannot
 tell there whether a holder lives, so it leaves their locks alone.
 """

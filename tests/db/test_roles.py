@@ -141,3 +141,21 @@ def test_the_app_role_cannot_touch_pulumi_state(app_url: str, state_url: str) ->
         for statement in STATE_ROWS:
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 connection.execute(statement)
+
+
+def test_the_pulumi_engine_refuses_to_start_without_its_state_login(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = make_settings(
+        tmp_path,
+        database_url,
+        engine="pulumi",
+        pulumi_config_passphrase="a passphrase",
+        pulumi_database_url="postgresql://stepladder_state_nobody:pw@/x",
+    )
+
+    with pytest.raises(SystemExit) as refused:
+        migrate(settings)
+
+    assert "'stepladder_state_nobody', which does not exist" in str(refused.value)
+    assert ":pw@" not in str(refused.value)

@@ -110,16 +110,14 @@ def test_the_cli_keeps_the_stack_and_its_lock_as_rows_of_the_state_table(
     _wait_for(marker, driver)
 
     held = _locks(state).locks("stepladder", "shop")
-    database = libpq_url(database_url).rsplit("/", 1)[1].split("?")[0]
-    assert [lock.pid for lock in held] and held[0].key.startswith(
-        f"{database}/.pulumi/locks/organization/stepladder/shop/"
-    )
+    assert [lock.pid for lock in held]
+    assert held[0].key.startswith(".pulumi/locks/organization/stepladder/shop/")
     os.killpg(driver.pid, signal.SIGINT)  # a clean stop unlocks: the row goes
     output, _ = driver.communicate(timeout=300)
 
     assert json.loads(output.strip().splitlines()[-1])["error"] == "cancelled"
     assert _locks(state).locks("stepladder", "shop") == []
-    assert _keys(database_url, f"{database}/.pulumi/stacks/stepladder/shop.json")
+    assert _keys(database_url, ".pulumi/stacks/stepladder/shop.json")
     assert not (root / "workspaces" / "shop" / ".pulumi").exists()  # nothing on local disk
 
 

@@ -28,13 +28,8 @@ def locks(database_url: str) -> PostgresLocks:
     return store
 
 
-def _database(database_url: str) -> str:
-    with psycopg.connect(libpq_url(database_url)) as connection:
-        return str(connection.execute("SELECT current_database()").fetchone()[0])  # type: ignore[index]
-
-
 def _write(database_url: str, key: str, content: bytes) -> None:
-    """A row as the CLI writes it: the key under the database name, the bytes in base64."""
+    """A row as the CLI writes it: the file's path as the key, its bytes in base64."""
     data = json.dumps({"data": base64.b64encode(content).decode()})
     with psycopg.connect(libpq_url(database_url), autocommit=True) as connection:
         connection.execute(
@@ -51,13 +46,14 @@ def _lock(pid: int) -> bytes:
 def test_only_this_stacks_locks_are_read_and_one_is_cleared(
     locks: PostgresLocks, database_url: str
 ) -> None:
-    folder = f"{_database(database_url)}/.pulumi/locks/organization/stepladder"
+    folder = ".pulumi/locks/organization/stepladder"
     _write(database_url, f"{folder}/shop/a.json", _lock(11))
     _write(database_url, f"{folder}/shop/b.json", _lock(12))
     _write(database_url, f"{folder}/shop/half-written.json", b'{"pid": 1')
     _write(database_url, f"{folder}/shop_2/c.json", _lock(13))  # `_` is no wildcard here
     _write(database_url, f"{folder}/other/d.json", _lock(14))
-    _write(database_url, "elsewhere/.pulumi/locks/organization/stepladder/shop/e.json", _lock(15))
+    # Another backend URL with a path (the CLI's folder) in the same table: not ours.
+    _write(database_url, f"elsewhere/{folder}/shop/e.json", _lock(15))
 
     found = locks.locks("stepladder", "shop")
 
