@@ -1,4 +1,5 @@
-"""Two database logins: an owner that migrates, and the app's role that only uses the tables.
+"""Three database logins: an owner that migrates, the app's role that only uses the tables, and
+the Pulumi state role that only uses the Pulumi state table.
 
 The app's role owns nothing, is no superuser and may not TRUNCATE, so neither it nor anyone who
 takes over the app can switch off the audit log's append-only trigger
@@ -8,6 +9,10 @@ takes over the app can switch off the audit log's append-only trigger
 The embedded server gets both roles automatically. For an external server the DBA creates the
 app's login once (see README: "An external database"), migrations run with the owner's login
 (`STEPLADDER_MIGRATION_DATABASE_URL`), and the service with the app's (`STEPLADDER_DATABASE_URL`).
+
+The Pulumi CLI reaches its state as the state role: it may read and write the rows of
+`stepladder_pulumi.pulumi_state` and nothing else, so a leaked state login reads no definition,
+token or audit record, and the app's role cannot rewrite stack state.
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ from db.engine import libpq_url
 
 APP_ROLE = "stepladder_app"
 APPEND_ONLY_TABLES = ("audit_records",)
+STATE_ROLE = "stepladder_pulumi"
+STATE_SCHEMA = "stepladder_pulumi"
+STATE_TABLE = "pulumi_state"
 
 
 def grant_app_role(owner_url: str, role: str) -> None:
@@ -46,6 +54,26 @@ def grant_app_role(owner_url: str, role: str) -> None:
             )
 
 
+def grant_state_role(owner_url: str, role: str) -> None:
+    """Let `role` use the Pulumi state table's rows, and nothing else; run as the owner after
+    every migration."""
+    name = sql.Identifier(role)
+    table = sql.Identifier(STATE_SCHEMA, STATE_TABLE)
+    with psycopg.connect(libpq_url(owner_url), autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(STATE_SCHEMA), name)
+        )
+        connection.execute(
+            sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(table, name)
+        )
+
+
+def role_exists(database_url: str, role: str) -> bool:
+    with psycopg.connect(libpq_url(database_url), autocommit=True) as connection:
+        found = connection.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,))
+        return found.fetchone() is not None
+
+
 def ensure_app_login(owner_url: str, role: str = APP_ROLE) -> str:
     """Create the app's login on a server we run ourselves; returns the URL to connect as it.
 
@@ -65,8 +93,11 @@ def ensure_app_login(owner_url: str, role: str = APP_ROLE) -> str:
     return as_user(owner_url, role)
 
 
-def as_user(database_url: str, user: str) -> str:
-    return make_url(database_url).set(username=user).render_as_string(hide_password=False)
+def as_user(database_url: str, user: str, *, keep_password: bool = True) -> str:
+    url = make_url(database_url).set(username=user)
+    if not keep_password:
+        url = url._replace(password=None)  # `set` leaves a field alone when given None
+    return url.render_as_string(hide_password=False)
 
 
 def login_of(database_url: str) -> str:

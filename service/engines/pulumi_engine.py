@@ -28,9 +28,11 @@ from service.engines.model import (
     StepResult,
     refuse_unconfirmed_data_loss,
 )
+from service.engines.pulumi_backend import pgpass_line
 from service.engines.pulumi_command import GuardedCommand
 from service.engines.pulumi_errors import classify, log_tail
 from service.engines.pulumi_events import ChangeLedger, translate
+from service.engines.pulumi_locks import lock_store
 from service.engines.pulumi_recovery import import_deployment, recover_stack
 from service.engines.pulumi_state import (
     local_backend_dir,
@@ -48,6 +50,8 @@ class PulumiOptions:
     backend_url: str
     secrets_provider: str | None
     passphrase: str | None
+    # The PostgreSQL backend's password; its URL never carries one (see pulumi_backend.py).
+    backend_password: str | None = None
 
     @classmethod
     def from_dict(cls, options: dict[str, Any]) -> PulumiOptions:
@@ -56,6 +60,7 @@ class PulumiOptions:
             backend_url=str(options["backend_url"]),
             secrets_provider=options.get("secrets_provider"),
             passphrase=options.get("passphrase"),
+            backend_password=options.get("backend_password") or None,
         )
 
 
@@ -98,7 +103,7 @@ class PulumiEngine:
                 self._recovered.add(step.spec.name)
                 recover_stack(
                     stack,
-                    backend_url=self.options.backend_url,
+                    locks=lock_store(self.options.backend_url, self.options.backend_password),
                     project=PROJECT,
                     emit=emit,
                     replace_deployment=lambda deployment: import_deployment(
@@ -126,8 +131,9 @@ class PulumiEngine:
 
     @property
     def env(self) -> dict[str, str]:
-        """The CLI's extra environment: our backend, and the passphrase as a file only this
-        process's children can read, never as a variable every plugin inherits."""
+        """The CLI's extra environment: our backend, and the passphrase and the backend's
+        password as files only this process's children can read, never as variables every
+        plugin inherits."""
         if self._env is None:
             # Pinned: a PULUMI_BACKEND_URL in the worker's environment would override ours.
             self._env = {"PULUMI_BACKEND_URL": self.options.backend_url}
@@ -138,6 +144,10 @@ class PulumiEngine:
                 self._env["PULUMI_CONFIG_PASSPHRASE_FILE"] = path
             elif self.options.passphrase is not None:
                 self._env["PULUMI_CONFIG_PASSPHRASE"] = ""  # an empty one, allowed explicitly
+            if self.options.backend_password:
+                self._env["PGPASSFILE"] = self._closing.enter_context(
+                    memory_file(pgpass_line(self.options.backend_password), "pulumi-state-pgpass")
+                )
         return self._env
 
     def close(self) -> None:
@@ -159,7 +169,7 @@ class PulumiEngine:
             raise classify(error, interrupted=self.interrupted, known_secrets=secrets) from error
 
     def _known_secrets(self) -> tuple[str, ...]:
-        return (self.options.passphrase or "",)
+        return (self.options.passphrase or "", self.options.backend_password or "")
 
     def _stack(self, spec: EnvironmentSpec) -> auto.Stack:
         work_dir = self.options.workspaces_dir / spec.name

@@ -18,31 +18,26 @@ from pulumi import automation as auto
 
 from service.engines.model import EngineError, EventSink
 from service.engines.pulumi_command import GuardedCommand
-from service.engines.pulumi_state import (
-    drop_pending_operations,
-    holder_is_gone,
-    local_backend_dir,
-    stack_locks,
-)
+from service.engines.pulumi_locks import LockStore
+from service.engines.pulumi_state import drop_pending_operations, holder_is_gone
 from service.engines.secrets import memory_file
 
 
 def recover_stack(
     stack: auto.Stack,
     *,
-    backend_url: str,
+    locks: LockStore | None,
     project: str,
     emit: EventSink,
     replace_deployment: Callable[[auto.Deployment], None],
     refresh: Callable[[], Any],
 ) -> None:
-    backend_dir = local_backend_dir(backend_url)
     repaired = False
     held = []
-    if backend_dir is not None:
-        for lock in stack_locks(backend_dir, project, stack.name):
+    if locks is not None:
+        for lock in locks.locks(project, stack.name):
             if holder_is_gone(lock):
-                lock.path.unlink(missing_ok=True)
+                locks.clear(lock)
                 repaired = True
                 emit(
                     {"type": "recovery", "message": f"cleared the stale lock of {lock.describe()}"}
@@ -62,7 +57,7 @@ def recover_stack(
             }
         )
         return
-    if pending and backend_dir is None:
+    if pending and locks is None:
         raise EngineError(
             "needs_attention",
             "The stack has operations an interrupted update left pending, and on this backend "

@@ -8,7 +8,6 @@ only when its holder is provably gone.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import socket
@@ -31,7 +30,7 @@ CLOCK_SLACK_SECONDS = 2.0
 
 @dataclass(frozen=True)
 class StackLock:
-    path: Path
+    key: str  # where its backend keeps it (see pulumi_locks.py)
     pid: int
     username: str
     hostname: str
@@ -47,26 +46,6 @@ def local_backend_dir(backend_url: str) -> Path | None:
     if parsed.scheme != "file":
         return None
     return Path(parsed.netloc + parsed.path).expanduser()
-
-
-def stack_locks(backend_dir: Path, project: str, stack: str) -> list[StackLock]:
-    locks_root = backend_dir / ".pulumi" / "locks"
-    found = []
-    for path in sorted(locks_root.glob(f"**/{project}/{stack}/*.json")):
-        try:
-            content = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError):
-            continue  # written half-way, or gone meanwhile: not ours to judge
-        found.append(
-            StackLock(
-                path=path,
-                pid=int(content.get("pid", 0)),
-                username=str(content.get("username", "?")),
-                hostname=str(content.get("hostname", "?")),
-                timestamp=str(content.get("timestamp", "?")),
-            )
-        )
-    return found
 
 
 def holder_is_gone(lock: StackLock, *, hostname: str | None = None) -> bool:

@@ -22,9 +22,18 @@ LINE_LIMIT = 64 * 1024 * 1024
 STDERR_LINES_KEPT = 40
 
 
-# The passphrase reaches the engine on stdin only: as a variable, the Pulumi CLI and every
-# plugin it starts would inherit it.
-SECRET_VARIABLES = frozenset({"PULUMI_CONFIG_PASSPHRASE", "STEPLADDER_PULUMI_CONFIG_PASSPHRASE"})
+# The passphrase and the state backend's password reach the engine on stdin only: as
+# variables, the Pulumi CLI and every plugin it starts would inherit them (and the database
+# logins with them).
+SECRET_VARIABLES = frozenset(
+    {
+        "PULUMI_CONFIG_PASSPHRASE",
+        "STEPLADDER_PULUMI_CONFIG_PASSPHRASE",
+        "STEPLADDER_PULUMI_DATABASE_URL",
+        "STEPLADDER_DATABASE_URL",
+        "STEPLADDER_MIGRATION_DATABASE_URL",
+    }
+)
 
 
 def child_environment(environment: Mapping[str, str]) -> dict[str, str]:

@@ -54,10 +54,12 @@ def redact_text(text: str, known_secrets: tuple[str, ...] = ()) -> str:
 def memory_file(content: str, name: str) -> Iterator[str]:
     """A path the Pulumi CLI (a child of this process) can read `content` from, backed by
     memory: nothing reaches the disk, and the file is gone when this process ends, however it
-    ends. Outside Linux, a private temporary file removed on the way out."""
+    ends. Outside Linux, a private temporary file removed on the way out. Readable by its owner
+    only, either way: PostgreSQL's drivers ignore a pgpass file others could read."""
     if hasattr(os, "memfd_create") and Path(f"/proc/{os.getpid()}/fd").is_dir():
         descriptor = os.memfd_create(name, 0)
         try:
+            os.fchmod(descriptor, 0o600)
             remaining = memoryview(content.encode())
             while remaining:
                 remaining = remaining[os.write(descriptor, remaining) :]

@@ -13,6 +13,7 @@ from db.engine import session_scope
 from db.models import Environment, Operation, OperationKind, OperationStatus
 from programs import EnvironmentSpec
 from service.engines.protocol import OperationRequest
+from service.engines.pulumi_backend import state_backend
 from service.engines.runner import EngineProcess
 from service.environments import repository as environments
 from service.jobs.runtime import WorkerRuntime, this_process
@@ -185,10 +186,12 @@ def engine_options(runtime: WorkerRuntime, engine: str) -> dict[str, Any]:
             "seconds_per_resource": settings.simulator_seconds_per_resource,
             "cancel_grace_seconds": settings.cancel_grace_for(engine),
         }
+    backend = state_backend(settings, runtime.db_engine.url.render_as_string(hide_password=False))
     # Travels on the child's stdin only; never logged or stored.
     return {
         "workspaces_dir": str(settings.resolved_data_dir() / "workspaces"),
-        "backend_url": settings.resolved_backend_url(),
+        "backend_url": backend.url,
+        "backend_password": backend.password or "",
         "secrets_provider": settings.pulumi_secrets_provider,
         "passphrase": settings.pulumi_passphrase() or "",
         "cancel_grace_seconds": settings.cancel_grace_for(engine),

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from db.engine import create_db_engine, libpq_url
-from db.roles import APP_ROLE, ensure_app_login, grant_app_role
+from db.roles import APP_ROLE, STATE_ROLE, ensure_app_login, grant_app_role
 from service.app import create_app
 from service.cli import migrate
 from tests.conftest import make_settings
@@ -98,3 +98,64 @@ def _audit(database_url: str) -> list[tuple]:
         return connection.execute(
             "SELECT id, outcome, detail FROM audit_records ORDER BY id"
         ).fetchall()
+
+
+@pytest.fixture
+def state_url(database_url: str, tmp_path: Path) -> str:
+    """The Pulumi state role's login, created as a DBA would, granted by `migrate`."""
+    url = ensure_app_login(database_url, STATE_ROLE)
+    app = ensure_app_login(database_url)
+    migrate(make_settings(tmp_path, app, migration_database_url=database_url))
+    return url
+
+
+STATE_ROWS = [
+    "SELECT count(*) FROM stepladder_pulumi.pulumi_state",
+    "INSERT INTO stepladder_pulumi.pulumi_state (key, data) VALUES ('k', '{\"data\": \"\"}')",
+    "UPDATE stepladder_pulumi.pulumi_state SET data = '{\"data\": \"\"}' WHERE key = 'k'",
+    "DELETE FROM stepladder_pulumi.pulumi_state WHERE key = 'k'",
+]
+BEYOND_STATE = [
+    "SELECT * FROM environments",
+    "SELECT * FROM api_tokens",
+    "SELECT * FROM audit_records",
+    "INSERT INTO audit_records (actor) VALUES ('x')",
+    "TRUNCATE stepladder_pulumi.pulumi_state",
+    "DROP TABLE stepladder_pulumi.pulumi_state",
+    "CREATE TABLE stepladder_pulumi.other (x int)",
+    "CREATE TABLE public.other (x int)",
+]
+
+
+def test_the_state_role_uses_the_state_table_rows_only(state_url: str) -> None:
+    with psycopg.connect(libpq_url(state_url), autocommit=True) as connection:
+        for statement in STATE_ROWS:
+            connection.execute(statement)
+        for statement in BEYOND_STATE:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                connection.execute(statement)
+
+
+def test_the_app_role_cannot_touch_pulumi_state(app_url: str, state_url: str) -> None:
+    with psycopg.connect(libpq_url(app_url), autocommit=True) as connection:
+        for statement in STATE_ROWS:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                connection.execute(statement)
+
+
+def test_the_pulumi_engine_refuses_to_start_without_its_state_login(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = make_settings(
+        tmp_path,
+        database_url,
+        engine="pulumi",
+        pulumi_config_passphrase="a passphrase",
+        pulumi_database_url="postgresql://stepladder_state_nobody:pw@/x",
+    )
+
+    with pytest.raises(SystemExit) as refused:
+        migrate(settings)
+
+    assert "'stepladder_state_nobody', which does not exist" in str(refused.value)
+    assert ":pw@" not in str(refused.value)

@@ -1,5 +1,6 @@
 """The integration suite: the real Pulumi CLI (built by `make pulumi-cli`) and the simulated
-`aws` provider plugin, with a private PULUMI_HOME and a file backend per test.
+`aws` provider plugin, with a private PULUMI_HOME per test and the default state backend, the
+test database's Pulumi state table.
 
 `make test` puts the CLI on PATH. Where there is none, these tests skip with the reason;
 `.ci/run` sets STEPLADDER_PULUMI_TESTS_REQUIRED=1, which turns a missing CLI into a failure.
@@ -15,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from db.roles import STATE_ROLE, ensure_app_login
 from tests.e2e.conftest import Server, start_server
 from tests.integration.aws_plugin.cloud import SimulatedAccount
 from tests.integration.aws_plugin.install import install_simulated_aws
@@ -55,9 +57,10 @@ def simulated_aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SimulatedA
 
 @pytest.fixture
 def pulumi_server(
-    start_server: Callable[..., Server], simulated_aws: SimulatedAccount
+    start_server: Callable[..., Server], simulated_aws: SimulatedAccount, database_url: str
 ) -> Callable[..., Server]:
     """Starts `stepladder serve` with the pulumi engine against the simulated AWS."""
+    ensure_app_login(database_url, STATE_ROLE)  # the state role, as a DBA creates it
 
     def start(**settings: str) -> Server:
         server = start_server(

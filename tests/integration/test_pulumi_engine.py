@@ -105,7 +105,7 @@ def test_the_configured_backend_wins_over_pulumi_backend_url_in_the_environment(
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.setenv("PULUMI_BACKEND_URL", f"file://{elsewhere}")
-    server = pulumi_server()
+    server = pulumi_server(pulumi_backend_url=f"file://{tmp_path / 'data' / 'pulumi-state'}")
     server.client.post("/api/environments", json={"name": "shop", "region": "us-east-1"})
 
     preview = run(server, "/api/environments/shop/preview", target_tier=0)
@@ -119,7 +119,7 @@ def test_the_configured_backend_wins_over_pulumi_backend_url_in_the_environment(
 def test_a_lock_held_by_a_live_process_elsewhere_fails_with_stack_locked(
     pulumi_server: Callable[..., Server], simulated_aws: SimulatedAccount, tmp_path: Path
 ) -> None:
-    server = pulumi_server()
+    server = pulumi_server(pulumi_backend_url=f"file://{tmp_path / 'data' / 'pulumi-state'}")
     server.client.post("/api/environments", json={"name": "shop", "region": "us-east-1"})
     assert run(server, "/api/environments/shop/promote")["status"] == "succeeded"
     locks = tmp_path / "data" / "pulumi-state" / ".pulumi" / "locks" / "organization"
@@ -141,7 +141,7 @@ def test_a_lock_held_by_a_live_process_elsewhere_fails_with_stack_locked(
 def test_cancel_during_a_slow_create_then_the_next_promote_succeeds(
     pulumi_server: Callable[..., Server], simulated_aws: SimulatedAccount, tmp_path: Path
 ) -> None:
-    server = pulumi_server()
+    server = pulumi_server(pulumi_backend_url=f"file://{tmp_path / 'data' / 'pulumi-state'}")
     server.client.post("/api/environments", json={"name": "shop", "region": "us-east-1"})
     assert run(server, "/api/environments/shop/promote")["status"] == "succeeded"
     simulated_aws.write_settings(slow_creates={"aws:rds/cluster:Cluster": 300})

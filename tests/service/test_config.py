@@ -42,9 +42,9 @@ def test_kms_secrets_provider_or_explicit_local_opt_in_need_no_passphrase(
     Settings(engine="simulator").check_engine_ready()
 
 
-def test_default_backend_is_a_folder_in_the_data_dir(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path)
-    assert settings.resolved_backend_url() == f"file://{tmp_path.resolve()}/pulumi-state"
+def test_no_backend_configured_means_the_default_one(tmp_path: Path) -> None:
+    # The default, the app's PostgreSQL, is pulumi_backend.py's to resolve.
+    assert Settings(data_dir=tmp_path).resolved_backend_url() is None
     assert Settings(pulumi_backend_url="s3://state").resolved_backend_url() == "s3://state"
 
 

@@ -15,6 +15,7 @@ import pytest
 from pulumi import automation as auto
 
 from service.engines.model import EngineError
+from service.engines.pulumi_locks import lock_store
 from service.engines.pulumi_recovery import recover_stack
 
 WEB = "urn:pulumi:shop::stepladder::stepladder:web:WebServers$aws:ec2/instance:Instance::shop-web-1"
@@ -45,7 +46,7 @@ def _recover(stack: CrashedStack, backend: str) -> list[dict[str, Any]]:
 
     recover_stack(
         stack,  # type: ignore[arg-type]
-        backend_url=backend,
+        locks=lock_store(backend),
         project="stepladder",
         emit=events.append,
         replace_deployment=lambda deployment: stack.imported.append(deployment.deployment),

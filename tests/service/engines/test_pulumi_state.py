@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from service.engines.pulumi_locks import FileLocks
 from service.engines.pulumi_state import (
     StackLock,
     drop_pending_operations,
     holder_is_gone,
     local_backend_dir,
     resources_from_deployment,
-    stack_locks,
 )
 from service.engines.secrets import SECRET_SIGNATURE, SECRET_SIGNATURE_KEY
 
@@ -84,7 +84,7 @@ def _lock(
     # Go's RFC 3339 with nanoseconds, as the CLI writes it.
     stamp = (at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S.%f123Z")
     _write_lock(backend, "shop", pid=pid, hostname=hostname, timestamp=stamp)
-    return next(lock for lock in stack_locks(backend, "stepladder", "shop") if lock.pid == pid)
+    return next(lock for lock in FileLocks(backend).locks("stepladder", "shop") if lock.pid == pid)
 
 
 @pytest.fixture
@@ -152,7 +152,7 @@ def test_only_this_stacks_locks_are_read(tmp_path: Path) -> None:
     _write_lock(tmp_path, "shop", pid=11, hostname="here")
     _write_lock(tmp_path, "other", pid=12, hostname="here")
 
-    assert [lock.pid for lock in stack_locks(tmp_path, "stepladder", "shop")] == [11]
+    assert [lock.pid for lock in FileLocks(tmp_path).locks("stepladder", "shop")] == [11]
 
 
 def test_backend_folder_only_for_file_backends() -> None:

@@ -66,7 +66,9 @@ def test_the_command_writes_the_deployed_environments_stack_and_prints_the_backe
     done = stack_config("handrun")
 
     assert done.returncode == 0, done.stderr
-    assert f"PULUMI_BACKEND_URL=file://{(tmp_path / 'data').resolve()}/pulumi-state" in done.stdout
+    # The default backend: the state table of the service's own database, no password in it.
+    assert "PULUMI_BACKEND_URL='postgres://stepladder_pulumi@" in done.stdout
+    assert "table=stepladder_pulumi.pulumi_state'" in done.stdout
     document = yaml.safe_load((tmp_path / "Pulumi.handrun.yaml").read_text())
     runtime_config.set_all_config({key: str(value) for key, value in document["config"].items()})
     spec = spec_from_config(pulumi.Config("stepladder"), "handrun")

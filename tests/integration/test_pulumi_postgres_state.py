@@ -1,0 +1,193 @@
+"""Pulumi state in the app's PostgreSQL, on the real CLI: where its locks live, what recovery
+does with them, and workers on separate machines (data directories) sharing every stack.
+
+The engine-level tests use the dynamic provider programs of test_pulumi_recovery.py (a create
+that can be made slow); the worker test goes through `stepladder serve` and the simulated AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from db.engine import libpq_url
+from db.roles import STATE_ROLE, as_user, ensure_app_login, grant_state_role
+from service.engines.model import EngineError, StepRequest
+from service.engines.pulumi_backend import StateBackend, postgres_backend
+from service.engines.pulumi_engine import PulumiEngine, PulumiOptions
+from service.engines.pulumi_locks import PostgresLocks
+from tests.e2e.conftest import Server
+from tests.helpers import wait_for_operation
+from tests.integration.aws_plugin.cloud import SimulatedAccount
+from tests.integration.test_pulumi_recovery import (
+    PASSPHRASE,
+    REPOSITORY,
+    SPEC,
+    _wait_for,
+    program,
+    root,
+)
+
+__all__ = ["root"]  # the fixture: an offline CLI with the dynamic provider on PATH
+STEP_TIMEOUT = 600
+
+
+@pytest.fixture
+def state(database_url: str) -> StateBackend:
+    """The default backend on the test database: its state table, as the state role."""
+    ensure_app_login(database_url, STATE_ROLE)
+    grant_state_role(database_url, STATE_ROLE)
+    return postgres_backend(as_user(database_url, STATE_ROLE, keep_password=False))
+
+
+def engine_for(root: Path, backend: StateBackend, **kwargs: Any) -> PulumiEngine:
+    options = PulumiOptions(
+        root / "workspaces", backend.url, None, PASSPHRASE, backend_password=backend.password
+    )
+    return PulumiEngine(options, program=program(**kwargs))
+
+
+def up(engine: PulumiEngine, events: list[dict[str, Any]]) -> Any:
+    return engine.run_step(StepRequest(action="up", spec=SPEC, to_tier=0), [], events.append)
+
+
+def _driver(root: Path, backend: StateBackend, seconds: float, marker: Path) -> subprocess.Popen:
+    """An engine process as the worker starts one: its own session, interrupts forwarded."""
+    script = f"""
+import json
+from pathlib import Path
+from service.engines.child import forward_interrupts
+from service.engines.model import EngineError
+from service.engines.pulumi_backend import StateBackend
+from tests.integration.test_pulumi_postgres_state import engine_for, up
+backend = StateBackend({backend.url!r}, {backend.password!r})
+engine = engine_for(Path({str(root)!r}), backend, generation=1, seconds={seconds},
+                    marker={str(marker)!r})
+forward_interrupts(lambda: setattr(engine, "interrupted", True), 600)
+try:
+    up(engine, [])
+    print(json.dumps({{"result": "done"}}))
+except EngineError as error:
+    print(json.dumps({{"error": error.code, "message": error.message}}))
+"""
+    return subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        cwd=REPOSITORY,
+    )
+
+
+def _locks(backend: StateBackend) -> PostgresLocks:
+    return PostgresLocks(backend.url, backend.password)
+
+
+def _keys(database_url: str, pattern: str) -> list[str]:
+    with psycopg.connect(libpq_url(database_url)) as connection:
+        rows = connection.execute(
+            "SELECT key FROM stepladder_pulumi.pulumi_state WHERE key LIKE %s ORDER BY key",
+            (pattern,),
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def test_the_cli_keeps_the_stack_and_its_lock_as_rows_of_the_state_table(
+    root: Path, state: StateBackend, database_url: str
+) -> None:
+    marker = root / "creating"
+    driver = _driver(root, state, seconds=30, marker=marker)
+    _wait_for(marker, driver)
+
+    held = _locks(state).locks("stepladder", "shop")
+    assert [lock.pid for lock in held]
+    assert held[0].key.startswith(".pulumi/locks/organization/stepladder/shop/")
+    os.killpg(driver.pid, signal.SIGINT)  # a clean stop unlocks: the row goes
+    output, _ = driver.communicate(timeout=300)
+
+    assert json.loads(output.strip().splitlines()[-1])["error"] == "cancelled"
+    assert _locks(state).locks("stepladder", "shop") == []
+    assert _keys(database_url, ".pulumi/stacks/stepladder/shop.json")
+    assert not (root / "workspaces" / "shop" / ".pulumi").exists()  # nothing on local disk
+
+
+def test_a_live_holder_s_lock_in_the_table_is_left_alone(root: Path, state: StateBackend) -> None:
+    marker = root / "creating"
+    driver = _driver(root, state, seconds=120, marker=marker)
+    _wait_for(marker, driver)
+    [lock] = _locks(state).locks("stepladder", "shop")
+
+    events: list[dict[str, Any]] = []
+    with pytest.raises(EngineError) as refused:
+        up(engine_for(root, state, generation=1), events)
+
+    assert refused.value.code == "stack_locked", refused.value.message
+    assert f"(pid {lock.pid})" in refused.value.message
+    assert _locks(state).locks("stepladder", "shop") == [lock]
+    assert not any("cleared the stale lock" in event["message"] for event in events)
+    os.killpg(driver.pid, signal.SIGINT)
+    driver.communicate(timeout=300)
+
+
+def test_a_lock_left_by_a_killed_cli_in_the_table_is_cleared_by_recovery(
+    root: Path, state: StateBackend
+) -> None:
+    marker = root / "creating"
+    driver = _driver(root, state, seconds=120, marker=marker)
+    _wait_for(marker, driver)
+
+    os.killpg(driver.pid, signal.SIGKILL)
+    driver.wait()
+    [dead] = _locks(state).locks("stepladder", "shop")
+
+    events: list[dict[str, Any]] = []
+    try:
+        up(engine_for(root, state, generation=1), events)
+    except EngineError as error:
+        # What follows the lock is the pending create's handling (test_pulumi_recovery.py).
+        assert error.code != "stack_locked", error.message
+
+    assert _locks(state).locks("stepladder", "shop") == []
+    assert f"cleared the stale lock of {dead.describe()}" in [e["message"] for e in events]
+
+
+def run(server: Server, path: str) -> dict[str, Any]:
+    response = server.client.post(path)
+    assert response.status_code == 202, response.text
+    return wait_for_operation(server.client, response.json()["id"], timeout=STEP_TIMEOUT)
+
+
+def test_an_environment_created_through_one_worker_is_promoted_by_another(
+    pulumi_server: Callable[..., Server], simulated_aws: SimulatedAccount, tmp_path: Path
+) -> None:
+    """Two `serve` processes, each with its own data directory (as on two machines), one
+    database: the second finds the stack the first created."""
+    first = pulumi_server(data_dir=str(tmp_path / "machine-a"))
+    first.client.post("/api/environments", json={"name": "shop", "region": "us-east-1"})
+    assert run(first, "/api/environments/shop/promote")["status"] == "succeeded"
+    created = {r["cloud_id"] for r in first.client.get("/api/environments/shop/resources").json()}
+    first.stop()
+
+    second = pulumi_server(data_dir=str(tmp_path / "machine-b"))
+    promoted = run(second, "/api/environments/shop/promote")
+
+    assert promoted["status"] == "succeeded", promoted
+    resources = second.client.get("/api/environments/shop/resources").json()
+    kept = {r["cloud_id"] for r in resources}
+    assert created - {None} <= kept  # tier 0's resources carried on, not created again
+    # Every resource in the (simulated) account is the stack's: nothing created twice.
+    in_stack = Counter(r["cloud_id"] for r in resources if r["type"].startswith("aws:"))
+    assert in_stack == Counter(record["id"] for record in simulated_aws.records())
+    for machine in ("machine-a", "machine-b"):
+        assert not (tmp_path / machine / "pulumi-state").exists()
+        assert not list((tmp_path / machine).glob("workspaces/*/.pulumi"))
