@@ -6,7 +6,7 @@ missing, so with it made here the state role needs no CREATE privilege. Its logi
 after every migration (`db/roles.py`).
 
 Revision ID: 0009_engine_cli
-Revises: 0008_hardening
+Revises: 0009_perf
 Create Date: 2026-11-27
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0009_engine_cli"
-down_revision: str | None = "0008_hardening"
+down_revision: str | None = "0009_perf"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
