@@ -104,7 +104,8 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
             f"{name}-aurora",
             dataclasses.replace(
                 _database_args(spec, network, access, zones, standby=tier >= MULTI_AZ,
-                               readers=tier >= EDGE, drain=tier == MULTI_AZ),
+                               readers=tier >= EDGE, drain=tier == MULTI_AZ,
+                               fail_over=tier == SEPARATE_DB),
                 owned_master_password=bool(spec.secondary_region),
             ),
             opts=with_provider,
@@ -242,6 +243,7 @@ def _database_args(
     standby: bool,
     readers: bool,
     drain: bool = False,
+    fail_over: bool = False,
 ) -> AuroraDatabaseArgs:
     return AuroraDatabaseArgs(
         vpc_id=network.vpc_id,
@@ -256,6 +258,7 @@ def _database_args(
         reader_count=spec.reader_count if readers else 0,
         replica_autoscaling=readers,
         drain_autoscaled_replicas=drain,
+        fail_over_to_writer=fail_over,
         reader_max=spec.reader_max,
         reader_target_cpu=spec.target_cpu,
     )

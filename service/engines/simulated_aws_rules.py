@@ -29,6 +29,8 @@ GLOBAL_DATABASE_CLASS = re.compile(r"^db\.(r\d|x\d)")
 # Graviton families: a `g` in the suffix after the generation digit (t4g, m7gd, c6gn, is4gen).
 GRAVITON_FAMILY = re.compile(r"^[a-z]+\d+[a-z]*g[a-z]*\.")
 SQS_MAX_BATCH_WITHOUT_WINDOW = 10
+# An Aurora cluster holds at most 15 replicas (the standby and every reader count).
+AURORA_MAX_REPLICAS = 15
 
 
 @dataclass(frozen=True)
@@ -239,6 +241,30 @@ def _sqs_batching(inputs: dict[str, Any], urn: str, known: Known) -> list[Failur
     return []
 
 
+def _replica_count_target(inputs: dict[str, Any], urn: str, known: Known) -> list[Failure]:
+    if inputs.get("scalableDimension") != "rds:cluster:ReadReplicaCount":
+        return []
+    failures = []
+    low, high = inputs.get("minCapacity"), inputs.get("maxCapacity")
+    if isinstance(high, int | float) and high > AURORA_MAX_REPLICAS:
+        failures.append(
+            Failure(
+                "maxCapacity",
+                f"ValidationException: maximum capacity {int(high)} is above the "
+                f"{AURORA_MAX_REPLICAS} replicas an Aurora cluster can hold",
+            )
+        )
+    if isinstance(low, int | float) and isinstance(high, int | float) and low > high:
+        failures.append(
+            Failure(
+                "minCapacity",
+                f"ValidationException: minimum capacity {int(low)} is above the maximum "
+                f"capacity {int(high)}",
+            )
+        )
+    return failures
+
+
 RULES: dict[str, tuple[Callable[[dict[str, Any], str, Known], list[Failure]], ...]] = {
     CLUSTER: (_global_membership, _unique_final_snapshot),
     GLOBAL_CLUSTER: (_global_source,),
@@ -246,4 +272,5 @@ RULES: dict[str, tuple[Callable[[dict[str, Any], str, Known], list[Failure]], ..
     "aws:ec2/instance:Instance": (_graviton_image("ami"),),
     "aws:ec2/launchTemplate:LaunchTemplate": (_graviton_image("imageId"),),
     "aws:lambda/eventSourceMapping:EventSourceMapping": (_sqs_batching,),
+    "aws:appautoscaling/target:Target": (_replica_count_target,),
 }

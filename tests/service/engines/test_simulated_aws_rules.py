@@ -135,3 +135,18 @@ def test_serverless_instances_need_a_serverless_v2_cluster() -> None:
 
     assert "serverlessv2ScalingConfiguration" in reasons(instance, inputs, cloud=plain)
     assert reasons(instance, inputs, cloud=serverless) == ""
+
+
+def test_an_aurora_replica_target_holds_at_most_fifteen_replicas() -> None:
+    target = "aws:appautoscaling/target:Target"
+    replicas = {"serviceNamespace": "rds", "scalableDimension": "rds:cluster:ReadReplicaCount"}
+
+    assert reasons(target, {**replicas, "minCapacity": 1, "maxCapacity": 15}) == ""
+    assert "above the 15 replicas" in reasons(
+        target, {**replicas, "minCapacity": 1, "maxCapacity": 16}
+    )
+    assert "minimum capacity 3 is above" in reasons(
+        target, {**replicas, "minCapacity": 3, "maxCapacity": 2}
+    )
+    ecs = {"scalableDimension": "ecs:service:DesiredCount", "minCapacity": 1, "maxCapacity": 50}
+    assert reasons(target, ecs) == ""
