@@ -70,6 +70,8 @@ TIERS: tuple[Tier, ...] = (
             "Aurora read replicas with replica auto scaling on reader CPU",
             "Private, versioned S3 bucket for static assets",
             "CloudFront distribution with Origin Access Control (S3 and ALB origins)",
+            "The load balancer admits only CloudFront (origin-facing prefix list, secret header)",
+            "With a hosted zone, the domain through CloudFront (certificate from us-east-1)",
         ),
         leaving_deletes_data=True,
     ),

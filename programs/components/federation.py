@@ -156,6 +156,8 @@ class RegionalEndpoint:
     region: str
     dns_name: pulumi.Input[str]
     zone_id: pulumi.Input[str]
+    # Route 53 cannot evaluate a CloudFront alias's health.
+    evaluate_target_health: bool = True
 
 
 def latency_records(
@@ -180,7 +182,7 @@ def latency_records(
                 {
                     "name": endpoint.dns_name,
                     "zone_id": endpoint.zone_id,
-                    "evaluate_target_health": True,
+                    "evaluate_target_health": endpoint.evaluate_target_health,
                 }
             ],
             opts=opts,

@@ -265,6 +265,30 @@ def _replica_count_target(inputs: dict[str, Any], urn: str, known: Known) -> lis
     return failures
 
 
+def _cloudfront_viewer_certificate(inputs: dict[str, Any], urn: str, known: Known) -> list[Failure]:
+    aliases = inputs.get("aliases")
+    if not isinstance(aliases, list) or not aliases:
+        return []
+    certificate = inputs.get("viewerCertificate") or {}
+    arn = certificate.get("acmCertificateArn") if isinstance(certificate, dict) else None
+    if (
+        not _is_known(arn)
+        and isinstance(certificate, dict)
+        and not certificate.get("cloudfrontDefaultCertificate")
+    ):
+        return []
+    if _is_known(arn) and str(arn).startswith("arn:aws:acm:us-east-1:"):
+        return []
+    return [
+        Failure(
+            "viewerCertificate",
+            "InvalidViewerCertificate: a distribution with alternate domain names "
+            f"({', '.join(map(str, aliases))}) needs an ACM certificate from us-east-1, "
+            f"not {arn or 'the CloudFront default certificate'}",
+        )
+    ]
+
+
 RULES: dict[str, tuple[Callable[[dict[str, Any], str, Known], list[Failure]], ...]] = {
     CLUSTER: (_global_membership, _unique_final_snapshot),
     GLOBAL_CLUSTER: (_global_source,),
@@ -273,4 +297,5 @@ RULES: dict[str, tuple[Callable[[dict[str, Any], str, Known], list[Failure]], ..
     "aws:ec2/launchTemplate:LaunchTemplate": (_graviton_image("imageId"),),
     "aws:lambda/eventSourceMapping:EventSourceMapping": (_sqs_batching,),
     "aws:appautoscaling/target:Target": (_replica_count_target,),
+    "aws:cloudfront/distribution:Distribution": (_cloudfront_viewer_certificate,),
 }

@@ -13,7 +13,9 @@ BALANCER = "aws:lb/loadBalancer:LoadBalancer"
 def test_https_listeners_use_a_current_tls_policy() -> None:
     declared = declare(dataclasses.replace(SPEC, tier=2, certificate_arn=CERTIFICATE))
 
-    https = [r.inputs for r in declared.of_type("aws:lb/listener:Listener") if r.inputs["port"] == 443]
+    https = [
+        r.inputs for r in declared.of_type("aws:lb/listener:Listener") if r.inputs["port"] == 443
+    ]
     assert [listener["sslPolicy"] for listener in https] == ["ELBSecurityPolicy-TLS13-1-2-2021-06"]
 
 

@@ -55,7 +55,15 @@ CREATED_GOING_UP: dict[int, dict[str, int]] = {
         "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
         "aws:s3/bucketVersioning:BucketVersioning": 1,
         "aws:cloudfront/originAccessControl:OriginAccessControl": 1,
-        "aws:cloudfront/distribution:Distribution": 1, "aws:s3/bucketPolicy:BucketPolicy": 1},
+        "aws:cloudfront/distribution:Distribution": 1, "aws:s3/bucketPolicy:BucketPolicy": 1,
+        # Only CloudFront reaches the load balancer from here (test_origin).
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 1,
+        "aws:lb/listenerRule:ListenerRule": 1, "aws:secretsmanager/secret:Secret": 1,
+        "aws:secretsmanager/secretVersion:SecretVersion": 1,
+        # The domain goes through CloudFront, with a certificate of its own (test_origin).
+        "aws:acm/certificate:Certificate": 1,
+        "aws:acm/certificateValidation:CertificateValidation": 1,
+        "aws:route53/record:Record": 2},
     4: {"aws:dynamodb/table:Table": 1, "aws:iam/role:Role": 1, "aws:iam/rolePolicy:RolePolicy": 1,
         "aws:iam/instanceProfile:InstanceProfile": 1, "aws:ec2/securityGroup:SecurityGroup": 1,
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 1,
@@ -77,7 +85,8 @@ DELETED_GOING_UP: dict[int, dict[str, int]] = {
     2: {"aws:ec2/eip:Eip": 1, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 2,
         "aws:ssm/association:Association": 1},
     3: {"aws:iam/role:Role": 1, "aws:iam/rolePolicy:RolePolicy": 1,
-        "aws:ssm/document:Document": 1, "aws:ssm/association:Association": 1},
+        "aws:ssm/document:Document": 1, "aws:ssm/association:Association": 1,
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 2},
     4: {"aws:iam/role:Role": 1, "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
         "aws:iam/instanceProfile:InstanceProfile": 1, "aws:iam/rolePolicy:RolePolicy": 1,
         "aws:ssm/document:Document": 1, "aws:ssm/association:Association": 1},
@@ -116,7 +125,7 @@ def test_step_up_to_7_builds_the_federation_and_the_secondary_region() -> None:
     assert created["aws:lb/loadBalancer:LoadBalancer"] == 1
     assert created["aws:autoscaling/group:Group"] == 1
     assert created["aws:ec2/vpc:Vpc"] == 1
-    assert created["aws:route53/record:Record"] == 2
+    assert created["aws:route53/record:Record"] == 1  # the secondary's latency record
     assert _counts(_step(SPEC, 6, 7), "delete") == Counter()
 
 

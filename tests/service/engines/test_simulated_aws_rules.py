@@ -150,3 +150,31 @@ def test_an_aurora_replica_target_holds_at_most_fifteen_replicas() -> None:
     )
     ecs = {"scalableDimension": "ecs:service:DesiredCount", "minCapacity": 1, "maxCapacity": 50}
     assert reasons(target, ecs) == ""
+
+
+def test_cloudfront_serves_a_domain_only_with_a_certificate_from_us_east_1() -> None:
+    distribution = "aws:cloudfront/distribution:Distribution"
+    aliased = {"aliases": ["shop.example.com"]}
+    us_east_1 = "arn:aws:acm:us-east-1:000000000000:certificate/abc"
+
+    assert (
+        reasons(distribution, {**aliased, "viewerCertificate": {"acmCertificateArn": us_east_1}})
+        == ""
+    )
+    assert "from us-east-1" in reasons(
+        distribution,
+        {
+            **aliased,
+            "viewerCertificate": {"acmCertificateArn": us_east_1.replace("us-east-1", "eu-west-1")},
+        },
+    )
+    assert "from us-east-1" in reasons(
+        distribution, {**aliased, "viewerCertificate": {"cloudfrontDefaultCertificate": True}}
+    )
+    assert (
+        reasons(distribution, {**aliased, "viewerCertificate": {"acmCertificateArn": UNKNOWN}})
+        == ""
+    )
+    assert (
+        reasons(distribution, {"viewerCertificate": {"cloudfrontDefaultCertificate": True}}) == ""
+    )
