@@ -40,3 +40,13 @@ def test_the_alarm_topic_is_encrypted_with_a_key_cloudwatch_may_use() -> None:
     topic = declared.one("aws:sns/topic:Topic").inputs
     assert topic["kmsMasterKeyId"] == declared.one("aws:kms/key:Key").outputs["arn"]
     assert "cloudwatch.amazonaws.com" in declared.one("aws:kms/key:Key").inputs["policy"]
+
+
+def test_root_volumes_are_encrypted_without_replacing_a_running_box() -> None:
+    box = declare(SPEC.at_tier(0))
+
+    assert box.inputs("acme-web-0")["rootBlockDevice"]["encrypted"] is True
+    assert "rootBlockDevice.encrypted" in box.options[box.named("acme-web-0").urn]["ignore_changes"]
+    template = declare(SPEC.at_tier(5)).one("aws:ec2/launchTemplate:LaunchTemplate").inputs
+    (root,) = template["blockDeviceMappings"]
+    assert (root["deviceName"], root["ebs"]["encrypted"]) == ("/dev/xvda", "true")
