@@ -96,7 +96,7 @@ class WebAccess(pulumi.ComponentResource):
 
 
 # The single box keeps its database on this volume (tier 0).
-ENCRYPTED_ROOT_VOLUME = {"encrypted": True, "volume_type": "gp3"}
+ENCRYPTED_ROOT_VOLUME = aws.ec2.InstanceRootBlockDeviceArgs(encrypted=True, volume_type="gp3")
 # Amazon Linux 2023's root device, as its AMIs map it.
 ROOT_DEVICE_NAME = "/dev/xvda"
 
