@@ -11,6 +11,7 @@ import pulumi_aws as aws
 from programs.components.data import AuroraDatabase, AuroraDatabaseArgs
 from programs.components.federation import RegionalEndpoint, SecondaryRegion, SecondaryRegionArgs
 from programs.components.network import available_zones
+from programs.components.viewer import regional_certificate
 from programs.naming import RDS_IDENTIFIER_MAX, exact_name
 from programs.provider import RegionalProviders, environment_tags
 from programs.spec import EnvironmentSpec
@@ -23,6 +24,8 @@ def federate(
     web_profile_name: pulumi.Output[str],
     providers: RegionalProviders,
     outputs: dict[str, Any],
+    *,
+    certificate_validation_fqdn: pulumi.Output[str] | None = None,
 ) -> RegionalEndpoint:
     """Federated clusters, the global database and the secondary region; returns where the
     secondary region serves."""
@@ -49,6 +52,16 @@ def federate(
         ),
     )
     secondary_provider = providers(spec.secondary_region)
+    # Users reach the secondary region's load balancer directly, by latency: over HTTPS with a
+    # certificate of its region for the domain.
+    certificate_arn = None
+    if spec.domain_name and certificate_validation_fqdn is not None:
+        certificate_arn = regional_certificate(
+            f"{name}-{spec.secondary_region}",
+            spec.domain_name,
+            certificate_validation_fqdn,
+            opts=pulumi.ResourceOptions(providers=[secondary_provider]),
+        )
     secondary = SecondaryRegion(
         f"{name}-{spec.secondary_region}",
         SecondaryRegionArgs(
@@ -70,6 +83,7 @@ def federate(
             snapshot_stamp=spec.snapshot_stamp,
             instance_tags=environment_tags(spec),
             instance_profile_name=web_profile_name,
+            certificate_arn=certificate_arn,
         ),
         opts=pulumi.ResourceOptions(providers=[secondary_provider], depends_on=[global_database]),
     )

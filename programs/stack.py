@@ -78,7 +78,7 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
             LoadBalancerArgs(
                 vpc_id=network.vpc_id,
                 subnet_ids=network.public_subnet_ids,
-                certificate_arn=spec.certificate_arn,
+                certificate_arn=spec.certificate_arn or None,
                 protected=spec.protected,
                 cloudfront_only=tier >= EDGE,
             ),
@@ -111,6 +111,7 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
         outputs["database_reader_endpoint"] = database.reader_endpoint
 
     endpoints: list[RegionalEndpoint] = []
+    validation_fqdn = None
     if tier >= EDGE:
         assert balancer is not None
         edge = Edge(
@@ -129,6 +130,7 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
             opts=with_provider,
         )
         outputs["cdn_domain_name"] = edge.distribution_domain_name
+        validation_fqdn = edge.certificate_validation_fqdn
         # Users reach the site through CloudFront (latency-routed, so tier 7 adds its region).
         endpoints.append(
             RegionalEndpoint(
@@ -150,6 +152,9 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
                 cache_node_type=spec.cache_node_type,
                 cache_node_count=spec.cache_node_count,
                 protected=spec.protected,
+                replica_regions=(spec.secondary_region,)
+                if tier >= FEDERATED and spec.secondary_region
+                else (),
             ),
             opts=with_provider,
         )
@@ -240,7 +245,7 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
         federated_args = _database_args(spec, network, access, zones, standby=True, readers=False)
         endpoints.append(
             federate(spec, federated_args, database, sessions.instance_profile_name, providers,
-                     outputs)
+                     outputs, certificate_validation_fqdn=validation_fqdn)
         )  # fmt: skip
 
     if tier >= EDGE and spec.hosted_zone_id and spec.domain_name:

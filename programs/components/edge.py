@@ -47,6 +47,8 @@ class Edge(pulumi.ComponentResource):
     bucket_name: pulumi.Output[str]
     distribution_domain_name: pulumi.Output[str]
     distribution_zone_id: pulumi.Output[str]
+    # The record that validates certificates for the viewer domain, in any region.
+    certificate_validation_fqdn: pulumi.Output[str] | None
 
     def __init__(
         self, name: str, args: EdgeArgs, opts: pulumi.ResourceOptions | None = None
@@ -83,6 +85,8 @@ class Edge(pulumi.ComponentResource):
                 zone_id=origin.hosted_zone_id,
                 name=origin.hostname,
                 type="A",
+                # The name may already answer (made by hand, or by an earlier attempt).
+                allow_overwrite=True,
                 aliases=[
                     {
                         "name": args.load_balancer_dns_name,
@@ -93,6 +97,9 @@ class Edge(pulumi.ComponentResource):
                 opts=child,
             )
             origin_domain = origin.hostname
+        certificate = (
+            viewer_certificate(name, args.viewer_domain, self) if args.viewer_domain else None
+        )
         access = aws.cloudfront.OriginAccessControl(
             f"{name}-oac",
             origin_access_control_origin_type="s3",
@@ -147,11 +154,11 @@ class Edge(pulumi.ComponentResource):
             restrictions={"geo_restriction": {"restriction_type": "none"}},
             aliases=[args.viewer_domain.hostname] if args.viewer_domain else [],
             viewer_certificate={
-                "acm_certificate_arn": viewer_certificate(name, args.viewer_domain, self),
+                "acm_certificate_arn": certificate.arn,
                 "ssl_support_method": "sni-only",
                 "minimum_protocol_version": "TLSv1.2_2021",
             }
-            if args.viewer_domain
+            if certificate
             else {"cloudfront_default_certificate": True},
             opts=child,
         )
@@ -181,6 +188,7 @@ class Edge(pulumi.ComponentResource):
         self.bucket_name = bucket.bucket
         self.distribution_domain_name = distribution.domain_name
         self.distribution_zone_id = distribution.hosted_zone_id
+        self.certificate_validation_fqdn = certificate.validation_fqdn if certificate else None
         self.register_outputs(
             {
                 "bucket_name": self.bucket_name,

@@ -22,7 +22,7 @@ class LoadBalancerArgs:
     vpc_id: pulumi.Input[str]
     subnet_ids: Sequence[pulumi.Input[str]]
     # With a certificate the listener serves HTTPS and port 80 redirects to it.
-    certificate_arn: str | None = None
+    certificate_arn: pulumi.Input[str] | None = None
     # A protected environment's balancer refuses deletion until protection is lifted.
     protected: bool = False
     # Tier 3 and up: only CloudFront, with the origin secret header, gets through.
@@ -48,7 +48,7 @@ class LoadBalancer(pulumi.ComponentResource):
         security_group = aws.ec2.SecurityGroup(
             f"{name}-sg", vpc_id=args.vpc_id, description="Load balancer", opts=child
         )
-        serving_port = 443 if args.certificate_arn else 80
+        serving_port = 443 if args.certificate_arn is not None else 80
         if args.cloudfront_only:
             # One port only: AWS counts the prefix list as its 55 entries against the group's
             # 60 rules.
@@ -115,7 +115,7 @@ class LoadBalancer(pulumi.ComponentResource):
                     ),
                 )
             ]
-        if args.certificate_arn:
+        if args.certificate_arn is not None:
             serving = aws.lb.Listener(
                 f"{name}-https",
                 load_balancer_arn=balancer.arn,

@@ -24,10 +24,17 @@ class ViewerDomain:
     certificate_provider: pulumi.ProviderResource
 
 
+@dataclass(frozen=True)
+class ValidatedCertificate:
+    arn: pulumi.Output[str]
+    # ACM validates every certificate for one name in an account with the same record.
+    validation_fqdn: pulumi.Output[str]
+
+
 def viewer_certificate(
     name: str, domain: ViewerDomain, parent: pulumi.Resource
-) -> pulumi.Output[str]:
-    """The ARN of a validated certificate for `domain.hostname`, once AWS has issued it."""
+) -> ValidatedCertificate:
+    """A certificate for `domain.hostname`, its ARN known once AWS has issued it."""
     in_us_east_1 = pulumi.ResourceOptions(parent=parent, provider=domain.certificate_provider)
     certificate = aws.acm.Certificate(
         f"{name}-viewer-certificate",
@@ -52,5 +59,26 @@ def viewer_certificate(
         certificate_arn=certificate.arn,
         validation_record_fqdns=[record.fqdn],
         opts=in_us_east_1,
+    )
+    return ValidatedCertificate(validation.certificate_arn, record.fqdn)
+
+
+def regional_certificate(
+    name: str,
+    hostname: str,
+    validation_fqdn: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+) -> pulumi.Output[str]:
+    """Another region's certificate for `hostname`, validated by the record already made for
+    the viewer certificate (a second record would be the same one, and deleting it with the
+    region would stop the viewer certificate's renewal)."""
+    certificate = aws.acm.Certificate(
+        f"{name}-certificate", domain_name=hostname, validation_method="DNS", opts=opts
+    )
+    validation = aws.acm.CertificateValidation(
+        f"{name}-certificate-valid",
+        certificate_arn=certificate.arn,
+        validation_record_fqdns=[validation_fqdn],
+        opts=opts,
     )
     return validation.certificate_arn

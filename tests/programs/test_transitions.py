@@ -126,6 +126,7 @@ def test_step_up_to_7_builds_the_federation_and_the_secondary_region() -> None:
     assert created["aws:autoscaling/group:Group"] == 1
     assert created["aws:ec2/vpc:Vpc"] == 1
     assert created["aws:route53/record:Record"] == 1  # the secondary's latency record
+    assert created["aws:acm/certificate:Certificate"] == 1  # the secondary's HTTPS
     assert _counts(_step(SPEC, 6, 7), "delete") == Counter()
 
 
