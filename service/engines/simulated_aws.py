@@ -169,6 +169,19 @@ def computed_outputs(
     return outputs
 
 
+def simulated_prefix_list_id(name: str) -> str:
+    """The same in every region (AWS's differ), so a rule can tell the list by its id."""
+    return f"pl-sim{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+
+
+def prefix_list_weight(prefix_list_id: str) -> int:
+    """How many security group rules AWS counts a reference to the list as (its max entries)."""
+    for name, weight in MANAGED_PREFIX_LIST_WEIGHTS.items():
+        if simulated_prefix_list_id(name) == prefix_list_id:
+            return weight
+    return 1
+
+
 def ami_architecture(image_id: str) -> str:
     """The CPU architecture of a simulated image (x86_64 for anything it did not make)."""
     for architecture, known in SIMULATED_AMIS.items():
@@ -232,7 +245,7 @@ def look_up(token: str, args: dict[str, Any], region: str) -> dict[str, Any] | N
         return {"id": region, "passwordLength": length, "randomPassword": password}
     if token == "aws:ec2/getManagedPrefixList:getManagedPrefixList":
         name = str(args.get("name") or "")
-        prefix_list_id = f"pl-sim{hashlib.sha256(f'{region}{name}'.encode()).hexdigest()[:8]}"
+        prefix_list_id = simulated_prefix_list_id(name)
         return {
             "id": prefix_list_id,
             "name": name,

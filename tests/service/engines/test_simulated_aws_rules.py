@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from service.engines.simulated_aws import SIMULATED_AMIS
+from service.engines.simulated_aws import SIMULATED_AMIS, simulated_prefix_list_id
 from service.engines.simulated_aws_rules import UNKNOWN, check_resource
 
 
@@ -178,3 +178,27 @@ def test_cloudfront_serves_a_domain_only_with_a_certificate_from_us_east_1() -> 
     assert (
         reasons(distribution, {"viewerCertificate": {"cloudfrontDefaultCertificate": True}}) == ""
     )
+
+
+def test_a_prefix_list_counts_as_its_size_against_a_group_s_sixty_rules() -> None:
+    ingress = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+    cloudfront = simulated_prefix_list_id("com.amazonaws.global.cloudfront.origin-facing")
+    on_443 = {"securityGroupId": "sg-1", "fromPort": 443, "prefixListId": cloudfront}
+    other_port = {"id": "sim-other", "securityGroupId": "sg-1", "prefixListId": cloudfront}
+
+    assert reasons(ingress, on_443) == ""
+    assert (
+        reasons(
+            ingress,
+            on_443,
+            cloud=Cloud(
+                **{"vpc__securityGroupIngressRule": [{"id": "a", "securityGroupId": "sg-1"}] * 5}
+            ),
+        )
+        == ""
+    )
+    refused = reasons(
+        ingress, on_443, cloud=Cloud(**{"vpc__securityGroupIngressRule": [other_port]})
+    )
+    assert "would count as 110" in refused
+    assert reasons(ingress, {"securityGroupId": "sg-1", "cidrIpv4": "0.0.0.0/0"}) == ""
