@@ -70,6 +70,8 @@ TIERS: tuple[Tier, ...] = (
             "Aurora read replicas with replica auto scaling on reader CPU",
             "Private, versioned S3 bucket for static assets",
             "CloudFront distribution with Origin Access Control (S3 and ALB origins)",
+            "The load balancer admits only CloudFront (origin-facing prefix list, secret header)",
+            "With a hosted zone, the domain through CloudFront (certificate from us-east-1)",
         ),
         leaving_deletes_data=True,
     ),
@@ -120,7 +122,9 @@ TIERS: tuple[Tier, ...] = (
         "Databases split by function, and a second region behind Route 53.",
         (
             "Extra Aurora clusters per federated database",
-            "Secondary region with its own network, load balancer and Auto Scaling Group",
+            "Secondary region with its own network, load balancer (HTTPS with a hosted zone) "
+            "and Auto Scaling Group",
+            "The session table replicated to the secondary region (DynamoDB global table)",
             "Aurora Global Database with a secondary cluster (memory-optimised classes only)",
             "Route 53 latency or failover records when a hosted zone is set",
         ),

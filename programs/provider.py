@@ -8,6 +8,7 @@ from programs.spec import EnvironmentSpec
 
 # Every service the ladder uses, so an emulator endpoint (moto, LocalStack) receives all calls.
 EMULATED_SERVICES = (
+    "acm",
     "applicationautoscaling",
     "autoscaling",
     "cloudfront",
@@ -17,11 +18,13 @@ EMULATED_SERVICES = (
     "elasticache",
     "elbv2",
     "iam",
+    "kms",
     "lambda",
     "logs",
     "rds",
     "route53",
     "s3",
+    "secretsmanager",
     "sns",
     "sqs",
     "ssm",
@@ -50,3 +53,18 @@ def aws_provider(spec: EnvironmentSpec, region: str | None = None) -> aws.Provid
             s3_use_path_style=True,
         )
     return aws.Provider(f"{spec.name}-aws{suffix}", **settings)
+
+
+class RegionalProviders:
+    """One explicit provider per region the environment uses, made on first use, so two
+    components in one region (the secondary region, CloudFront's certificate) share it."""
+
+    def __init__(self, spec: EnvironmentSpec) -> None:
+        self.spec = spec
+        self._by_region: dict[str, aws.Provider] = {}
+
+    def __call__(self, region: str | None = None) -> aws.Provider:
+        region = region or self.spec.region
+        if region not in self._by_region:
+            self._by_region[region] = aws_provider(self.spec, region)
+        return self._by_region[region]

@@ -10,26 +10,21 @@ import dataclasses
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 
 from programs.components.autoscaling import AutoScaling, AutoScalingArgs, BusinessHours
 from programs.components.data import MASTER_USERNAME, AuroraDatabase, AuroraDatabaseArgs
 from programs.components.decoupling import WorkQueue, WorkQueueArgs
 from programs.components.edge import Edge, EdgeArgs, OriginName
-from programs.components.federation import (
-    RegionalEndpoint,
-    SecondaryRegion,
-    SecondaryRegionArgs,
-    latency_records,
-)
+from programs.components.federation import RegionalEndpoint, latency_records
 from programs.components.loadbalancer import LoadBalancer, LoadBalancerArgs
 from programs.components.migration import BoxAccess, DatabaseMove, DatabaseMoveArgs
 from programs.components.monitoring import Monitoring, MonitoringArgs
 from programs.components.network import Network, NetworkArgs, available_zones
 from programs.components.sessions import SessionStore, SessionStoreArgs
+from programs.components.viewer import CLOUDFRONT_CERTIFICATE_REGION, ViewerDomain
 from programs.components.web import WebAccess, WebAccessArgs, WebServers, WebServersArgs
-from programs.naming import RDS_IDENTIFIER_MAX, exact_name
-from programs.provider import aws_provider, environment_tags
+from programs.multiregion import federate
+from programs.provider import RegionalProviders, environment_tags
 from programs.spec import EnvironmentSpec
 
 # The box runs MariaDB, so its data moves into Aurora MySQL; a PostgreSQL cluster starts empty.
@@ -57,7 +52,8 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
             "tier 7 (Aurora Global Database) needs a memory-optimised db_instance_class "
             f"such as db.r6g.large, not {spec.db_instance_class}"
         )
-    provider = aws_provider(spec)
+    providers = RegionalProviders(spec)
+    provider = providers()
     with_provider = pulumi.ResourceOptions(providers=[provider])
     zones = available_zones(
         spec.availability_zone_count, spec.region, provider, spec.deployed_zones
@@ -82,8 +78,9 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
             LoadBalancerArgs(
                 vpc_id=network.vpc_id,
                 subnet_ids=network.public_subnet_ids,
-                certificate_arn=spec.certificate_arn,
+                certificate_arn=spec.certificate_arn or None,
                 protected=spec.protected,
+                cloudfront_only=tier >= EDGE,
             ),
             opts=with_provider,
         )
@@ -104,7 +101,8 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
             f"{name}-aurora",
             dataclasses.replace(
                 _database_args(spec, network, access, zones, standby=tier >= MULTI_AZ,
-                               readers=tier >= EDGE, drain=tier == MULTI_AZ),
+                               readers=tier >= EDGE, drain=tier == MULTI_AZ,
+                               fail_over=tier == SEPARATE_DB),
                 owned_master_password=bool(spec.secondary_region),
             ),
             opts=with_provider,
@@ -112,6 +110,8 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
         outputs["database_endpoint"] = database.endpoint
         outputs["database_reader_endpoint"] = database.reader_endpoint
 
+    endpoints: list[RegionalEndpoint] = []
+    validation_fqdn = None
     if tier >= EDGE:
         assert balancer is not None
         edge = Edge(
@@ -120,10 +120,26 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
                 load_balancer_dns_name=balancer.dns_name,
                 protected=spec.protected,
                 https_origin=_https_origin(spec, balancer),
+                origin_secret=balancer.origin_secret,
+                viewer_domain=ViewerDomain(
+                    spec.domain_name, spec.hosted_zone_id, providers(CLOUDFRONT_CERTIFICATE_REGION)
+                )
+                if spec.hosted_zone_id and spec.domain_name
+                else None,
             ),
             opts=with_provider,
         )
         outputs["cdn_domain_name"] = edge.distribution_domain_name
+        validation_fqdn = edge.certificate_validation_fqdn
+        # Users reach the site through CloudFront (latency-routed, so tier 7 adds its region).
+        endpoints.append(
+            RegionalEndpoint(
+                spec.region,
+                edge.distribution_domain_name,
+                edge.distribution_zone_id,
+                evaluate_target_health=False,
+            )
+        )
 
     sessions = None
     if tier >= STATELESS:
@@ -136,6 +152,9 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
                 cache_node_type=spec.cache_node_type,
                 cache_node_count=spec.cache_node_count,
                 protected=spec.protected,
+                replica_regions=(spec.secondary_region,)
+                if tier >= FEDERATED and spec.secondary_region
+                else (),
             ),
             opts=with_provider,
         )
@@ -223,10 +242,14 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
 
     if tier >= FEDERATED:
         assert balancer is not None and database is not None and sessions is not None
-        _federate(
-            spec, network, access, zones, balancer, database, sessions.instance_profile_name,
-            with_provider, outputs,
+        federated_args = _database_args(spec, network, access, zones, standby=True, readers=False)
+        endpoints.append(
+            federate(spec, federated_args, database, sessions.instance_profile_name, providers,
+                     outputs, certificate_validation_fqdn=validation_fqdn)
         )  # fmt: skip
+
+    if tier >= EDGE and spec.hosted_zone_id and spec.domain_name:
+        latency_records(name, spec.hosted_zone_id, spec.domain_name, endpoints, opts=with_provider)
 
     for key, value in outputs.items():
         pulumi.export(key, value)
@@ -242,6 +265,7 @@ def _database_args(
     standby: bool,
     readers: bool,
     drain: bool = False,
+    fail_over: bool = False,
 ) -> AuroraDatabaseArgs:
     return AuroraDatabaseArgs(
         vpc_id=network.vpc_id,
@@ -256,6 +280,7 @@ def _database_args(
         reader_count=spec.reader_count if readers else 0,
         replica_autoscaling=readers,
         drain_autoscaled_replicas=drain,
+        fail_over_to_writer=fail_over,
         reader_max=spec.reader_max,
         reader_target_cpu=spec.target_cpu,
     )
@@ -281,79 +306,3 @@ def _business_hours(spec: EnvironmentSpec) -> BusinessHours | None:
         timezone=spec.business_hours_timezone,
         off_hours_min=spec.off_hours_web_min,
     )
-
-
-def _federate(
-    spec: EnvironmentSpec,
-    network: Network,
-    access: WebAccess,
-    zones: tuple[str, ...],
-    balancer: LoadBalancer,
-    database: AuroraDatabase,
-    web_profile_name: pulumi.Output[str],
-    with_provider: pulumi.ResourceOptions,
-    outputs: dict[str, Any],
-) -> None:
-    name = spec.name
-    for database_name in spec.federated_databases:
-        federated = AuroraDatabase(
-            f"{name}-{database_name}",
-            _database_args(spec, network, access, zones, standby=True, readers=False),
-            opts=with_provider,
-        )
-        outputs[f"federated_{database_name}_endpoint"] = federated.endpoint
-
-    assert spec.secondary_region is not None
-    global_database = aws.rds.GlobalCluster(
-        f"{name}-global",
-        global_cluster_identifier=exact_name(f"{name}-global", RDS_IDENTIFIER_MAX),
-        source_db_cluster_identifier=database.cluster_arn,
-        # On delete, detach the member clusters instead of refusing.
-        force_destroy=True,
-        deletion_protection=spec.protected,
-        opts=pulumi.ResourceOptions.merge(
-            with_provider, pulumi.ResourceOptions(protect=spec.protected)
-        ),
-    )
-    secondary_provider = aws_provider(spec, region=spec.secondary_region)
-    secondary = SecondaryRegion(
-        f"{name}-{spec.secondary_region}",
-        SecondaryRegionArgs(
-            availability_zones=available_zones(
-                spec.availability_zone_count,
-                spec.secondary_region,
-                secondary_provider,
-                spec.deployed_secondary_zones,
-            ),
-            global_cluster_identifier=global_database.id,
-            engine=spec.db_engine,
-            engine_version=global_database.engine_version,
-            instance_class=spec.db_instance_class,
-            web_instance_type=spec.web_instance_type,
-            web_min=spec.web_min,
-            web_max=spec.web_max,
-            target_cpu=spec.target_cpu,
-            protected=spec.protected,
-            snapshot_stamp=spec.snapshot_stamp,
-            instance_tags=environment_tags(spec),
-            instance_profile_name=web_profile_name,
-        ),
-        opts=pulumi.ResourceOptions(providers=[secondary_provider], depends_on=[global_database]),
-    )
-    outputs["secondary_load_balancer_dns_name"] = secondary.load_balancer_dns_name
-
-    if spec.hosted_zone_id and spec.domain_name:
-        latency_records(
-            name,
-            spec.hosted_zone_id,
-            spec.domain_name,
-            [
-                RegionalEndpoint(spec.region, balancer.dns_name, balancer.zone_id),
-                RegionalEndpoint(
-                    spec.secondary_region,
-                    secondary.load_balancer_dns_name,
-                    secondary.load_balancer_zone_id,
-                ),
-            ],
-            opts=with_provider,
-        )

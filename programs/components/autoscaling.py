@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from programs.components.web import WEB_ONLY_USER_DATA, image_parameter
+from programs.components.web import ROOT_DEVICE_NAME, WEB_ONLY_USER_DATA, image_parameter
 
 # The step policies act on clear excursions around the target-tracking set point.
 STEP_MARGIN_PERCENT = 20
@@ -71,6 +71,12 @@ class AutoScaling(pulumi.ComponentResource):
             user_data=base64.b64encode(WEB_ONLY_USER_DATA.encode()).decode(),
             update_default_version=True,
             metadata_options={"http_tokens": "required"},
+            block_device_mappings=[
+                {
+                    "device_name": ROOT_DEVICE_NAME,
+                    "ebs": {"encrypted": "true", "volume_type": "gp3"},
+                }
+            ],
             tag_specifications=[
                 {"resource_type": kind, "tags": {"Name": name, **(args.instance_tags or {})}}
                 for kind in ("instance", "volume")

@@ -14,6 +14,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from programs.components.replicas import ReplicaSettling, ReplicaSettlingArgs
 from programs.naming import (
     CLUSTER_SNAPSHOT_IDENTIFIER_MAX,
     RDS_IDENTIFIER_MAX,
@@ -47,6 +48,8 @@ class AuroraDatabaseArgs:
     # manages: AWS then removes the readers it added, which removing the target would leave
     # running (and which would keep the cluster from being deleted).
     drain_autoscaled_replicas: bool = False
+    # The step below the standby's tier (tier 1): the writer takes the writer role back first.
+    fail_over_to_writer: bool = False
     reader_target_cpu: int = 50
     # AWS refuses a managed master password in an Aurora Global Database (tier 7): a
     # multi-region definition keeps its password in a secret of its own instead.
@@ -117,8 +120,10 @@ class AuroraDatabase(pulumi.ComponentResource):
         if args.standby:
             roles.append(("standby", 1))
         roles.extend((f"reader-{index}", 2 + index) for index in range(args.reader_count))
+        instances = {}
         for role, zone_index in roles:
-            aws.rds.ClusterInstance(  # type: ignore[call-overload] # engine is a plain str
+            # The ignore: `engine` is a plain str, not the provider's enum.
+            instances[role] = aws.rds.ClusterInstance(  # type: ignore[call-overload]
                 f"{name}-{role}",
                 identifier=fitted_name(f"{name}-{role}", RDS_IDENTIFIER_MAX),
                 cluster_identifier=cluster.id,
@@ -136,6 +141,7 @@ class AuroraDatabase(pulumi.ComponentResource):
 
         # ReadReplicaCount counts every replica in the cluster, the standby and fixed readers too.
         managed_replicas = len(roles) - 1
+        readers = None
         if args.replica_autoscaling or args.drain_autoscaled_replicas:
             readers = aws.appautoscaling.Target(
                 f"{name}-readers",
@@ -147,7 +153,7 @@ class AuroraDatabase(pulumi.ComponentResource):
                 + (max(args.reader_max - args.reader_count, 0) if args.replica_autoscaling else 0),
                 opts=child,
             )
-        if args.replica_autoscaling:
+        if args.replica_autoscaling and readers is not None:
             aws.appautoscaling.Policy(
                 f"{name}-readers-cpu",
                 policy_type="TargetTrackingScaling",
@@ -162,6 +168,19 @@ class AuroraDatabase(pulumi.ComponentResource):
                     "scale_in_cooldown": 300,
                     "scale_out_cooldown": 120,
                 },
+                opts=child,
+            )
+
+        if args.drain_autoscaled_replicas or args.fail_over_to_writer:
+            ReplicaSettling(
+                f"{name}-settle",
+                ReplicaSettlingArgs(
+                    cluster_identifier=cluster.id,
+                    cluster_arn=cluster.arn,
+                    # An instance's id is its identifier.
+                    writer_identifier=instances["writer"].id if args.fail_over_to_writer else None,
+                    after=(readers,) if readers is not None else (),
+                ),
                 opts=child,
             )
 

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from programs.components.origin import ORIGIN_HEADER
+from programs.components.viewer import ViewerDomain, viewer_certificate
+
 # AWS-managed CloudFront policies (stable, documented ids).
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
@@ -34,11 +37,18 @@ class EdgeArgs:
     protected: bool
     # With a certificate the ALB speaks HTTPS to CloudFront, under this name.
     https_origin: OriginName | None = None
+    # The header value the load balancer requires of CloudFront.
+    origin_secret: pulumi.Input[str] | None = None
+    # The domain users reach the site by, served by CloudFront with a certificate of its own.
+    viewer_domain: ViewerDomain | None = None
 
 
 class Edge(pulumi.ComponentResource):
     bucket_name: pulumi.Output[str]
     distribution_domain_name: pulumi.Output[str]
+    distribution_zone_id: pulumi.Output[str]
+    # The record that validates certificates for the viewer domain, in any region.
+    certificate_validation_fqdn: pulumi.Output[str] | None
 
     def __init__(
         self, name: str, args: EdgeArgs, opts: pulumi.ResourceOptions | None = None
@@ -75,6 +85,8 @@ class Edge(pulumi.ComponentResource):
                 zone_id=origin.hosted_zone_id,
                 name=origin.hostname,
                 type="A",
+                # The name may already answer (made by hand, or by an earlier attempt).
+                allow_overwrite=True,
                 aliases=[
                     {
                         "name": args.load_balancer_dns_name,
@@ -85,6 +97,9 @@ class Edge(pulumi.ComponentResource):
                 opts=child,
             )
             origin_domain = origin.hostname
+        certificate = (
+            viewer_certificate(name, args.viewer_domain, self) if args.viewer_domain else None
+        )
         access = aws.cloudfront.OriginAccessControl(
             f"{name}-oac",
             origin_access_control_origin_type="s3",
@@ -105,6 +120,9 @@ class Edge(pulumi.ComponentResource):
                 {
                     "origin_id": "web",
                     "domain_name": origin_domain,
+                    "custom_headers": [{"name": ORIGIN_HEADER, "value": args.origin_secret}]
+                    if args.origin_secret is not None
+                    else [],
                     "custom_origin_config": {
                         "http_port": 80,
                         "https_port": 443,
@@ -134,7 +152,14 @@ class Edge(pulumi.ComponentResource):
                 }
             ],
             restrictions={"geo_restriction": {"restriction_type": "none"}},
-            viewer_certificate={"cloudfront_default_certificate": True},
+            aliases=[args.viewer_domain.hostname] if args.viewer_domain else [],
+            viewer_certificate={
+                "acm_certificate_arn": certificate.arn,
+                "ssl_support_method": "sni-only",
+                "minimum_protocol_version": "TLSv1.2_2021",
+            }
+            if certificate
+            else {"cloudfront_default_certificate": True},
             opts=child,
         )
         aws.s3.BucketPolicy(
@@ -162,6 +187,8 @@ class Edge(pulumi.ComponentResource):
 
         self.bucket_name = bucket.bucket
         self.distribution_domain_name = distribution.domain_name
+        self.distribution_zone_id = distribution.hosted_zone_id
+        self.certificate_validation_fqdn = certificate.validation_fqdn if certificate else None
         self.register_outputs(
             {
                 "bucket_name": self.bucket_name,

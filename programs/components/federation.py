@@ -41,6 +41,8 @@ class SecondaryRegionArgs:
     instance_tags: dict[str, str]
     # IAM is global: the primary region's web profile (sessions table access) serves here too.
     instance_profile_name: pulumi.Input[str] | None = None
+    # With a hosted zone: the region's own certificate for the domain (HTTPS listener).
+    certificate_arn: pulumi.Input[str] | None = None
 
 
 class SecondaryRegion(pulumi.ComponentResource):
@@ -65,7 +67,11 @@ class SecondaryRegion(pulumi.ComponentResource):
         )
         balancer = LoadBalancer(
             f"{name}-lb",
-            LoadBalancerArgs(vpc_id=network.vpc_id, subnet_ids=network.public_subnet_ids),
+            LoadBalancerArgs(
+                vpc_id=network.vpc_id,
+                subnet_ids=network.public_subnet_ids,
+                certificate_arn=args.certificate_arn,
+            ),
             opts=child,
         )
         access = WebAccess(
@@ -156,6 +162,8 @@ class RegionalEndpoint:
     region: str
     dns_name: pulumi.Input[str]
     zone_id: pulumi.Input[str]
+    # Route 53 cannot evaluate a CloudFront alias's health.
+    evaluate_target_health: bool = True
 
 
 def latency_records(
@@ -180,7 +188,7 @@ def latency_records(
                 {
                     "name": endpoint.dns_name,
                     "zone_id": endpoint.zone_id,
-                    "evaluate_target_health": True,
+                    "evaluate_target_health": endpoint.evaluate_target_health,
                 }
             ],
             opts=opts,

@@ -1,4 +1,6 @@
-"""The Application Load Balancer in front of the web tier (tier 2 and up)."""
+"""The Application Load Balancer in front of the web tier (tier 2 and up).
+
+From tier 3 it serves CloudFront only (`programs/components/origin.py`)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from programs.components.origin import ORIGIN_HEADER, cloudfront_prefix_list_id, origin_secret
 from programs.naming import LOAD_BALANCER_NAME_MAX, fitted_name
 
 # TLS 1.3 and 1.2 only (AWS's recommended policy for HTTPS listeners).
@@ -19,9 +22,11 @@ class LoadBalancerArgs:
     vpc_id: pulumi.Input[str]
     subnet_ids: Sequence[pulumi.Input[str]]
     # With a certificate the listener serves HTTPS and port 80 redirects to it.
-    certificate_arn: str | None = None
+    certificate_arn: pulumi.Input[str] | None = None
     # A protected environment's balancer refuses deletion until protection is lifted.
     protected: bool = False
+    # Tier 3 and up: only CloudFront, with the origin secret header, gets through.
+    cloudfront_only: bool = False
 
 
 class LoadBalancer(pulumi.ComponentResource):
@@ -32,6 +37,7 @@ class LoadBalancer(pulumi.ComponentResource):
     target_group_arn_suffix: pulumi.Output[str]
     target_group_arn: pulumi.Output[str]
     security_group_id: pulumi.Output[str]
+    origin_secret: pulumi.Output[str] | None
 
     def __init__(
         self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None
@@ -42,16 +48,30 @@ class LoadBalancer(pulumi.ComponentResource):
         security_group = aws.ec2.SecurityGroup(
             f"{name}-sg", vpc_id=args.vpc_id, description="Load balancer", opts=child
         )
-        for port in (80, 443):
+        serving_port = 443 if args.certificate_arn is not None else 80
+        if args.cloudfront_only:
+            # One port only: AWS counts the prefix list as its 55 entries against the group's
+            # 60 rules.
             aws.vpc.SecurityGroupIngressRule(
-                f"{name}-in-{port}",
+                f"{name}-in-cloudfront",
                 security_group_id=security_group.id,
                 ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                cidr_ipv4="0.0.0.0/0",
+                from_port=serving_port,
+                to_port=serving_port,
+                prefix_list_id=cloudfront_prefix_list_id(self),
                 opts=child,
             )
+        else:
+            for port in (80, 443):
+                aws.vpc.SecurityGroupIngressRule(
+                    f"{name}-in-{port}",
+                    security_group_id=security_group.id,
+                    ip_protocol="tcp",
+                    from_port=port,
+                    to_port=port,
+                    cidr_ipv4="0.0.0.0/0",
+                    opts=child,
+                )
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-egress",
             security_group_id=security_group.id,
@@ -84,15 +104,26 @@ class LoadBalancer(pulumi.ComponentResource):
         forward = [
             aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)
         ]
-        if args.certificate_arn:
-            aws.lb.Listener(
+        secret = origin_secret(name, self) if args.cloudfront_only else None
+        served = forward
+        if secret is not None:
+            served = [
+                aws.lb.ListenerDefaultActionArgs(
+                    type="fixed-response",
+                    fixed_response=aws.lb.ListenerDefaultActionFixedResponseArgs(
+                        content_type="text/plain", status_code="403"
+                    ),
+                )
+            ]
+        if args.certificate_arn is not None:
+            serving = aws.lb.Listener(
                 f"{name}-https",
                 load_balancer_arn=balancer.arn,
                 port=443,
                 protocol="HTTPS",
                 certificate_arn=args.certificate_arn,
                 ssl_policy=TLS_POLICY,
-                default_actions=forward,
+                default_actions=served,
                 opts=child,
             )
             redirect = aws.lb.ListenerDefaultActionRedirectArgs(
@@ -109,12 +140,25 @@ class LoadBalancer(pulumi.ComponentResource):
                 opts=child,
             )
         else:
-            aws.lb.Listener(
+            serving = aws.lb.Listener(
                 f"{name}-http",
                 load_balancer_arn=balancer.arn,
                 port=80,
                 protocol="HTTP",
-                default_actions=forward,
+                default_actions=served,
+                opts=child,
+            )
+        if secret is not None:
+            aws.lb.ListenerRule(
+                f"{name}-from-cloudfront",
+                listener_arn=serving.arn,
+                priority=1,
+                conditions=[
+                    {"http_header": {"http_header_name": ORIGIN_HEADER, "values": [secret]}}
+                ],
+                actions=[
+                    aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=target_group.arn)
+                ],
                 opts=child,
             )
 
@@ -125,6 +169,7 @@ class LoadBalancer(pulumi.ComponentResource):
         self.target_group_arn_suffix = target_group.arn_suffix
         self.target_group_arn = target_group.arn
         self.security_group_id = security_group.id
+        self.origin_secret = secret
         self.register_outputs(
             {
                 "arn": self.arn,

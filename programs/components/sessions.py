@@ -24,6 +24,9 @@ class SessionStoreArgs:
     cache_node_type: str
     cache_node_count: int
     protected: bool
+    # Tier 7: the table is a global table with a replica here, so the secondary region's web
+    # servers read and write sessions locally.
+    replica_regions: tuple[str, ...] = ()
 
 
 class SessionStore(pulumi.ComponentResource):
@@ -46,6 +49,13 @@ class SessionStore(pulumi.ComponentResource):
             ttl={"attribute_name": "expires_at", "enabled": True},
             point_in_time_recovery={"enabled": True},
             deletion_protection_enabled=args.protected,
+            # Replicas need the stream; on from the start, so adding a region changes only that.
+            stream_enabled=True,
+            stream_view_type="NEW_AND_OLD_IMAGES",
+            replicas=[
+                {"region_name": region, "point_in_time_recovery": True}
+                for region in args.replica_regions
+            ],
             opts=stateful,
         )
 
@@ -58,7 +68,8 @@ class SessionStore(pulumi.ComponentResource):
         aws.iam.RolePolicy(
             f"{name}-web-table-access",
             role=role.id,
-            policy=table.arn.apply(
+            # Any region's copy of the table: the secondary region's servers use its replica.
+            policy=table.arn.apply(_any_region).apply(
                 lambda arn: json.dumps(
                     {
                         "Version": "2012-10-17",
@@ -123,3 +134,8 @@ class SessionStore(pulumi.ComponentResource):
                 "cache_endpoint": self.cache_endpoint,
             }
         )
+
+
+def _any_region(arn: str) -> str:
+    parts = arn.split(":")
+    return ":".join([*parts[:3], "*", *parts[4:]]) if len(parts) > 4 else arn

@@ -95,6 +95,12 @@ class WebAccess(pulumi.ComponentResource):
         self.register_outputs({"security_group_id": self.security_group_id})
 
 
+# The single box keeps its database on this volume (tier 0).
+ENCRYPTED_ROOT_VOLUME = aws.ec2.InstanceRootBlockDeviceArgs(encrypted=True, volume_type="gp3")
+# Amazon Linux 2023's root device, as its AMIs map it.
+ROOT_DEVICE_NAME = "/dev/xvda"
+
+
 @dataclass(frozen=True)
 class WebServersArgs:
     subnet_ids: Sequence[pulumi.Input[str]]
@@ -128,9 +134,14 @@ class WebServers(pulumi.ComponentResource):
                 vpc_security_group_ids=[args.security_group_id],
                 iam_instance_profile=args.instance_profile_name,
                 user_data=user_data,
+                root_block_device=ENCRYPTED_ROOT_VOLUME,
                 tags={"Name": f"{name}-{index}"},
-                # A newer AMI must not replace running servers on an unrelated change.
-                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["ami"]),
+                # A newer AMI must not replace running servers on an unrelated change; nor may
+                # encryption, which AWS sets only at launch (a box launched before keeps its
+                # volume: re-encrypting means a snapshot copy and a new instance).
+                opts=pulumi.ResourceOptions(
+                    parent=self, ignore_changes=["ami", "rootBlockDevice.encrypted"]
+                ),
             )
             self.instance_ids.append(instance.id)
             if args.target_group_arn is not None:

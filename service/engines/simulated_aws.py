@@ -102,6 +102,9 @@ NAMED_IDS: dict[str, str] = {
     "aws:iam/role:Role": "name",
     "aws:lambda/function:Function": "name",
 }
+# Route 53's zone for every CloudFront alias (AWS documents this one id).
+CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"
+MANAGED_PREFIX_LIST_WEIGHTS = {"com.amazonaws.global.cloudfront.origin-facing": 55}
 DEFAULT_ENGINE_VERSIONS = {"aurora-mysql": "8.0.mysql_aurora.3.08.0", "aurora-postgresql": "16.6"}
 
 
@@ -145,11 +148,38 @@ def computed_outputs(
         )
         outputs["endpoint"] = f"{name}.cluster.{region}.rds.simulated.invalid"
         outputs["readerEndpoint"] = f"{name}.cluster-ro.{region}.rds.simulated.invalid"
+    if resource_type == "aws:acm/certificate:Certificate":
+        domain = str(inputs.get("domainName") or name)
+        outputs["arn"] = f"arn:aws:acm:{region}:{SIMULATED_ACCOUNT}:certificate/{resource_id}"
+        outputs["domainValidationOptions"] = [
+            {
+                "domainName": domain,
+                "resourceRecordName": f"_sim-validation.{domain}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": "_sim.acm-validations.simulated.invalid.",
+            }
+        ]
+    if resource_type == "aws:route53/record:Record":
+        outputs["fqdn"] = str(inputs.get("name") or name).rstrip(".")
     if resource_type == "aws:ec2/eip:Eip":
         outputs["publicIp"] = "192.0.2.10"  # TEST-NET-1: documentation range, never routable
     if resource_type == "aws:cloudfront/distribution:Distribution":
         outputs["domainName"] = f"{resource_id}.cloudfront.simulated.invalid"
+        outputs["hostedZoneId"] = CLOUDFRONT_ZONE_ID
     return outputs
+
+
+def simulated_prefix_list_id(name: str) -> str:
+    """The same in every region (AWS's differ), so a rule can tell the list by its id."""
+    return f"pl-sim{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+
+
+def prefix_list_weight(prefix_list_id: str) -> int:
+    """How many security group rules AWS counts a reference to the list as (its max entries)."""
+    for name, weight in MANAGED_PREFIX_LIST_WEIGHTS.items():
+        if simulated_prefix_list_id(name) == prefix_list_id:
+            return weight
+    return 1
 
 
 def ami_architecture(image_id: str) -> str:
@@ -213,4 +243,30 @@ def look_up(token: str, args: dict[str, Any], region: str) -> dict[str, Any] | N
         length = int(args.get("passwordLength") or 32)
         password = hashlib.sha256(f"simulated password {region}".encode()).hexdigest()[:length]
         return {"id": region, "passwordLength": length, "randomPassword": password}
+    if token == "aws:ec2/getManagedPrefixList:getManagedPrefixList":
+        name = str(args.get("name") or "")
+        prefix_list_id = simulated_prefix_list_id(name)
+        return {
+            "id": prefix_list_id,
+            "name": name,
+            "arn": f"arn:aws:ec2:{region}:aws:prefix-list/{prefix_list_id}",
+            "addressFamily": "IPv4",
+            # AWS counts a reference to the list as this many security group rules.
+            "maxEntries": MANAGED_PREFIX_LIST_WEIGHTS.get(name, 10),
+            "entries": [],
+            "ownerId": "AWS",
+            "version": 1,
+        }
+    if token == "aws:secretsmanager/getSecretVersion:getSecretVersion":
+        # What the secret holds is never known here: a value derived from its id, stable.
+        secret_id = str(args.get("secretId") or "")
+        value = hashlib.sha256(f"simulated secret value {secret_id}".encode()).hexdigest()
+        return {
+            "id": secret_id,
+            "secretId": secret_id,
+            "arn": secret_id,
+            "secretString": value,
+            "versionId": "sim-version-1",
+            "versionStages": ["AWSCURRENT"],
+        }
     return None

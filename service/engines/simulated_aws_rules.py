@@ -14,7 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from service.engines.simulated_aws import AUTONAME_RANDOM_CHARS, AUTONAMED, ami_architecture
+from service.engines.simulated_aws import (
+    AUTONAME_RANDOM_CHARS,
+    AUTONAMED,
+    ami_architecture,
+    prefix_list_weight,
+    simulated_id,
+)
 
 # How Pulumi marks a value that is not known until a resource is created.
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -29,6 +35,11 @@ GLOBAL_DATABASE_CLASS = re.compile(r"^db\.(r\d|x\d)")
 # Graviton families: a `g` in the suffix after the generation digit (t4g, m7gd, c6gn, is4gen).
 GRAVITON_FAMILY = re.compile(r"^[a-z]+\d+[a-z]*g[a-z]*\.")
 SQS_MAX_BATCH_WITHOUT_WINDOW = 10
+INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+# AWS's default quota of inbound rules per security group; a prefix list counts as its size.
+INGRESS_RULES_PER_GROUP = 60
+# An Aurora cluster holds at most 15 replicas (the standby and every reader count).
+AURORA_MAX_REPLICAS = 15
 
 
 @dataclass(frozen=True)
@@ -239,6 +250,79 @@ def _sqs_batching(inputs: dict[str, Any], urn: str, known: Known) -> list[Failur
     return []
 
 
+def _replica_count_target(inputs: dict[str, Any], urn: str, known: Known) -> list[Failure]:
+    if inputs.get("scalableDimension") != "rds:cluster:ReadReplicaCount":
+        return []
+    failures = []
+    low, high = inputs.get("minCapacity"), inputs.get("maxCapacity")
+    if isinstance(high, int | float) and high > AURORA_MAX_REPLICAS:
+        failures.append(
+            Failure(
+                "maxCapacity",
+                f"ValidationException: maximum capacity {int(high)} is above the "
+                f"{AURORA_MAX_REPLICAS} replicas an Aurora cluster can hold",
+            )
+        )
+    if isinstance(low, int | float) and isinstance(high, int | float) and low > high:
+        failures.append(
+            Failure(
+                "minCapacity",
+                f"ValidationException: minimum capacity {int(low)} is above the maximum "
+                f"capacity {int(high)}",
+            )
+        )
+    return failures
+
+
+def _cloudfront_viewer_certificate(inputs: dict[str, Any], urn: str, known: Known) -> list[Failure]:
+    aliases = inputs.get("aliases")
+    if not isinstance(aliases, list) or not aliases:
+        return []
+    certificate = inputs.get("viewerCertificate") or {}
+    arn = certificate.get("acmCertificateArn") if isinstance(certificate, dict) else None
+    if (
+        not _is_known(arn)
+        and isinstance(certificate, dict)
+        and not certificate.get("cloudfrontDefaultCertificate")
+    ):
+        return []
+    if _is_known(arn) and str(arn).startswith("arn:aws:acm:us-east-1:"):
+        return []
+    return [
+        Failure(
+            "viewerCertificate",
+            "InvalidViewerCertificate: a distribution with alternate domain names "
+            f"({', '.join(map(str, aliases))}) needs an ACM certificate from us-east-1, "
+            f"not {arn or 'the CloudFront default certificate'}",
+        )
+    ]
+
+
+def _ingress_quota(inputs: dict[str, Any], urn: str, known: Known) -> list[Failure]:
+    group = inputs.get("securityGroupId")
+    if not _is_known(group):
+        return []
+    this_id = simulated_id(INGRESS_RULE, urn)
+    others = [
+        r for r in known.find(INGRESS_RULE, "securityGroupId", group) if r.get("id") != this_id
+    ]
+    used = sum(_rule_weight(rule) for rule in [inputs, *others])
+    if used <= INGRESS_RULES_PER_GROUP:
+        return []
+    return [
+        Failure(
+            "prefixListId" if inputs.get("prefixListId") else "securityGroupId",
+            f"RulesPerSecurityGroupLimitExceeded: the group's inbound rules would count as {used} "
+            f"(a prefix list counts as its maximum entries), above {INGRESS_RULES_PER_GROUP}",
+        )
+    ]
+
+
+def _rule_weight(rule: dict[str, Any]) -> int:
+    prefix_list = rule.get("prefixListId")
+    return prefix_list_weight(str(prefix_list)) if _is_known(prefix_list) and prefix_list else 1
+
+
 RULES: dict[str, tuple[Callable[[dict[str, Any], str, Known], list[Failure]], ...]] = {
     CLUSTER: (_global_membership, _unique_final_snapshot),
     GLOBAL_CLUSTER: (_global_source,),
@@ -246,4 +330,7 @@ RULES: dict[str, tuple[Callable[[dict[str, Any], str, Known], list[Failure]], ..
     "aws:ec2/instance:Instance": (_graviton_image("ami"),),
     "aws:ec2/launchTemplate:LaunchTemplate": (_graviton_image("imageId"),),
     "aws:lambda/eventSourceMapping:EventSourceMapping": (_sqs_batching,),
+    "aws:appautoscaling/target:Target": (_replica_count_target,),
+    "aws:cloudfront/distribution:Distribution": (_cloudfront_viewer_certificate,),
+    INGRESS_RULE: (_ingress_quota,),
 }

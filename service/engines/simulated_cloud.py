@@ -60,7 +60,9 @@ class RecordingMonitor(MockMonitor):
         previous = self.previous.get(urn)
         resource_id = (previous.id if previous else None) or simulated_id(request.type, urn)
         outputs = (
-            computed_outputs(request.type, request.name, resource_id, self.region, inputs)
+            computed_outputs(
+                request.type, request.name, resource_id, self._region(request.provider), inputs
+            )
             if custom
             else {}
         )
@@ -86,6 +88,12 @@ class RecordingMonitor(MockMonitor):
         return resource_pb2.RegisterResourceResponse(
             urn=urn, id=resource_id if custom else "", object=properties
         )
+
+    def _region(self, provider_reference: str) -> str:
+        """The region of the resource's explicit provider (`urn::id`), else the stack's."""
+        provider = self.recorded.get(provider_reference.rsplit("::", 1)[0])
+        region = provider.inputs.get("region") if provider else None
+        return str(region or self.region)
 
 
 def _plain(value: Any) -> Any:

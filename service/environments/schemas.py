@@ -15,6 +15,11 @@ from service.environments import catalog
 EnvironmentStatus = Literal["idle", "busy", "failed"]
 
 
+# Aurora holds 15 replicas per cluster, and the standby (tier 2 up) is one of them.
+MAX_READERS = 14
+READERS_UNIT = " readers (Aurora's 15 replicas include the standby)"
+
+
 def _between(value: int, low: int, high: int, unit: str = "") -> int:
     if not low <= value <= high:
         raise ValueError(f"must be between {low} and {high}{unit}")
@@ -106,12 +111,12 @@ class EnvironmentRules(EnvironmentBase):
     @field_validator("reader_count")
     @classmethod
     def _reader_count(cls, value: int) -> int:
-        return _between(value, 0, 15, " readers")
+        return _between(value, 0, MAX_READERS, READERS_UNIT)
 
     @field_validator("reader_max")
     @classmethod
     def _reader_max(cls, value: int, info: ValidationInfo) -> int:
-        _between(value, 1, 15, " readers")
+        _between(value, 1, MAX_READERS, READERS_UNIT)
         reader_count = info.data.get("reader_count")
         if reader_count is not None and value < reader_count:
             raise ValueError(f"must be at least reader_count ({reader_count})")

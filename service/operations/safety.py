@@ -51,6 +51,14 @@ SERVING_TYPES = {
     "aws:cloudfront/distribution:Distribution": "the CloudFront distribution",
 }
 
+# Creating one of these moves data while the step runs, and the site waits for it.
+DATA_MOVES = {
+    "stepladder:migration:DatabaseMove": (
+        "moves the box's database into Aurora: the site is down for the dump and load "
+        "(minutes for a first-users database)"
+    ),
+}
+
 
 @dataclass(frozen=True)
 class MovePlan:
@@ -112,6 +120,9 @@ def plan_move(
             if change.op == "same":
                 continue
             resources.append(_describe_change(change, after_tier))
+            moving = DATA_MOVES.get(change.type)
+            if moving and change.op == "create":
+                downtime.append(f"{_step_name(after_tier)} {moving}")
             serving = SERVING_TYPES.get(change.type)
             if serving and change.op in ("delete", "replace"):
                 verb = "removes" if change.op == "delete" else "replaces"

@@ -9,6 +9,7 @@ from typing import Any
 
 from programs import EnvironmentSpec
 from service.engines.model import ResourceState
+from service.engines.secrets import SECRET_SIGNATURE_KEY
 from service.engines.simulator import run_program
 
 SPEC = EnvironmentSpec(
@@ -54,3 +55,10 @@ def declare(spec: EnvironmentSpec) -> Declared:
     """What `build(spec)` declares; cached, since a spec always declares the same thing."""
     resources, options, _ = run_program(spec, [])
     return Declared(resources, options)
+
+
+def unsecret(value: Any) -> Any:
+    """A property the program marked secret, as its plain value (tests only)."""
+    if isinstance(value, dict) and SECRET_SIGNATURE_KEY in value:
+        return value["value"]
+    return value

@@ -49,6 +49,16 @@ class AwsLookalike(pulumi.runtime.Mocks):
             outputs["engineVersion"] = GLOBAL_ENGINE_VERSION
         if args.typ == "aws:ec2/launchTemplate:LaunchTemplate":
             outputs["latestVersion"] = 1
+        if args.typ == "aws:acm/certificate:Certificate":
+            outputs["domainValidationOptions"] = [
+                {
+                    "resourceRecordName": f"_challenge.{args.inputs['domainName']}.",
+                    "resourceRecordType": "CNAME",
+                    "resourceRecordValue": "_answer.acm-validations.aws.",
+                }
+            ]
+        if args.typ == "aws:route53/record:Record":
+            outputs["fqdn"] = args.inputs.get("name")
         return f"{args.name}-id", outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:  # type: ignore[override]
@@ -65,6 +75,10 @@ class AwsLookalike(pulumi.runtime.Mocks):
             return {"accountId": ACCOUNT}
         if args.token == "aws:secretsmanager/getRandomPassword:getRandomPassword":
             return {"randomPassword": "generated-in-aws"}
+        if args.token == "aws:secretsmanager/getSecretVersion:getSecretVersion":
+            return {"secretString": f"stored-in-{args.args.get('secretId')}"}
+        if args.token == "aws:ec2/getManagedPrefixList:getManagedPrefixList":
+            return {"id": "pl-cloudfront", "name": args.args.get("name"), "maxEntries": 55}
         return {}
 
 

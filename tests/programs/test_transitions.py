@@ -35,9 +35,10 @@ CREATED_GOING_UP: dict[int, dict[str, int]] = {
         # A multi-region definition keeps its own master password (see test_aws_rules).
         "aws:secretsmanager/secret:Secret": 1, "aws:secretsmanager/secretVersion:SecretVersion": 1,
         # The box's role for Systems Manager, and the move of its database (test_database_move).
-        "aws:iam/role:Role": 1, "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
-        "aws:iam/instanceProfile:InstanceProfile": 1, "aws:iam/rolePolicy:RolePolicy": 1,
-        "aws:ssm/document:Document": 1, "aws:ssm/association:Association": 1},
+        # ... and the automation that settles the cluster's replicas (test_replicas).
+        "aws:iam/role:Role": 2, "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
+        "aws:iam/instanceProfile:InstanceProfile": 1, "aws:iam/rolePolicy:RolePolicy": 2,
+        "aws:ssm/document:Document": 2, "aws:ssm/association:Association": 2},
     2: {"aws:ec2/subnet:Subnet": 1, "aws:ec2/routeTableAssociation:RouteTableAssociation": 1,
         "aws:ec2/securityGroup:SecurityGroup": 1,
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 3,
@@ -46,14 +47,23 @@ CREATED_GOING_UP: dict[int, dict[str, int]] = {
         "aws:lb/listener:Listener": 1, "aws:ec2/instance:Instance": 1,
         "aws:lb/targetGroupAttachment:TargetGroupAttachment": 2,
         "aws:rds/clusterInstance:ClusterInstance": 1,
-        # Capped at the managed replicas: it drains AWS's readers when stepping down from 3.
-        "aws:appautoscaling/target:Target": 1},
+        # Capped at the managed replicas: it drains AWS's readers when stepping down from 3,
+        # and the step waits for them (the drain replaces tier 1's failover association).
+        "aws:appautoscaling/target:Target": 1, "aws:ssm/association:Association": 1},
     3: {"aws:rds/clusterInstance:ClusterInstance": 1,
         "aws:appautoscaling/policy:Policy": 1, "aws:s3/bucket:Bucket": 1,
         "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
         "aws:s3/bucketVersioning:BucketVersioning": 1,
         "aws:cloudfront/originAccessControl:OriginAccessControl": 1,
-        "aws:cloudfront/distribution:Distribution": 1, "aws:s3/bucketPolicy:BucketPolicy": 1},
+        "aws:cloudfront/distribution:Distribution": 1, "aws:s3/bucketPolicy:BucketPolicy": 1,
+        # Only CloudFront reaches the load balancer from here (test_origin).
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 1,
+        "aws:lb/listenerRule:ListenerRule": 1, "aws:secretsmanager/secret:Secret": 1,
+        "aws:secretsmanager/secretVersion:SecretVersion": 1,
+        # The domain goes through CloudFront, with a certificate of its own (test_origin).
+        "aws:acm/certificate:Certificate": 1,
+        "aws:acm/certificateValidation:CertificateValidation": 1,
+        "aws:route53/record:Record": 2},
     4: {"aws:dynamodb/table:Table": 1, "aws:iam/role:Role": 1, "aws:iam/rolePolicy:RolePolicy": 1,
         "aws:iam/instanceProfile:InstanceProfile": 1, "aws:ec2/securityGroup:SecurityGroup": 1,
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 1,
@@ -72,7 +82,11 @@ CREATED_GOING_UP: dict[int, dict[str, int]] = {
 
 # Cloud resources each step up deletes, by type (what the new tier replaces).
 DELETED_GOING_UP: dict[int, dict[str, int]] = {
-    2: {"aws:ec2/eip:Eip": 1, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 2},
+    2: {"aws:ec2/eip:Eip": 1, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 2,
+        "aws:ssm/association:Association": 1},
+    3: {"aws:iam/role:Role": 1, "aws:iam/rolePolicy:RolePolicy": 1,
+        "aws:ssm/document:Document": 1, "aws:ssm/association:Association": 1,
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 2},
     4: {"aws:iam/role:Role": 1, "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
         "aws:iam/instanceProfile:InstanceProfile": 1, "aws:iam/rolePolicy:RolePolicy": 1,
         "aws:ssm/document:Document": 1, "aws:ssm/association:Association": 1},
@@ -111,7 +125,8 @@ def test_step_up_to_7_builds_the_federation_and_the_secondary_region() -> None:
     assert created["aws:lb/loadBalancer:LoadBalancer"] == 1
     assert created["aws:autoscaling/group:Group"] == 1
     assert created["aws:ec2/vpc:Vpc"] == 1
-    assert created["aws:route53/record:Record"] == 2
+    assert created["aws:route53/record:Record"] == 1  # the secondary's latency record
+    assert created["aws:acm/certificate:Certificate"] == 1  # the secondary's HTTPS
     assert _counts(_step(SPEC, 6, 7), "delete") == Counter()
 
 

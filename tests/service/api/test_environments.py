@@ -67,6 +67,8 @@ def test_racing_creates_of_one_name_make_one_environment(idle_client: TestClient
         ({"db_instance_class": "db.r6g.medium"}, "db_instance_class", "from large up"),
         ({"db_instance_class": "db.serverless"}, "db_instance_class", "not offered"),
         ({"reader_count": 4, "reader_max": 2}, "reader_max", "at least reader_count (4)"),
+        ({"reader_count": 15, "reader_max": 15}, "reader_count", "include the standby"),
+        ({"reader_max": 15}, "reader_max", "between 1 and 14"),
         ({"cache_node_type": "t3.small"}, "cache_node_type", "not a known ElastiCache"),
         ({"cache_node_count": 1}, "cache_node_count", "multi-AZ failover"),
         ({"secondary_region": "eu-west-1"}, "secondary_region", "must differ from region"),

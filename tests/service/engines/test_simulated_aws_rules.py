@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from service.engines.simulated_aws import SIMULATED_AMIS
+from service.engines.simulated_aws import SIMULATED_AMIS, simulated_prefix_list_id
 from service.engines.simulated_aws_rules import UNKNOWN, check_resource
 
 
@@ -135,3 +135,70 @@ def test_serverless_instances_need_a_serverless_v2_cluster() -> None:
 
     assert "serverlessv2ScalingConfiguration" in reasons(instance, inputs, cloud=plain)
     assert reasons(instance, inputs, cloud=serverless) == ""
+
+
+def test_an_aurora_replica_target_holds_at_most_fifteen_replicas() -> None:
+    target = "aws:appautoscaling/target:Target"
+    replicas = {"serviceNamespace": "rds", "scalableDimension": "rds:cluster:ReadReplicaCount"}
+
+    assert reasons(target, {**replicas, "minCapacity": 1, "maxCapacity": 15}) == ""
+    assert "above the 15 replicas" in reasons(
+        target, {**replicas, "minCapacity": 1, "maxCapacity": 16}
+    )
+    assert "minimum capacity 3 is above" in reasons(
+        target, {**replicas, "minCapacity": 3, "maxCapacity": 2}
+    )
+    ecs = {"scalableDimension": "ecs:service:DesiredCount", "minCapacity": 1, "maxCapacity": 50}
+    assert reasons(target, ecs) == ""
+
+
+def test_cloudfront_serves_a_domain_only_with_a_certificate_from_us_east_1() -> None:
+    distribution = "aws:cloudfront/distribution:Distribution"
+    aliased = {"aliases": ["shop.example.com"]}
+    us_east_1 = "arn:aws:acm:us-east-1:000000000000:certificate/abc"
+
+    assert (
+        reasons(distribution, {**aliased, "viewerCertificate": {"acmCertificateArn": us_east_1}})
+        == ""
+    )
+    assert "from us-east-1" in reasons(
+        distribution,
+        {
+            **aliased,
+            "viewerCertificate": {"acmCertificateArn": us_east_1.replace("us-east-1", "eu-west-1")},
+        },
+    )
+    assert "from us-east-1" in reasons(
+        distribution, {**aliased, "viewerCertificate": {"cloudfrontDefaultCertificate": True}}
+    )
+    assert (
+        reasons(distribution, {**aliased, "viewerCertificate": {"acmCertificateArn": UNKNOWN}})
+        == ""
+    )
+    assert (
+        reasons(distribution, {"viewerCertificate": {"cloudfrontDefaultCertificate": True}}) == ""
+    )
+
+
+def test_a_prefix_list_counts_as_its_size_against_a_group_s_sixty_rules() -> None:
+    ingress = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+    cloudfront = simulated_prefix_list_id("com.amazonaws.global.cloudfront.origin-facing")
+    on_443 = {"securityGroupId": "sg-1", "fromPort": 443, "prefixListId": cloudfront}
+    other_port = {"id": "sim-other", "securityGroupId": "sg-1", "prefixListId": cloudfront}
+
+    assert reasons(ingress, on_443) == ""
+    assert (
+        reasons(
+            ingress,
+            on_443,
+            cloud=Cloud(
+                **{"vpc__securityGroupIngressRule": [{"id": "a", "securityGroupId": "sg-1"}] * 5}
+            ),
+        )
+        == ""
+    )
+    refused = reasons(
+        ingress, on_443, cloud=Cloud(**{"vpc__securityGroupIngressRule": [other_port]})
+    )
+    assert "would count as 110" in refused
+    assert reasons(ingress, {"securityGroupId": "sg-1", "cidrIpv4": "0.0.0.0/0"}) == ""

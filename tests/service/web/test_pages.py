@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -198,9 +199,30 @@ def test_preview_counts_every_kind_of_change(web: Browser) -> None:
     page = web.client.get("/environments/shop/change", params={"kind": "demote"}).text
 
     # 1 -> 0: the web box gets the database back (an update); the data tier goes, and with it
-    # the box's Systems Manager role and the database move (8 + 8).
-    assert "0 to create" in page and "1 to update" in page and "16 to delete" in page
+    # the box's Systems Manager role, the database move and the replica settling (8 + 8 + 5).
+    assert "0 to create" in page and "1 to update" in page and "21 to delete" in page
     assert "built-in method" not in page
+
+
+def test_the_change_form_of_0_to_1_says_the_database_moves_and_the_site_waits(
+    web: Browser,
+) -> None:
+    _create(web)
+    operation = web.client.post(
+        "/api/environments/shop/tier", json={"target_tier": 0}, headers=ADMIN_HEADERS
+    ).json()
+    _wait(web, operation["id"])
+
+    page = html.unescape(
+        web.client.get("/environments/shop/change", params={"kind": "promote"}).text
+    )
+
+    assert "interrupts traffic" in page, page
+    # The template capitalises the line (Jinja lowers the rest).
+    assert (
+        "The step to tier 1 moves the box's database into aurora: the site is down for the "
+        "dump and load (minutes for a first-users database)."
+    ) in page
 
 
 def test_approvals_page_lets_another_admin_decide(web: Browser) -> None:
