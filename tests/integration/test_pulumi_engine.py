@@ -5,7 +5,9 @@ simulated `aws` provider plugin. Only AWS is simulated; every event here comes f
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import socket
 import time
 from collections import Counter
@@ -13,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from service.engines.simulated_aws import ami_architecture
@@ -40,6 +43,12 @@ EXAMPLE = {
 }
 # The top of the ladder: the walk goes all the way up and back down.
 TOP_TIER = 7
+# The docs' example has a secondary region, so its database owns its password from tier 1 (a
+# secret and its version, for tier 7's global database); an environment without one has none.
+OWNED_PASSWORD = Counter(
+    {"aws:secretsmanager/secret:Secret": 1, "aws:secretsmanager/secretVersion:SecretVersion": 1}
+)
+CLUSTER = "aws:rds/cluster:Cluster"
 # Generous: each step is a real CLI run (seconds), far from any test's expectation of speed.
 STEP_TIMEOUT = 600
 
@@ -167,13 +176,60 @@ def test_cancel_during_a_slow_create_then_the_next_promote_succeeds(
     simulated_aws.write_settings()
     again = run(server, "/api/environments/shop/promote")
     assert again["status"] == "succeeded", again
-    # The docs' example has a secondary region, so its database owns its password from tier 1
-    # (a secret and its version, for tier 7's global database); shop has none.
-    owned_password = Counter(
-        {"aws:secretsmanager/secret:Secret": 1, "aws:secretsmanager/secretVersion:SecretVersion": 1}
-    )
-    assert stack_counts(server, "shop") == documented_counts(1) - owned_password
+    assert stack_counts(server, "shop") == documented_counts(1) - OWNED_PASSWORD
     assert cloud_ids(server, "shop") == account_ids(simulated_aws)
+
+
+def test_kill_9_of_the_service_mid_create_then_restart_adopts_the_create_without_duplicates(
+    pulumi_server: Callable[..., Server], simulated_aws: SimulatedAccount, tmp_path: Path
+) -> None:
+    server = pulumi_server()
+    server.client.post("/api/environments", json={"name": "shop", "region": "us-east-1"})
+    assert run(server, "/api/environments/shop/promote")["status"] == "succeeded"
+    simulated_aws.write_settings(slow_creates={CLUSTER: 600})
+    operation = ask(server, "/api/environments/shop/promote").json()
+    _wait_for_event(server, operation["id"], f"creating {CLUSTER}")
+    _wait_until(lambda: len(simulated_aws.find(CLUSTER, "engine", "aurora-mysql")) == 1)
+    [cluster] = simulated_aws.find(CLUSTER, "engine", "aurora-mysql")  # AWS has it, "creating"
+    engines = [child for child in psutil.Process(server.process.pid).children(recursive=True)
+               if "service.engines.child" in " ".join(child.cmdline())]  # fmt: skip
+    assert len(engines) == 1
+
+    # kill -9 of the service and everything it started (a lost machine, `docker kill`): the
+    # worker is stopped first so it cannot record the engine's death before its own.
+    server.process.send_signal(signal.SIGSTOP)
+    os.killpg(engines[0].pid, signal.SIGKILL)
+    server.stop(signal.SIGKILL)
+    locks = tmp_path / "data" / "pulumi-state" / ".pulumi" / "locks"
+    assert list(locks.glob("**/*.json")), "the killed update left its lock"
+    simulated_aws.write_settings()
+    restarted = pulumi_server()
+
+    interrupted = wait_for_operation(restarted.client, operation["id"], timeout=STEP_TIMEOUT)
+    again = run(restarted, "/api/environments/shop/promote")
+
+    assert interrupted["status"] == "failed", interrupted
+    assert interrupted["error_code"] == "interrupted"
+    assert again["status"] == "succeeded", again
+    recovery = [e["message"] for e in events(restarted, again["id"]) if e["type"] == "recovery"]
+    assert any("cleared the stale lock" in line for line in recovery), recovery
+    assert any("adopted the interrupted create of urn:pulumi:shop::stepladder::" in line
+               and f"as {cluster['id']}" in line for line in recovery), recovery  # fmt: skip
+    assert list(locks.glob("**/*.json")) == []
+    # Nothing duplicated: the one cluster is the one created before the kill, and every
+    # resource in the account is in the stack once.
+    assert [c["id"] for c in simulated_aws.find(CLUSTER, "engine", "aurora-mysql")] == [
+        cluster["id"]
+    ]
+    assert stack_counts(restarted, "shop") == documented_counts(1) - OWNED_PASSWORD
+    assert cloud_ids(restarted, "shop") == account_ids(simulated_aws)
+
+
+def _wait_until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + STEP_TIMEOUT
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
 
 
 def test_a_graviton_instance_type_boots_an_arm64_image_the_provider_accepts(
