@@ -19,6 +19,7 @@ from pulumi import automation as auto
 from pulumi.automation import events as pulumi_events
 
 from programs import EnvironmentSpec, build
+from service.engines import pulumi_pending
 from service.engines.model import (
     EngineError,
     EventSink,
@@ -110,6 +111,9 @@ class PulumiEngine:
                         stack, self.command, self.env, deployment
                     ),
                     refresh=lambda: self._apply(stack, "refresh", emit),
+                    find_pending_creates=lambda creates, deployment: self._find_pending_creates(
+                        stack, step.spec, creates, deployment, emit
+                    ),
                 )
             if step.action == "preview":
                 return StepResult(resources=state, changes=self._preview(stack, emit))
@@ -199,6 +203,36 @@ class PulumiEngine:
                 pulumi_command=self.command,
             ),
         )
+
+    def _find_pending_creates(
+        self,
+        stack: auto.Stack,
+        spec: EnvironmentSpec,
+        creates: list[dict[str, Any]],
+        deployment: dict[str, Any],
+        emit: EventSink,
+    ) -> dict[str, str]:
+        """URN -> id of the pending creates AWS's tagging API finds, asked during a preview
+        (which changes nothing)."""
+        wanted = pulumi_pending.searchable(creates)
+        if not wanted:
+            return {}
+        emit(
+            {
+                "type": "recovery",
+                "message": f"looking for {len(wanted)} interrupted create(s) in AWS by their "
+                "`stepladder:environment` tag",
+            }
+        )
+        found: dict[str, list[Any]] = {}
+        regions = pulumi_pending.regions_of(wanted, deployment, spec.region)
+        types = {str(item["resource"]["type"]) for item in wanted}
+        stack.preview(
+            program=pulumi_pending.lookup_program(
+                spec, lambda: self.program(spec), regions, types, found
+            )
+        )
+        return pulumi_pending.match(wanted, deployment, found, spec.region)
 
     def _preview(
         self,

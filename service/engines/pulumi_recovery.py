@@ -3,9 +3,10 @@
 A killed update leaves its lock and `pending_operations` in the checkpoint. A pending update
 or delete is safe to drop once a refresh reads the resource back. A pending create is not: the
 resource may exist in AWS without being in the state, and dropping it makes the next `up`
-create a duplicate (or fail on a fixed name). Those stop the operation with `needs_attention`
-and the exact commands that settle them. Nothing is repaired while a live process may still
-hold the stack.
+create a duplicate (or fail on a fixed name). Those found in AWS by their environment tag are
+adopted into the state with the id found (`pulumi_pending.py`); the rest stop the operation
+with `needs_attention` and the exact commands that settle them. Nothing is repaired while a
+live process may still hold the stack.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pulumi import automation as auto
 from service.engines.model import EngineError, EventSink
 from service.engines.pulumi_command import GuardedCommand
 from service.engines.pulumi_locks import LockStore
+from service.engines.pulumi_pending import adopt
 from service.engines.pulumi_state import drop_pending_operations, holder_is_gone
 from service.engines.secrets import memory_file
 
@@ -31,6 +33,7 @@ def recover_stack(
     emit: EventSink,
     replace_deployment: Callable[[auto.Deployment], None],
     refresh: Callable[[], Any],
+    find_pending_creates: Callable[[list[dict[str, Any]], dict[str, Any]], dict[str, str]],
 ) -> None:
     repaired = False
     held = []
@@ -68,18 +71,27 @@ def recover_stack(
             + _settle_instructions(stack.name, _urns(pending)),
         )
     creates = [item for item in pending if item.get("type") == "creating"]
-    if creates:
+    found = find_pending_creates(creates, deployment) if creates else {}
+    missing = [item for item in creates if _urns([item])[0] not in found]
+    if missing:
+        if found:
+            replace_deployment(auto.Deployment(exported.version, adopt(deployment, found)))
+            _say_adopted(found, emit)
+            emit({"type": "recovery", "message": "refreshing the stack against the cloud"})
+            refresh()
         raise EngineError(
             "needs_attention",
-            "An interrupted update may have created resources in AWS without recording them: "
-            + ", ".join(_urns(creates))
-            + ". Find each in AWS by its `stepladder:environment` tag. "
-            + _settle_instructions(stack.name, _urns(creates)),
+            "An interrupted update may have created resources in AWS without recording them, "
+            "and Stepladder could not find them by their `stepladder:environment` tag: "
+            + ", ".join(_urns(missing))
+            + ". Find each in AWS. "
+            + _settle_instructions(stack.name, _urns(missing)),
         )
     if pending:
-        cleaned, dropped = drop_pending_operations(deployment)
+        cleaned, dropped = drop_pending_operations(adopt(deployment, found))
         replace_deployment(auto.Deployment(exported.version, cleaned))
         repaired = True
+        _say_adopted(found, emit)
         for item in dropped:
             emit(
                 {
@@ -92,6 +104,19 @@ def recover_stack(
     if repaired:
         emit({"type": "recovery", "message": "refreshing the stack against the cloud"})
         refresh()
+
+
+def _say_adopted(found: dict[str, str], emit: EventSink) -> None:
+    for urn, resource_id in found.items():
+        emit(
+            {
+                "type": "recovery",
+                "message": f"adopted the interrupted create of {urn}: found in AWS by its "
+                f"`stepladder:environment` tag, as {resource_id}",
+                "urn": urn,
+                "pending_operation": "creating",
+            }
+        )
 
 
 def import_deployment(

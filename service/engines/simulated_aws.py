@@ -105,6 +105,23 @@ NAMED_IDS: dict[str, str] = {
 # Route 53's zone for every CloudFront alias (AWS documents this one id).
 CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"
 MANAGED_PREFIX_LIST_WEIGHTS = {"com.amazonaws.global.cloudfront.origin-facing": 55}
+# How AWS shapes the ARN of a type: `arn:aws:<service>:<region>:<account>:<prefix><id>`, the
+# region left out for global services. AWS's tagging API reads the type from it.
+ARN_SHAPES: dict[str, tuple[str, bool]] = {
+    "aws:rds/cluster:Cluster": ("cluster:", True),
+    "aws:rds/clusterInstance:ClusterInstance": ("db:", True),
+    "aws:rds/globalCluster:GlobalCluster": ("global-cluster:", False),
+    "aws:elasticache/replicationGroup:ReplicationGroup": ("replicationgroup:", True),
+    "aws:dynamodb/table:Table": ("table/", True),
+    "aws:iam/role:Role": ("role/", False),
+    "aws:lambda/function:Function": ("function:", True),
+    "aws:ec2/instance:Instance": ("instance/", True),
+    "aws:ec2/vpc:Vpc": ("vpc/", True),
+    "aws:ec2/subnet:Subnet": ("subnet/", True),
+    "aws:ec2/securityGroup:SecurityGroup": ("security-group/", True),
+    "aws:ec2/internetGateway:InternetGateway": ("internet-gateway/", True),
+    "aws:ec2/routeTable:RouteTable": ("route-table/", True),
+}
 DEFAULT_ENGINE_VERSIONS = {"aurora-mysql": "8.0.mysql_aurora.3.08.0", "aurora-postgresql": "16.6"}
 
 
@@ -128,10 +145,9 @@ def computed_outputs(
     resource_type: str, name: str, resource_id: str, region: str, inputs: dict[str, Any]
 ) -> dict[str, Any]:
     """What AWS would fill in after creating the resource, marked as simulated."""
-    service = resource_type.split(":")[1].split("/")[0]
     outputs: dict[str, Any] = {
         "id": resource_id,
-        "arn": f"arn:aws:{service}:{region}:{SIMULATED_ACCOUNT}:{resource_id}",
+        "arn": simulated_arn(resource_type, resource_id, region),
     }
     if "name" not in inputs and not resource_type.startswith("pulumi:providers:"):
         # Pulumi auto-names physical resources: the logical name plus a random suffix.
@@ -180,6 +196,16 @@ def prefix_list_weight(prefix_list_id: str) -> int:
         if simulated_prefix_list_id(name) == prefix_list_id:
             return weight
     return 1
+
+
+def simulated_arn(resource_type: str, resource_id: str, region: str) -> str:
+    service = resource_type.split(":")[1].split("/")[0]
+    if service == "s3":
+        return f"arn:aws:s3:::{resource_id}"
+    prefix, regional = ARN_SHAPES.get(resource_type, ("", True))
+    return (
+        f"arn:aws:{service}:{region if regional else ''}:{SIMULATED_ACCOUNT}:{prefix}{resource_id}"
+    )
 
 
 def ami_architecture(image_id: str) -> str:

@@ -19,6 +19,7 @@ from service.environments import repository as environments
 from service.jobs.runtime import WorkerRuntime, this_process
 from service.observability.logs import operation_context
 from service.operations import progress, repository
+from service.operations.interruption import close_interrupted
 from service.operations.planning import build_spec, step_tiers
 from service.operations.repository import TIER_CHANGING
 
@@ -45,6 +46,7 @@ class Outcome:
     data_loss: list[dict[str, Any]] | None = None
     error: str | None = None
     error_code: str | None = None
+    completed_steps: int = 0
 
 
 async def run_next_operation(runtime: WorkerRuntime, environment_id: int, job_id: int) -> None:
@@ -210,6 +212,11 @@ async def _execute(runtime: WorkerRuntime, prepared: PreparedOperation) -> None:
         {
             "type": "operation_started",
             "message": f"{label}started with the {prepared.engine} engine",
+            # What recovery compares the completed steps with, should this worker die.
+            "steps": [
+                {"action": step["action"], "tier": step.get("tier")}
+                for step in prepared.request.steps
+            ],
         }
     )
     outcome = Outcome()
@@ -273,15 +280,16 @@ async def _handle_message(
                 for change in step.get("plan", [])
                 if change["stateful"] and change["op"] in ("delete", "replace")
             ]
-        if step.get("resources") is not None:
-            await asyncio.to_thread(
-                progress.record_step,
-                db,
-                prepared.environment_id,
-                step["action"],
-                step.get("tier"),
-                step["resources"],
-            )
+        outcome.completed_steps += 1
+        await asyncio.to_thread(
+            progress.complete_step,
+            db,
+            prepared.operation_id,
+            prepared.environment_id,
+            {**step, "data_loss": outcome.data_loss},
+            outcome.completed_steps,
+            len(prepared.request.steps),
+        )
     elif "result" in message:
         outcome.status = OperationStatus.succeeded
         outcome.changes = message["result"].get("changes", {})
@@ -317,10 +325,8 @@ async def _stop_for_shutdown(
     except OSError:
         logger.exception("operation %s: could not interrupt its engine", prepared.operation_id)
     await asyncio.to_thread(
-        progress.finish_operation,
+        close_interrupted,
         runtime.db_engine,
-        prepared.operation_id,
-        OperationStatus.failed,
-        error="Interrupted: the worker shut down while this ran; steps that completed are kept.",
-        error_code="interrupted",
+        [prepared.operation_id],
+        "Interrupted: the worker shut down while this ran; steps that completed are kept.",
     )

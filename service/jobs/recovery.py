@@ -2,7 +2,8 @@
 and queued operations that lost their job.
 
 A dead worker stops sending heartbeats; procrastinate reports its jobs as stalled. Their
-operations are marked failed (interrupted), the jobs are finished so the environment's lock
+operations are closed from what was recorded (succeeded when every step had completed, else
+failed/interrupted naming the steps that did), the jobs are finished so the environment's lock
 frees, and the next queued operation can run.
 """
 
@@ -21,7 +22,8 @@ from service.access import request_safety
 from service.jobs.queue import environment_lock
 from service.jobs.runtime import WorkerRuntime
 from service.jobs.tasks import RUN_NEXT_OPERATION
-from service.operations import approvals, progress, repository
+from service.operations import approvals, repository
+from service.operations.interruption import close_interrupted
 
 logger = logging.getLogger(__name__)
 
@@ -42,13 +44,13 @@ async def recover_interrupted_operations(runtime: WorkerRuntime) -> list[int]:
         assert job.id is not None
         operation_ids = await asyncio.to_thread(_query, runtime, "of_job", job.id)
         recovered += await asyncio.to_thread(
-            progress.fail_interrupted, runtime.db_engine, operation_ids, reason
+            close_interrupted, runtime.db_engine, operation_ids, reason
         )
         await manager.finish_job_by_id_async(job.id, status=Status.FAILED, delete_job=False)
     for operation_id, job_id in await asyncio.to_thread(_runs_of_dead_processes_here, runtime):
         # Its process on this host is gone: no need to wait for its heartbeat to go stale.
         recovered += await asyncio.to_thread(
-            progress.fail_interrupted,
+            close_interrupted,
             runtime.db_engine,
             [operation_id],
             "Interrupted: the worker process running this operation on this host is gone. "
@@ -58,9 +60,7 @@ async def recover_interrupted_operations(runtime: WorkerRuntime) -> list[int]:
             with contextlib.suppress(Exception):  # already finished by another round
                 await manager.finish_job_by_id_async(job_id, status=Status.FAILED, delete_job=False)
     orphans = await asyncio.to_thread(_query, runtime, "orphaned", None)
-    recovered += await asyncio.to_thread(
-        progress.fail_interrupted, runtime.db_engine, orphans, reason
-    )
+    recovered += await asyncio.to_thread(close_interrupted, runtime.db_engine, orphans, reason)
     await manager.prune_stalled_workers(settings.stalled_worker_seconds)
     await asyncio.to_thread(request_safety.prune, runtime.db_engine)
     await asyncio.to_thread(_expire_approvals, runtime)
@@ -70,7 +70,7 @@ async def recover_interrupted_operations(runtime: WorkerRuntime) -> list[int]:
             RUN_NEXT_OPERATION, lock=environment_lock(name)
         ).defer_async(environment_id=environment_id)
     for operation_id in recovered:
-        logger.warning("operation %s marked failed: its worker stopped responding", operation_id)
+        logger.warning("operation %s closed: its worker stopped responding", operation_id)
     return recovered
 
 

@@ -18,6 +18,9 @@ from service.environments import repository as environments
 from service.notifications.events import notify_operation_finished
 from service.operations import repository
 
+# The event that says a step took effect: what recovery reads after a crash (interruption.py).
+STEP_COMPLETED = "step_completed"
+
 
 def add_event(db: Engine, operation_id: int, event: dict[str, Any]) -> None:
     data = {key: value for key, value in event.items() if key not in ("type", "message")}
@@ -33,36 +36,71 @@ def add_event(db: Engine, operation_id: int, event: dict[str, Any]) -> None:
         )
 
 
-def record_step(
-    db: Engine, environment_id: int, action: str, tier: int | None, resources: list[dict]
+def step_label(action: str, tier: int | None) -> str:
+    """What a step does, in a few words: "up to tier 2", "destroy"."""
+    if action == "destroy":
+        return "destroy"
+    words = {"up": "up to", "preview": "preview of", "refresh": "refresh at"}
+    return f"{words.get(action, action)} tier {tier}"
+
+
+def complete_step(
+    db: Engine, operation_id: int, environment_id: int, step: dict[str, Any], index: int, total: int
 ) -> None:
-    """Store the resources a completed step left behind, and the tier it reached."""
+    """Store what a completed step left behind (its resources and the tier it reached, when it
+    changed them) and an event saying it completed, in one transaction: after a crash, the
+    events say exactly which steps took effect."""
     with session_scope(db) as session:
-        environment = session.get(Environment, environment_id, with_for_update=True)
-        if environment is None:
-            return
-        environments.replace_resources(
-            session,
-            environment_id,
-            [
-                Resource(
-                    environment_id=environment_id,
-                    position=position,
-                    urn=item["urn"],
-                    type=item["type"],
-                    name=item["name"],
-                    parent=item.get("parent"),
-                    custom=bool(item.get("custom", True)),
-                    cloud_id=item.get("id"),
-                    protect=bool(item.get("protect", False)),
-                    inputs=item.get("inputs") or {},
-                    outputs=item.get("outputs") or {},
-                )
-                for position, item in enumerate(resources)
-            ],
+        operation = session.get(Operation, operation_id)
+        label = "[simulator] " if operation is not None and operation.engine == "simulator" else ""
+        if step.get("resources") is not None:
+            _record_resources(session, environment_id, step)
+        session.add(
+            OperationEvent(
+                operation_id=operation_id,
+                seq=repository.next_event_seq(session, operation_id),
+                type=STEP_COMPLETED,
+                message=f"{label}step {index} of {total} completed: "
+                f"{step_label(step['action'], step.get('tier'))}",
+                data={
+                    "action": step["action"],
+                    "tier": step.get("tier"),
+                    "index": index,
+                    "total": total,
+                    "changes": step.get("changes") or {},
+                    "outputs": step.get("outputs") or {},
+                    "data_loss": step.get("data_loss"),
+                },
+            )
         )
-        environment.applied_tier = None if action == "destroy" else tier
-        session.add(environment)
+
+
+def _record_resources(session: Session, environment_id: int, step: dict[str, Any]) -> None:
+    environment = session.get(Environment, environment_id, with_for_update=True)
+    if environment is None:
+        return
+    environments.replace_resources(
+        session,
+        environment_id,
+        [
+            Resource(
+                environment_id=environment_id,
+                position=position,
+                urn=item["urn"],
+                type=item["type"],
+                name=item["name"],
+                parent=item.get("parent"),
+                custom=bool(item.get("custom", True)),
+                cloud_id=item.get("id"),
+                protect=bool(item.get("protect", False)),
+                inputs=item.get("inputs") or {},
+                outputs=item.get("outputs") or {},
+            )
+            for position, item in enumerate(step["resources"])
+        ],
+    )
+    environment.applied_tier = None if step["action"] == "destroy" else step.get("tier")
+    session.add(environment)
 
 
 def close_operation(
@@ -112,13 +150,3 @@ def finish_operation(
 ) -> bool:
     with session_scope(db) as session:
         return close_operation(session, operation_id, status, **outcome)
-
-
-def fail_interrupted(db: Engine, operation_ids: list[int], reason: str) -> list[int]:
-    closed = []
-    for operation_id in operation_ids:
-        if finish_operation(
-            db, operation_id, OperationStatus.failed, error=reason, error_code="interrupted"
-        ):
-            closed.append(operation_id)
-    return closed

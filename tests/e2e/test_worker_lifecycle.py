@@ -7,7 +7,9 @@ import time
 from collections.abc import Callable
 
 import psutil
+import psycopg
 
+from db.engine import libpq_url
 from tests.e2e.conftest import Server
 from tests.helpers import wait_for_operation
 
@@ -86,3 +88,73 @@ def test_a_restart_on_the_same_host_recovers_its_dead_workers_operation_at_once(
     assert "on this host is gone" in operation["error"]
     again = recovered.client.post("/api/environments/shop/promote").json()
     assert wait_for_operation(recovered.client, again["id"], timeout=60)["status"] == "succeeded"
+
+
+def _wait_until(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.1)
+
+
+def _applied_tier(server: Server) -> int | None:
+    tier: int | None = server.client.get("/api/environments/shop").json()["applied_tier"]
+    return tier
+
+
+def test_a_kill_after_every_step_was_recorded_reports_the_operation_succeeded(
+    start_server: Callable[..., Server], database_url: str
+) -> None:
+    server = start_server(simulator_seconds_per_resource="0.5")
+    server.client.post("/api/environments", json={"name": "shop", "region": "eu-west-1"})
+    operation_id = server.client.post("/api/environments/shop/promote").json()["id"]
+
+    def running() -> bool:
+        return server.client.get(f"/api/operations/{operation_id}").json()["status"] == "running"
+
+    _wait_until(running, "the worker claimed the operation")
+
+    # Holding the operation's row stops the worker where it records the outcome: after the
+    # step (its tier, its resources) was recorded, before the operation is closed. (Not FOR
+    # UPDATE: that would also block the events, whose foreign key takes a KEY SHARE lock.)
+    with psycopg.connect(libpq_url(database_url)) as holder:
+        holder.execute("SELECT 1 FROM operations WHERE id = %s FOR NO KEY UPDATE", (operation_id,))
+        _wait_until(lambda: _applied_tier(server) == 0, "the step was recorded")
+        server.stop(signal.SIGKILL)
+        holder.rollback()
+
+    restarted = start_server()
+    operation = wait_for_operation(restarted.client, operation_id)
+
+    assert operation["status"] == "succeeded", operation
+    assert operation["error"] is None
+    assert operation["changes"]["create"] > 0  # the step's own counts, as recorded
+    events = restarted.client.get(f"/api/operations/{operation_id}/events?format=json").json()
+    notes = [event["message"] for event in events if event["type"] == "recovery"]
+    assert any("every step had completed" in note for note in notes), notes
+    assert _applied_tier(restarted) == 0
+
+
+def test_a_kill_in_the_second_step_reports_which_steps_completed(
+    start_server: Callable[..., Server],
+) -> None:
+    server = start_server(simulator_seconds_per_resource="1")
+    server.client.post("/api/environments", json={"name": "shop", "region": "eu-west-1"})
+    operation_id = server.client.post(
+        "/api/environments/shop/tier", json={"target_tier": 1}
+    ).json()["id"]
+
+    def in_second_step() -> bool:
+        events = server.client.get(f"/api/operations/{operation_id}/events?format=json").json()
+        return any(e["type"] == "step_started" and e["data"]["tier"] == 1 for e in events)
+
+    _wait_until(in_second_step, "the second step started")
+    server.stop(signal.SIGKILL)
+
+    restarted = start_server()
+    operation = wait_for_operation(restarted.client, operation_id)
+
+    assert operation["status"] == "failed" and operation["error_code"] == "interrupted"
+    assert "step 1 of 2 (up to tier 0) completed" in operation["error"], operation["error"]
+    assert "step 2 of 2 (up to tier 1) did not" in operation["error"], operation["error"]
+    assert _applied_tier(restarted) == 0

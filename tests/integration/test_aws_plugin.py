@@ -160,3 +160,35 @@ def test_a_chosen_create_fails_and_a_slow_one_ends_on_cancel(
     assert not creating.is_alive()
     assert "interrupted by cancellation" in str(errors[0])
     assert account.records() == []
+
+
+def test_the_tagging_api_finds_a_resource_by_its_providers_default_tags(
+    plugin: Any, account: SimulatedAccount
+) -> None:
+    plugin.Configure(
+        provider_pb2.ConfigureRequest(
+            args=_struct({"region": "eu-west-1",
+                          "defaultTags": '{"tags": {"stepladder:environment": "shop"}}'})
+        )
+    )  # fmt: skip
+    checked = _check(plugin, CLUSTER_URN, {"engine": "aurora-mysql"})
+    created = plugin.Create(provider_pb2.CreateRequest(urn=CLUSTER_URN, properties=checked.inputs))
+
+    def tagged(environment: str, region: str = "eu-west-1") -> list[dict[str, Any]]:
+        answer = plugin.Invoke(
+            provider_pb2.InvokeRequest(
+                tok="aws:resourcegroupstaggingapi/getResources:getResources",
+                args=_struct({"region": region, "resourceTypeFilters": ["rds:cluster"],
+                              "tagFilters": [{"key": "stepladder:environment",
+                                              "values": [environment]}]}),
+            )
+        )  # fmt: skip
+        found: list[dict[str, Any]] = _plain(getattr(answer, "return"))["resourceTagMappingLists"]
+        return found
+
+    [found] = tagged("shop")
+    assert found["resourceArn"] == f"arn:aws:rds:eu-west-1:000000000000:cluster:{created.id}"
+    assert found["tags"]["stepladder:environment"] == "shop"
+    assert tagged("other") == [] and tagged("shop", region="us-east-1") == []
+    read = plugin.Read(provider_pb2.ReadRequest(id=created.id, urn=CLUSTER_URN))
+    assert read.id == created.id  # the id the ARN gives reads the resource back

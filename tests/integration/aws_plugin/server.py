@@ -22,6 +22,7 @@ import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 
+from service.engines.pulumi_pending import GET_RESOURCES, tagging_type
 from service.engines.simulated_aws import (
     AUTONAMED,
     NAMED_IDS,
@@ -85,6 +86,7 @@ class SimulatedAwsProvider(provider_pb2_grpc.ResourceProviderServicer):
         self.account = account
         self.knowledge = ProcessKnowledge(account)
         self.region = "us-east-1"
+        self.default_tags: dict[str, str] = {}
         self.cancelled = threading.Event()
 
     # Plugin and provider configuration.
@@ -114,6 +116,10 @@ class SimulatedAwsProvider(provider_pb2_grpc.ResourceProviderServicer):
         self.region = str(
             arguments.get("region") or request.variables.get("aws:config:region") or self.region
         )
+        default_tags = arguments.get("defaultTags") or {}
+        if isinstance(default_tags, str):  # provider inputs may arrive JSON-encoded
+            default_tags = json.loads(default_tags)
+        self.default_tags = {str(k): str(v) for k, v in (default_tags.get("tags") or {}).items()}
         return provider_pb2.ConfigureResponse(
             acceptSecrets=False, supportsPreview=False, acceptResources=False
         )
@@ -171,7 +177,6 @@ class SimulatedAwsProvider(provider_pb2_grpc.ResourceProviderServicer):
         resource_type, name = _type_and_name(request)
         inputs = _plain(request.properties)
         settings = self.account.settings()
-        self._wait(settings.create_latency(resource_type, name), context, f"create {name}")
         if settings.create_fails(resource_type, name):
             context.abort(
                 grpc.StatusCode.UNKNOWN,
@@ -183,13 +188,23 @@ class SimulatedAwsProvider(provider_pb2_grpc.ResourceProviderServicer):
         outputs = {
             **inputs,
             **computed_outputs(resource_type, name, resource_id, self.region, inputs),
+            "tagsAll": {**self.default_tags, **(inputs.get("tags") or {})},
         }
         if resource_type == GLOBAL_CLUSTER:
             outputs.update(self._global_cluster_engine(inputs))
+        # AWS has the resource as soon as it accepts the create; the provider then waits for it
+        # to become available. A process killed meanwhile leaves it in AWS, tagged.
         self.account.put(
             {"type": resource_type, "id": resource_id, "urn": request.urn, "name": name,
              "region": self.region, "inputs": inputs, "outputs": outputs}
         )  # fmt: skip
+        try:
+            self._wait(settings.create_latency(resource_type, name), context, f"create {name}")
+        finally:
+            if self.cancelled.is_set():
+                # The simulation rolls a cancelled create back (the real provider would record
+                # a partly created resource instead), so a cancel leaves nothing behind.
+                self.account.remove(resource_type, resource_id)
         return provider_pb2.CreateResponse(id=resource_id, properties=_struct(outputs))
 
     def Read(self, request: Any, context: Any) -> Any:
@@ -214,6 +229,7 @@ class SimulatedAwsProvider(provider_pb2_grpc.ResourceProviderServicer):
             **_plain(request.olds),
             **news,
             **computed_outputs(resource_type, name, request.id, record["region"], news),
+            "tagsAll": {**self.default_tags, **(news.get("tags") or {})},
         }
         record.update(inputs=news, outputs=outputs)
         self.account.put(record)
@@ -246,6 +262,10 @@ class SimulatedAwsProvider(provider_pb2_grpc.ResourceProviderServicer):
     # Functions.
 
     def Invoke(self, request: Any, context: Any) -> Any:
+        if request.tok == GET_RESOURCES:
+            return provider_pb2.InvokeResponse(
+                **{"return": _struct(self._tagged_resources(_plain(request.args)))}
+            )
         answer = look_up(request.tok, _plain(request.args), self.region)
         if answer is None:
             return provider_pb2.InvokeResponse(
@@ -256,6 +276,28 @@ class SimulatedAwsProvider(provider_pb2_grpc.ResourceProviderServicer):
                 ]
             )
         return provider_pb2.InvokeResponse(**{"return": _struct(answer)})
+
+    def _tagged_resources(self, args: dict[str, Any]) -> dict[str, Any]:
+        """AWS's tagging API: the resources of a region that carry every tag filter's value,
+        of the types asked for (`rds:cluster`), as ARNs with their tags."""
+        region = str(args.get("region") or self.region)
+        types = set(args.get("resourceTypeFilters") or [])
+        filters = args.get("tagFilters") or []
+        found = []
+        for record in self.account.records():
+            tags = record["outputs"].get("tagsAll") or {}
+            arn = str(record["outputs"].get("arn", ""))
+            carries_tags = all(
+                f["key"] in tags and (not f.get("values") or tags[f["key"]] in f["values"])
+                for f in filters
+            )
+            if (
+                record["region"] == region
+                and (not types or tagging_type(arn) in types)
+                and (carries_tags)
+            ):
+                found.append({"resourceArn": arn, "tags": tags, "complianceDetails": []})
+        return {"id": region, "resourceTagMappingLists": found}
 
     def _wait(self, seconds: float, context: Any, what: str) -> None:
         """AWS takes its time; a cancellation ends the wait, and nothing was done."""

@@ -38,7 +38,10 @@ class CrashedStack:
         return auto.Deployment(version=3, deployment=self.deployment)
 
 
-def _recover(stack: CrashedStack, backend: str) -> list[dict[str, Any]]:
+def _recover(
+    stack: CrashedStack, backend: str, in_aws: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """`in_aws`: URN -> id of the pending creates AWS's tagging API finds."""
     events: list[dict[str, Any]] = []
 
     def refresh() -> None:
@@ -51,6 +54,11 @@ def _recover(stack: CrashedStack, backend: str) -> list[dict[str, Any]]:
         emit=events.append,
         replace_deployment=lambda deployment: stack.imported.append(deployment.deployment),
         refresh=refresh,
+        find_pending_creates=lambda creates, _deployment: {
+            urn: resource_id
+            for urn, resource_id in (in_aws or {}).items()
+            if urn in [item["resource"]["urn"] for item in creates]
+        },
     )
     return events
 
@@ -80,6 +88,32 @@ def test_pending_creates_stop_with_needs_attention_naming_them(tmp_path: Path) -
     assert "stepladder:environment" in stopped.value.message
     assert "--import-pending-creates" in stopped.value.message
     assert stack.imported == [] and stack.refreshed == 0  # the state is left as it was
+
+
+def test_pending_creates_found_in_aws_are_adopted_with_their_id(tmp_path: Path) -> None:
+    stack = CrashedStack([_pending("creating", WEB), _pending("updating", ALB)])
+
+    events = _recover(stack, f"file://{tmp_path}", in_aws={WEB: "i-0123"})
+
+    [repaired] = stack.imported
+    assert repaired.get("pending_operations") is None
+    assert [(r["urn"], r["id"]) for r in repaired["resources"]] == [(WEB, "i-0123")]
+    assert stack.refreshed == 1  # reads the adopted resource back from AWS
+    assert any(e.get("urn") == WEB and "i-0123" in e["message"] for e in events)
+
+
+def test_only_the_pending_creates_not_found_stop_with_needs_attention(tmp_path: Path) -> None:
+    other = WEB.replace("shop-web-1", "shop-web-2")
+    stack = CrashedStack([_pending("creating", WEB), _pending("creating", other)])
+
+    with pytest.raises(EngineError) as stopped:
+        _recover(stack, f"file://{tmp_path}", in_aws={WEB: "i-0123"})
+
+    assert stopped.value.code == "needs_attention"
+    assert other in stopped.value.message and WEB not in stopped.value.message
+    [repaired] = stack.imported
+    assert [(r["urn"], r["id"]) for r in repaired["resources"]] == [(WEB, "i-0123")]
+    assert [p["resource"]["urn"] for p in repaired["pending_operations"]] == [other]
 
 
 def test_a_dead_holders_lock_is_cleared_and_pending_updates_dropped(tmp_path: Path) -> None:
