@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from db.models import Environment, OperationKind
 from programs import TIERS
 from service.access.roles import Action, in_scope
-from service.api.deps import SessionDep, SettingsDep
+from service.api.deps import ClockDep, SessionDep, SettingsDep
 from service.environments import domain, repository
 from service.environments.schemas import EnvironmentCreate, EnvironmentUpdate
 from service.errors import Conflict, StepladderError
@@ -148,6 +148,7 @@ def delete_environment(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    clock: ClockDep,
     form: FormData,
     viewer: Annotated[Viewer, allowed(Action.edit, "environment.delete")],
 ) -> Response:
@@ -160,7 +161,7 @@ def delete_environment(
             domain.delete_environment(session, name, viewer.actor)
     except StepladderError as error:
         return _environment_page(
-            request, session, settings, viewer, environment, status=error.status_code,
+            request, session, settings, clock, viewer, environment, status=error.status_code,
             delete_error=error.detail,
         )  # fmt: skip
     return RedirectResponse(f"/?done=deleted&name={name}", status_code=303)
@@ -168,16 +169,22 @@ def delete_environment(
 
 @router.get("/environments/{name}")
 def environment_page(
-    name: str, request: Request, session: SessionDep, settings: SettingsDep, viewer: PageViewer
+    name: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    viewer: PageViewer,
 ) -> Response:
     environment = domain.require_environment(session, name)
-    return _environment_page(request, session, settings, viewer, environment)
+    return _environment_page(request, session, settings, clock, viewer, environment)
 
 
 def _environment_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    clock: ClockDep,
     viewer: Viewer,
     environment: Environment,
     *,
@@ -204,7 +211,7 @@ def _environment_page(
         resources=[domain.describe_resource(resource) for resource in resources],
         operations=operations,
         schedules=[
-            schedules.describe_schedule(s, name)
+            schedules.describe_schedule(s, environment)
             for s in schedules.list_schedules(session, environment.id)
         ],
         may_operate=viewer.may(Action.operate, name),
@@ -212,6 +219,7 @@ def _environment_page(
         may_edit=viewer.may(Action.edit, name, environment.protected),
         needs_approval=needs_approval(environment, OperationKind.promote, viewer.actor),
         kinds=OperationKind,
+        now=clock.now(),
         delete_error=delete_error,
         done=request.query_params.get("done"),
     )
