@@ -48,6 +48,8 @@ def render(
             "viewer": viewer,
             "simulated": settings.engine == "simulator",
             "engine": settings.engine,
+            # Set by the page's permission (service.web.auth) for the navigation.
+            "approvals_waiting": getattr(request.state, "approvals_waiting", 0),
             **context,
         },
         status_code=status_code,

@@ -200,8 +200,34 @@ def test_tokens_approvals_audit_and_error_pages(
     assert server.client.get("/api/tokens").json()[1]["revoked_at"] is not None
     check_page(page, ARTIFACTS, "32-tokens")
 
+    olga = server.client.post("/api/tokens", json={"name": "olga", "role": "operator"}).json()
+    assert server.client.post(
+        "/api/environments", json={"name": "prod", "region": "eu-west-1", "protected": True}
+    ).is_success
+    asked = server.client.post(
+        "/api/environments/prod/promote", headers={"Authorization": f"Bearer {olga['token']}"}
+    ).json()
+    assert asked["status"] == "awaiting_approval"
     page.goto(f"{server.url}/approvals")
+    navigation = page.get_by_role("navigation", name="Main")
+    assert "Approvals 1 waiting for a decision" in navigation.inner_text().replace("\n", " ")
+    page.set_viewport_size({"width": 390, "height": 900})
+    # Approve and reject are reachable without scrolling sideways.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    for name in ("Approve", "Reject"):
+        box = page.get_by_role("button", name=name).bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 390
+    page.set_viewport_size({"width": 1280, "height": 900})
     check_page(page, ARTIFACTS, "33-approvals")
+
+    page.get_by_role("button", name="Log out").click()
+    _log_in(page, server, token=olga["token"], path="/approvals")
+    mine = page.get_by_role("list", name="Your requests waiting for approval").inner_text()
+    assert f"Operation {asked['id']}: Promote of prod" in mine
+    assert "Who can approve: bootstrap" in mine and "expires in " in mine
+    check_page(page, ARTIFACTS, "36-approvals-operator")
+    page.get_by_role("button", name="Log out").click()
+    _log_in(page, server)
 
     missing = page.goto(f"{server.url}/environments/nope")
     assert missing is not None and missing.status == 404
