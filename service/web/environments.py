@@ -22,7 +22,7 @@ from service.schedules import domain as schedules
 from service.web import once
 from service.web.architecture import render_svg
 from service.web.auth import PageViewer, Viewer, allowed
-from service.web.forms import FIELDS, form_errors, parse_definition
+from service.web.forms import BY_NAME, FIELDS, GROUPS, REQUIRED, form_errors, parse_definition
 from service.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -41,7 +41,11 @@ Editor = Annotated[Viewer, allowed(Action.edit, "environment.create")]
 
 @router.get("/")
 def environment_list(
-    request: Request, session: SessionDep, settings: SettingsDep, viewer: PageViewer
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    viewer: PageViewer,
 ) -> Response:
     visible = [
         environment
@@ -62,6 +66,7 @@ def environment_list(
         environments=described,
         last_operations=last_operations,
         tiers=TIERS,
+        now=clock.now(),
         may_create=viewer.may(Action.edit),
     )
 
@@ -243,7 +248,9 @@ def _definition_form(
         viewer,
         settings,
         status_code=status,
-        fields=FIELDS,
+        groups=GROUPS,
+        by_name=BY_NAME,
+        required_fields=REQUIRED,
         values=shown,
         errors=errors,
         creating=creating,

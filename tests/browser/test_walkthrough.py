@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from tests.browser.accessibility import check_page
 from tests.browser.conftest import ARTIFACTS
 from tests.e2e.conftest import Server
 from tests.helpers import ADMIN_HEADERS, ADMIN_TOKEN, wait_for_operation
@@ -30,14 +31,27 @@ def test_create_promote_and_watch_the_live_log(
     _shot(page, "01-environments-empty")
 
     page.get_by_role("link", name="New environment").click()
-    page.get_by_label("Name", exact=True).fill("Shop!")
-    page.get_by_label("Region", exact=True).fill("eu-west-1")
+    page.get_by_label("Name (required)").fill("Shop!")
+    page.get_by_label("Region", exact=True).select_option("eu-west-1")
+    page.get_by_label("Web servers, maximum").fill("1")
     page.get_by_role("button", name="Create").click()
     problem = page.locator(".problem").first
-    assert "lowercase DNS label" in problem.inner_text()
-    assert page.get_by_label("Name", exact=True).input_value() == "Shop!"  # input kept
-    _shot(page, "02-create-validation-error")
-    page.get_by_label("Name", exact=True).fill("shop")
+    assert "Must be a lowercase DNS label" in problem.inner_text()
+    assert page.get_by_label("Name (required)").input_value() == "Shop!"  # input kept
+    # Focus lands on the summary, whose links lead to the fields; the fields are outlined.
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    page.locator("#error-summary").get_by_role("link", name="Web servers, maximum").click()
+    assert page.evaluate("document.activeElement.id") == "web_max"
+    outline = page.get_by_label("Web servers, maximum").evaluate(
+        "e => getComputedStyle(e).outlineStyle"
+    )
+    assert outline == "solid"
+    assert (
+        page.get_by_role("group", name="Database").get_by_label("Aurora readers").first.is_visible()
+    )
+    check_page(page, ARTIFACTS, "02-create-validation-error")
+    page.get_by_label("Web servers, maximum").fill("4")
+    page.get_by_label("Name (required)").fill("shop")
     page.get_by_role("button", name="Create").click()
     page.get_by_role("heading", name="shop").wait_for()
     assert "Nothing deployed yet" in page.content()
