@@ -242,6 +242,9 @@ def _definition_form(
     etag: str | None = None,
 ) -> HTMLResponse:
     shown = {field.name: values.get(field.name, _display(field.default)) for field in FIELDS}
+    order = {name: index for index, name in enumerate(["_form", *BY_NAME])}
+    # The summary lists the problems in the order of the fields on the page.
+    errors = dict(sorted(errors.items(), key=lambda item: order.get(item[0], len(order))))
     return render(
         request,
         "definition_form.html",

@@ -70,7 +70,10 @@ def test_create_errors_appear_next_to_the_field_with_input_kept(web: Browser) ->
     html = response.text
     assert "lowercase DNS label" in html and "at least web_min (5)" in html
     # The summary links each problem to its field; messages start with a capital.
-    assert '<a href="#web_max">Web servers, maximum: Must be at least web_min (5)</a>' in html
+    summary = html[html.index('id="error-summary"') :]
+    assert summary.index('href="#name"') < summary.index(
+        '<a href="#web_max">Web servers, maximum: Must be at least web_min (5)</a>'
+    )
     assert 'id="name" name="name" value="Shop!" aria-describedby="name-help name-problem"' in html
     assert 'aria-invalid="true"' in html and 'id="error-summary" tabindex="-1"' in html
     assert 'value="Shop!"' in html and 'value="5"' in html
