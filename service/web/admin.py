@@ -118,6 +118,7 @@ def audit_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    clock: ClockDep,
     viewer: Annotated[Viewer, allowed(Action.administer)],
     environment: str | None = None,
     actor: str | None = None,
@@ -144,7 +145,7 @@ def audit_page(
         records = [record for record in records if not record.action.startswith("session.")]
     return render(
         request, "audit.html", viewer, settings, records=records, filters=filters,
-        actions=AUDIT_ACTIONS, hide_logins=hide_logins,
+        actions=AUDIT_ACTIONS, hide_logins=hide_logins, now=clock.now(),
     )  # fmt: skip
 
 

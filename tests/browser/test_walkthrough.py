@@ -16,6 +16,8 @@ def _shot(page: Any, name: str) -> None:
 
 
 def _log_in(page: Any, server: Server) -> None:
+    # Planning runs the programs: seconds, more on a busy shared machine.
+    page.set_default_timeout(120_000)
     page.goto(f"{server.url}/login")
     page.get_by_label("API token").fill(ADMIN_TOKEN)
     page.get_by_role("button", name="Log in").click()
@@ -82,6 +84,20 @@ def test_create_promote_and_watch_the_live_log(
     after = page.locator("svg.architecture").inner_html()
     assert after != before and "Aurora writer" in after
     _shot(page, "06-architecture-after-promote")
+    # After navigating, focus is on the page's heading; times read relative, exact on hover.
+    assert (
+        page.evaluate("document.activeElement.tagName + ' ' + document.activeElement.textContent")[
+            :5
+        ]
+        == "H1 sh"
+    )
+    when = page.get_by_role("region", name="Operations").locator("time").first
+    assert when.inner_text() == "now" or when.inner_text().endswith(" ago")
+    assert str(when.get_attribute("title")).endswith(" UTC")
+    page.goto(f"{server.url}/")
+    last = page.get_by_role("region", name="Environments").locator("time").first
+    assert str(last.get_attribute("title")).endswith(" UTC")
+    check_page(page, ARTIFACTS, "07-environments-relative-times")
 
 
 def test_destructive_demote_asks_for_the_name(
