@@ -169,13 +169,12 @@ def bootstrap_admin_token(settings: Settings, engine: Engine) -> str | None:
     with session_scope(engine) as session:
         secret = ensure_bootstrap_token(session, explicit)
     if secret is not None:
-        write_token_file(settings.resolved_data_dir(), secret)
+        write_token_file(settings.admin_token_file(), secret)
     return secret
 
 
-def write_token_file(data_dir: Path, secret: str) -> Path:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / "admin-token"
+def write_token_file(path: Path, secret: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         handle.write(secret + "\n")

@@ -148,7 +148,7 @@ class AnnouncingServer(uvicorn.Server):
 def token_box(secret: str, settings: Settings) -> str:
     lines = [
         "Stepladder created an admin token. It is shown once; it is also in",
-        f"{settings.resolved_data_dir() / 'admin-token'} (readable only by you).",
+        f"{settings.admin_token_file()} (readable only by you).",
         "",
         secret,
     ]

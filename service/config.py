@@ -166,6 +166,11 @@ class Settings(BaseSettings):
     def resolved_data_dir(self) -> Path:
         return self.data_dir.expanduser().resolve()
 
+    def admin_token_file(self) -> Path:
+        """Where a created bootstrap token is kept: the console, the login page and the
+        writer name the same file."""
+        return self.resolved_data_dir() / "admin-token"
+
     def resolved_backend_url(self) -> str | None:
         """The configured backend, with a `file://` folder made absolute: the CLI would resolve
         a relative one against the stack's workspace folder, our own code against the current

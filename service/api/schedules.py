@@ -36,13 +36,11 @@ ScheduleRunner = Annotated[
 
 @router.get("/api/schedules")
 def list_all_schedules(session: SessionDep, guard: Reader) -> list[SchedulePublic]:
-    names = {
-        environment.id: environment.name for environment in environments.list_environments(session)
-    }
+    by_id = {environment.id: environment for environment in environments.list_environments(session)}
     return [
-        domain.describe_schedule(schedule, names[schedule.environment_id])
+        domain.describe_schedule(schedule, by_id[schedule.environment_id])
         for schedule in domain.list_schedules(session)
-        if in_scope(guard.actor.scope, names[schedule.environment_id])
+        if in_scope(guard.actor.scope, by_id[schedule.environment_id].name)
     ]
 
 
@@ -50,7 +48,7 @@ def list_all_schedules(session: SessionDep, guard: Reader) -> list[SchedulePubli
 def list_schedules(name: str, session: SessionDep, _: Reader) -> list[SchedulePublic]:
     environment = require_environment(session, name)
     return [
-        domain.describe_schedule(schedule, name)
+        domain.describe_schedule(schedule, environment)
         for schedule in domain.list_schedules(session, environment.id)
     ]
 
@@ -60,7 +58,7 @@ def create_schedule(
     name: str, data: ScheduleCreate, session: SessionDep, clock: ClockDep, guard: Scheduler
 ) -> SchedulePublic:
     schedule = domain.create_schedule(session, name, data, guard.actor, now=clock.now())
-    return domain.describe_schedule(schedule, name)
+    return domain.describe_schedule(schedule, require_environment(session, name))
 
 
 @router.get(PREFIX + "/upcoming", responses=errors(404))
@@ -79,7 +77,8 @@ def upcoming_firings(
 def get_schedule(
     name: str, schedule_id: ScheduleId, session: SessionDep, _: Reader
 ) -> SchedulePublic:
-    return domain.describe_schedule(domain.require_schedule(session, name, schedule_id), name)
+    schedule = domain.require_schedule(session, name, schedule_id)
+    return domain.describe_schedule(schedule, require_environment(session, name))
 
 
 @router.patch(PREFIX + "/{schedule_id}", responses=errors(400, 404, 409))
@@ -91,10 +90,10 @@ def update_schedule(
     clock: ClockDep,
     guard: Scheduler,
 ) -> SchedulePublic:
-    return domain.describe_schedule(
-        domain.update_schedule(session, name, schedule_id, changes, guard.actor, now=clock.now()),
-        name,
+    schedule = domain.update_schedule(
+        session, name, schedule_id, changes, guard.actor, now=clock.now()
     )
+    return domain.describe_schedule(schedule, require_environment(session, name))
 
 
 @router.delete(

@@ -8,14 +8,15 @@ operation ends `rejected` with that reason.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
-from db.models import Operation, OperationStatus
+from db.models import ApiToken, Operation, OperationStatus
 from db.models.columns import utc_now
 from service.access.audit import audited
 from service.access.domain import Actor, Forbidden
-from service.access.roles import in_scope
+from service.access.roles import Action, Role, in_scope, refusal
 from service.environments import repository as environments
 from service.errors import Conflict
 from service.operations.domain import Enqueue, require_operation
@@ -59,6 +60,54 @@ def list_awaiting_for(session: Session, actor: Actor) -> list[Operation]:
         for operation in list_awaiting(session)
         if in_scope(actor.scope, operation.environment_name)
     ]
+
+
+def count_awaiting_for(session: Session, actor: Actor, now: datetime) -> int:
+    """How many requests `actor` could decide on now (a read: expiry is left to the deciders)."""
+    return sum(1 for operation in _unexpired(session, now) if _may_decide(actor, operation))
+
+
+def list_requested_by(session: Session, actor: Actor, now: datetime) -> list[Operation]:
+    """`actor`'s own requests still waiting for someone else's decision."""
+    return [o for o in _unexpired(session, now) if o.requested_by == actor.name]
+
+
+def approvers_for(session: Session, operation: Operation) -> list[str]:
+    """The names of the live admin tokens that may decide on `operation` (not its requester)."""
+    tokens = session.exec(
+        select(ApiToken).where(
+            ApiToken.role == Role.admin.value, col(ApiToken.revoked_at).is_(None)
+        )
+    ).all()
+    now = utc_now()
+    return sorted(
+        token.name
+        for token in tokens
+        if token.name != operation.requested_by
+        and (token.expires_at is None or token.expires_at > now)
+        and in_scope(token.scope, operation.environment_name)
+    )
+
+
+def _unexpired(session: Session, now: datetime) -> Sequence[Operation]:
+    return session.exec(
+        select(Operation)
+        .where(
+            Operation.status == OperationStatus.awaiting_approval,
+            or_(
+                col(Operation.approval_expires_at).is_(None),
+                col(Operation.approval_expires_at) > now,
+            ),
+        )
+        .order_by(col(Operation.id))
+    ).all()
+
+
+def _may_decide(actor: Actor, operation: Operation) -> bool:
+    return (
+        refusal(actor.role, actor.scope, Action.approve, operation.environment_name, False) is None
+        and operation.requested_by != actor.name
+    )
 
 
 def approve_operation(

@@ -12,8 +12,17 @@ from programs import EnvironmentSpec, tier_by_level
 from programs.spec import HIGHEST_TIER
 from service.errors import Conflict
 
-# The capacity knobs a schedule may override for a while (TIERS.md, capacity within a tier).
-SCHEDULABLE_KNOBS = ("web_min", "web_max", "reader_count", "reader_max", "cache_node_count")
+# The capacity knobs a schedule may override for a while (TIERS.md, capacity within a tier),
+# each with the tier from which it reaches a resource (programs/stack.py): readers from tier 3,
+# the cache from tier 4, the Auto Scaling Group from tier 5. Below that the knob changes nothing.
+KNOB_FIRST_TIER = {
+    "web_min": 5,
+    "web_max": 5,
+    "reader_count": 3,
+    "reader_max": 3,
+    "cache_node_count": 4,
+}
+SCHEDULABLE_KNOBS = tuple(KNOB_FIRST_TIER)
 
 
 def plan_tiers(

@@ -27,6 +27,7 @@ from service.operations.safety import (
     plan_move,
 )
 from service.schedules import clock
+from service.schedules.effect import idle_overrides
 from service.schedules.schemas import (
     ScheduleCreate,
     SchedulePublic,
@@ -319,7 +320,7 @@ def in_blackout(schedule: Schedule, instant: datetime) -> bool:
     return False
 
 
-def describe_schedule(schedule: Schedule, environment_name: str) -> SchedulePublic:
+def describe_schedule(schedule: Schedule, environment: Environment) -> SchedulePublic:
     assert schedule.id is not None
     local = (
         schedule.next_run_at.astimezone(ZoneInfo(schedule.timezone)).isoformat()
@@ -327,7 +328,14 @@ def describe_schedule(schedule: Schedule, environment_name: str) -> SchedulePubl
         else None
     )
     data: dict[str, Any] = schedule.model_dump()
-    return SchedulePublic(**data, environment=environment_name, next_run_local=local)
+    return SchedulePublic(
+        **data,
+        environment=environment.name,
+        next_run_local=local,
+        idle_overrides=idle_overrides(
+            schedule.action, schedule.overrides, environment.applied_tier
+        ),
+    )
 
 
 def describe_run(run: ScheduleRun) -> ScheduleRunPublic:

@@ -149,6 +149,9 @@ class SchedulePublic(SQLModel):
     skip_next: bool
     next_run_at: datetime | None
     next_run_local: str | None
+    # Overridden knobs that reach no resource at the environment's current tier (web_min below
+    # tier 5, say): firing changes nothing for them; all of them means the schedule does nothing.
+    idle_overrides: list[str]
     created_by: str
     created_at: datetime
 
@@ -171,7 +174,20 @@ class UpcomingFiring(SQLModel):
     skipped: str | None
 
 
+class UpcomingPeriod(SQLModel):
+    """A stretch of the week the schedule layer holds the environment off its definition."""
+
+    start: datetime
+    end: datetime
+    state: str
+    schedule: str
+    target_tier: int | None
+    # Only the knobs that change something at the tier of the period.
+    overrides: dict[str, int]
+
+
 class Upcoming(SQLModel):
     days: int
     firings: list[UpcomingFiring]
     hours_by_state: dict[str, float]
+    periods: list[UpcomingPeriod]

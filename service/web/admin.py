@@ -13,12 +13,12 @@ from service.access import token_admin
 from service.access.domain import list_audit, list_tokens
 from service.access.roles import Action, Role
 from service.access.schemas import TokenCreate, TokenCreated
-from service.api.deps import EnqueueDep, SessionDep, SettingsDep
+from service.api.deps import ClockDep, EnqueueDep, SessionDep, SettingsDep
 from service.api.params import BeforeId, OperationId
 from service.errors import InvalidInput, StepladderError
 from service.operations import approvals
 from service.operations.domain import describe_operation, require_operation
-from service.web.auth import Viewer, allowed
+from service.web.auth import PageViewer, Viewer, allowed
 from service.web.environments import FormData
 from service.web.forms import form_errors
 from service.web.templating import render
@@ -42,9 +42,14 @@ AUDIT_ACTIONS = (
 
 @router.get("/approvals")
 def approvals_page(
-    request: Request, session: SessionDep, settings: SettingsDep, viewer: Approver
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    viewer: PageViewer,
 ) -> Response:
-    return _approvals(request, session, settings, viewer, error=None, status=200)
+    """Admins decide here; everyone sees their own requests waiting, and who may decide."""
+    return _approvals(request, session, settings, clock, viewer, error=None, status=200)
 
 
 @router.post("/approvals/{operation_id}")
@@ -54,6 +59,7 @@ def decide(
     session: SessionDep,
     settings: SettingsDep,
     enqueue: EnqueueDep,
+    clock: ClockDep,
     form: FormData,
     viewer: Approver,
 ) -> Response:
@@ -74,8 +80,9 @@ def decide(
                 approvals.reject_operation(session, operation_id, viewer.actor, comment)
     except StepladderError as error:
         return _approvals(
-            request, session, settings, viewer, error=error.detail, status=error.status_code
-        )
+            request, session, settings, clock, viewer, error=error.detail,
+            status=error.status_code,
+        )  # fmt: skip
     done = "approved" if approve else "rejected"
     return RedirectResponse(f"/approvals?done={done}&id={operation_id}", status_code=303)
 
@@ -84,18 +91,26 @@ def _approvals(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    clock: ClockDep,
     viewer: Viewer,
     *,
     error: str | None,
     status: int,
 ) -> Response:
+    may_decide = viewer.may(Action.approve)
     waiting = [
         describe_operation(operation)
         for operation in approvals.list_awaiting_for(session, viewer.actor)
+        if may_decide and operation.requested_by != viewer.actor.name
+    ]
+    mine = [
+        (describe_operation(operation), approvals.approvers_for(session, operation))
+        for operation in approvals.list_requested_by(session, viewer.actor, clock.now())
     ]
     return render(
         request, "approvals.html", viewer, settings, status_code=status, waiting=waiting,
-        error=error, done=request.query_params.get("done"), done_id=request.query_params.get("id"),
+        mine=mine, may_decide=may_decide, now=clock.now(), error=error,
+        done=request.query_params.get("done"), done_id=request.query_params.get("id"),
     )  # fmt: skip
 
 
@@ -104,6 +119,7 @@ def audit_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    clock: ClockDep,
     viewer: Annotated[Viewer, allowed(Action.administer)],
     environment: str | None = None,
     actor: str | None = None,
@@ -130,7 +146,7 @@ def audit_page(
         records = [record for record in records if not record.action.startswith("session.")]
     return render(
         request, "audit.html", viewer, settings, records=records, filters=filters,
-        actions=AUDIT_ACTIONS, hide_logins=hide_logins,
+        actions=AUDIT_ACTIONS, hide_logins=hide_logins, now=clock.now(),
     )  # fmt: skip
 
 

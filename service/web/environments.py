@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from db.models import Environment, OperationKind
 from programs import TIERS
 from service.access.roles import Action, in_scope
-from service.api.deps import SessionDep, SettingsDep
+from service.api.deps import ClockDep, SessionDep, SettingsDep
 from service.environments import domain, repository
 from service.environments.schemas import EnvironmentCreate, EnvironmentUpdate
 from service.errors import Conflict, StepladderError
@@ -22,7 +22,7 @@ from service.schedules import domain as schedules
 from service.web import once
 from service.web.architecture import render_svg
 from service.web.auth import PageViewer, Viewer, allowed
-from service.web.forms import FIELDS, form_errors, parse_definition
+from service.web.forms import BY_NAME, FIELDS, GROUPS, REQUIRED, form_errors, parse_definition
 from service.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -41,7 +41,11 @@ Editor = Annotated[Viewer, allowed(Action.edit, "environment.create")]
 
 @router.get("/")
 def environment_list(
-    request: Request, session: SessionDep, settings: SettingsDep, viewer: PageViewer
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    viewer: PageViewer,
 ) -> Response:
     visible = [
         environment
@@ -60,6 +64,7 @@ def environment_list(
         environments=described,
         last_operations=last_operations,
         tiers=TIERS,
+        now=clock.now(),
         may_create=viewer.may(Action.edit),
     )
 
@@ -146,6 +151,7 @@ def delete_environment(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    clock: ClockDep,
     form: FormData,
     viewer: Annotated[Viewer, allowed(Action.edit, "environment.delete")],
 ) -> Response:
@@ -158,7 +164,7 @@ def delete_environment(
             domain.delete_environment(session, name, viewer.actor)
     except StepladderError as error:
         return _environment_page(
-            request, session, settings, viewer, environment, status=error.status_code,
+            request, session, settings, clock, viewer, environment, status=error.status_code,
             delete_error=error.detail,
         )  # fmt: skip
     return RedirectResponse(f"/?done=deleted&name={name}", status_code=303)
@@ -166,16 +172,22 @@ def delete_environment(
 
 @router.get("/environments/{name}")
 def environment_page(
-    name: str, request: Request, session: SessionDep, settings: SettingsDep, viewer: PageViewer
+    name: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    viewer: PageViewer,
 ) -> Response:
     environment = domain.require_environment(session, name)
-    return _environment_page(request, session, settings, viewer, environment)
+    return _environment_page(request, session, settings, clock, viewer, environment)
 
 
 def _environment_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    clock: ClockDep,
     viewer: Viewer,
     environment: Environment,
     *,
@@ -202,7 +214,7 @@ def _environment_page(
         resources=[domain.describe_resource(resource) for resource in resources],
         operations=operations,
         schedules=[
-            schedules.describe_schedule(s, name)
+            schedules.describe_schedule(s, environment)
             for s in schedules.list_schedules(session, environment.id)
         ],
         may_operate=viewer.may(Action.operate, name),
@@ -210,6 +222,7 @@ def _environment_page(
         may_edit=viewer.may(Action.edit, name, environment.protected),
         needs_approval=needs_approval(environment, OperationKind.promote, viewer.actor),
         kinds=OperationKind,
+        now=clock.now(),
         delete_error=delete_error,
         done=request.query_params.get("done"),
     )
@@ -227,13 +240,18 @@ def _definition_form(
     etag: str | None = None,
 ) -> HTMLResponse:
     shown = {field.name: values.get(field.name, _display(field.default)) for field in FIELDS}
+    order = {name: index for index, name in enumerate(["_form", *BY_NAME])}
+    # The summary lists the problems in the order of the fields on the page.
+    errors = dict(sorted(errors.items(), key=lambda item: order.get(item[0], len(order))))
     return render(
         request,
         "definition_form.html",
         viewer,
         settings,
         status_code=status,
-        fields=FIELDS,
+        groups=GROUPS,
+        by_name=BY_NAME,
+        required_fields=REQUIRED,
         values=shown,
         errors=errors,
         creating=creating,

@@ -8,6 +8,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from db.models import EnvironmentBase
+from service.environments.catalog import AWS_REGIONS
+from service.environments.schemas import EnvironmentCreate
 from service.errors import StepladderError, describe_validation_errors
 
 
@@ -31,7 +33,7 @@ class FormField:
 FIELDS: tuple[FormField, ...] = (
     FormField("name", "Name", "Lowercase letters, digits and '-', 3-40 characters; it cannot change."),
     FormField("description", "Description", "What this environment is for."),
-    FormField("region", "Region", "AWS region code, such as eu-west-1."),
+    FormField("region", "Region", "The AWS region it runs in.", kind="select", choices=tuple(sorted(AWS_REGIONS))),
     FormField("availability_zones", "Availability zones", "2 or 3.", "zones", "number"),
     FormField("protected", "Protected (production)", "Deletion protection; operators' changes need approval.", kind="checkbox"),
     FormField("web_instance_type", "Web instance type", "EC2 type, such as t3.small."),
@@ -52,11 +54,36 @@ FIELDS: tuple[FormField, ...] = (
     FormField("business_hours_timezone", "Business hours time zone", "IANA zone, such as Europe/Berlin."),
     FormField("off_hours_web_min", "Web minimum off hours", "0 to the web minimum.", "instances", "number"),
     FormField("certificate_arn", "Certificate ARN", "ACM certificate: the load balancer serves HTTPS."),
-    FormField("secondary_region", "Secondary region", "Needed for tier 7."),
+    FormField("secondary_region", "Secondary region", "Needed for tier 7.", kind="select", choices=("", *sorted(AWS_REGIONS))),
     FormField("federated_databases", "Federated databases", "Comma-separated names (tier 7)."),
     FormField("hosted_zone_id", "Route 53 hosted zone", "With a domain name: latency records (tier 7)."),
     FormField("domain_name", "Domain name", "Such as shop.example.com."),
 )  # fmt: skip
+
+# The form's sections, in order, each with its fields.
+GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Basics", ("name", "description", "region", "availability_zones", "protected")),
+    ("Web tier", ("web_instance_type", "web_min", "web_max", "target_cpu", "certificate_arn")),
+    ("Database", ("db_engine", "db_instance_class", "reader_count", "reader_max")),
+    ("Cache", ("cache_node_type", "cache_node_count")),
+    ("Workers", ("lambda_memory_mb", "lambda_batch_size")),
+    (
+        "Business hours",
+        (
+            "business_hours_start",
+            "business_hours_end",
+            "business_hours_days",
+            "business_hours_timezone",
+            "off_hours_web_min",
+        ),
+    ),
+    ("Multi-region", ("secondary_region", "federated_databases", "hosted_zone_id", "domain_name")),
+)
+BY_NAME = {field.name: field for field in FIELDS}
+# What a definition cannot do without: the fields without a default.
+REQUIRED = frozenset(
+    name for name, info in EnvironmentCreate.model_fields.items() if info.is_required()
+)
 
 OPTIONAL = {
     "business_hours_start", "business_hours_end", "certificate_arn", "secondary_region",
@@ -68,10 +95,15 @@ def form_errors(error: ValidationError | StepladderError) -> tuple[dict[str, str
     """A refusal as the form shows it: a message per field (or for the whole form), a status."""
     if isinstance(error, ValidationError):
         fields = describe_validation_errors(list(error.errors()))
-        return {item["field"]: item["rule"] for item in fields}, 422
+        return {item["field"]: _sentence(item["rule"]) for item in fields}, 422
     fields = error.extra.get("fields") or []
-    by_field = {item["field"]: item["rule"] for item in fields}
+    by_field = {item["field"]: _sentence(item["rule"]) for item in fields}
     return by_field or {"_form": error.detail}, error.status_code
+
+
+def _sentence(rule: str) -> str:
+    """A rule as a form shows it: starting with a capital (the API keeps it as it is)."""
+    return rule[:1].upper() + rule[1:]
 
 
 def parse_definition(form: dict[str, str], *, include_name: bool) -> dict[str, Any]:

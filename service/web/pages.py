@@ -125,7 +125,7 @@ def _login_form(
             "sso_user": _sso_user(request, settings),
             "simulated": settings.engine == "simulator",
             "next": _local(next_path or request.query_params.get("next") or "/"),
-            "token_file": settings.resolved_data_dir() / "admin-token",
+            "token_file": settings.admin_token_file(),
         },
         status_code=status_code,
     )

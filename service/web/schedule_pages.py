@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
+from programs import TIERS
 from service.access.roles import Action
-from service.api.deps import EnqueueDep, SessionDep, SettingsDep
+from service.api.deps import ClockDep, EnqueueDep, SessionDep, SettingsDep
 from service.api.params import ScheduleId
 from service.environments.domain import require_environment
 from service.errors import StepladderError
-from service.operations.planning import SCHEDULABLE_KNOBS
 from service.schedules import domain
 from service.schedules.schemas import ScheduleCreate, ScheduleUpdate
 from service.schedules.upcoming import upcoming
 from service.web.auth import PageViewer, Viewer, allowed
 from service.web.environments import FormData
-from service.web.forms import form_errors, form_int
+from service.web.forms import form_errors
+from service.web.schedule_calendar import calendar
+from service.web.schedule_form import (
+    ACTIONS,
+    KNOB_LABELS,
+    TIMEZONES,
+    create_body,
+    edit_body,
+    format_blackouts,
+    next_firings,
+)
 from service.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -34,13 +42,25 @@ STATE_CHANGES: dict[str, dict[str, Any]] = {
     "skip_next": {"skip_next": True},
     "unskip": {"skip_next": False},
 }
+# Shared by both forms and pages: how schedules read.
+WORDS = {
+    "actions": ACTIONS,
+    "knob_labels": KNOB_LABELS,
+    "timezones": TIMEZONES,
+}
 
 
 @router.get(PREFIX)
 def schedules_page(
-    name: str, request: Request, session: SessionDep, settings: SettingsDep, viewer: PageViewer
+    name: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    viewer: PageViewer,
+    zone: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
-    return _page(request, session, settings, viewer, name, values={}, errors={})
+    return _page(request, session, settings, clock, viewer, name, values={}, errors={}, zone=zone)
 
 
 @router.post(PREFIX)
@@ -49,31 +69,44 @@ def add_schedule(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    clock: ClockDep,
     form: FormData,
     viewer: Scheduler,
 ) -> Response:
-    overrides = {knob: form[knob] for knob in SCHEDULABLE_KNOBS if form.get(knob, "").strip()}
-    blackouts = [item.strip() for item in form.get("blackouts", "").split(",") if item.strip()]
-    body = {
-        "name": form.get("name", ""),
-        "cron": form.get("cron", ""),
-        "timezone": form.get("timezone") or "UTC",
-        "action": form.get("action", ""),
-        "overrides": overrides,
-        "target_tier": form_int(form.get("target_tier")),
-        "blackouts": [item.split("..") if ".." in item else item for item in blackouts],
-        "confirm": form.get("confirm") or None,
-    }
     try:
-        data = ScheduleCreate.model_validate(body)
+        data = ScheduleCreate.model_validate(create_body(form))
         with session.begin_nested():
-            domain.create_schedule(
-                session, name, data, viewer.actor, now=request.app.state.clock.now()
-            )
+            schedule = domain.create_schedule(session, name, data, viewer.actor, now=clock.now())
     except (ValidationError, StepladderError) as error:
         errors, status = form_errors(error)
-        return _page(request, session, settings, viewer, name, form, errors, status=status)
-    return RedirectResponse(f"/environments/{name}/schedules?done=created", status_code=303)
+        return _page(request, session, settings, clock, viewer, name, form, errors, status=status)
+    return RedirectResponse(f"{PREFIX.format(name=name)}?done=created&id={schedule.id}", 303)
+
+
+@router.get(PREFIX + "/preview")
+def preview_firings(
+    name: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    viewer: PageViewer,
+    cron: Annotated[str, Query(max_length=100)] = "",
+    timezone: Annotated[str, Query(max_length=64)] = "UTC",
+) -> Response:
+    """The next five firings of a cron in a zone, as the forms show them while one types."""
+    require_environment(session, name)
+    firings, problems = next_firings(cron, timezone, clock.now())
+    return render(
+        request,
+        "schedule_preview.html",
+        viewer,
+        settings,
+        firings=firings,
+        problems=problems,
+        timezone=timezone,
+        now=clock.now(),
+    )
 
 
 @router.get(PREFIX + "/{schedule_id}")
@@ -83,9 +116,10 @@ def schedule_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    clock: ClockDep,
     viewer: PageViewer,
 ) -> Response:
-    return _schedule_page(request, session, settings, viewer, name, schedule_id, {}, {})
+    return _schedule_page(request, session, settings, clock, viewer, name, schedule_id, {}, {})
 
 
 @router.post(PREFIX + "/{schedule_id}")
@@ -95,34 +129,27 @@ def edit_schedule(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    clock: ClockDep,
     form: FormData,
     viewer: Scheduler,
 ) -> Response:
     """The edit form, or one of the state buttons (pause, resume, skip the next run)."""
     state = form.get("state")
-    if state in STATE_CHANGES:
-        body: dict[str, Any] = STATE_CHANGES[state]
-    else:
-        blackouts = [item.strip() for item in form.get("blackouts", "").split(",") if item.strip()]
-        body = {
-            "cron": form.get("cron", ""),
-            "timezone": form.get("timezone") or "UTC",
-            "blackouts": [item.split("..") if ".." in item else item for item in blackouts],
-            "catch_up_minutes": form.get("catch_up_minutes") or None,
-        }
+    body = STATE_CHANGES[state] if state in STATE_CHANGES else edit_body(form)
     try:
         changes = ScheduleUpdate.model_validate(body)
         with session.begin_nested():
             domain.update_schedule(
-                session, name, schedule_id, changes, viewer.actor, now=request.app.state.clock.now()
+                session, name, schedule_id, changes, viewer.actor, now=clock.now()
             )
     except (ValidationError, StepladderError) as error:
         errors, status = form_errors(error)
         return _schedule_page(
-            request, session, settings, viewer, name, schedule_id, form, errors, status=status
-        )
+            request, session, settings, clock, viewer, name, schedule_id, form, errors,
+            status=status,
+        )  # fmt: skip
     done = state if state in STATE_CHANGES else "saved"
-    return RedirectResponse(f"/environments/{name}/schedules/{schedule_id}?done={done}", 303)
+    return RedirectResponse(f"{PREFIX.format(name=name)}/{schedule_id}?done={done}", 303)
 
 
 @router.post(PREFIX + "/{schedule_id}/delete")
@@ -132,6 +159,7 @@ def delete_schedule(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    clock: ClockDep,
     form: FormData,
     viewer: Scheduler,
 ) -> Response:
@@ -141,10 +169,10 @@ def delete_schedule(
     except StepladderError as error:
         errors = {"_form": error.detail}
         return _schedule_page(
-            request, session, settings, viewer, name, schedule_id, form, errors,
+            request, session, settings, clock, viewer, name, schedule_id, form, errors,
             status=error.status_code,
         )  # fmt: skip
-    return RedirectResponse(f"/environments/{name}/schedules?done=deleted", status_code=303)
+    return RedirectResponse(f"{PREFIX.format(name=name)}?done=deleted", status_code=303)
 
 
 @router.post(PREFIX + "/{schedule_id}/run")
@@ -154,6 +182,7 @@ def run_now(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    clock: ClockDep,
     enqueue: EnqueueDep,
     form: FormData,
     viewer: Annotated[Viewer, allowed(Action.operate, "schedule.run", rate_limited=True)],
@@ -167,23 +196,24 @@ def run_now(
                 schedule_id,
                 engine=settings.engine,
                 actor=viewer.actor,
-                now=request.app.state.clock.now(),
+                now=clock.now(),
             )
     except StepladderError as error:
         errors = {"_form": error.detail}
         return _schedule_page(
-            request, session, settings, viewer, name, schedule_id, form, errors,
+            request, session, settings, clock, viewer, name, schedule_id, form, errors,
             status=error.status_code,
         )  # fmt: skip
     if run.operation_id is not None:
         return RedirectResponse(f"/operations/{run.operation_id}", status_code=303)
-    return RedirectResponse(f"/environments/{name}/schedules/{schedule_id}?done=ran", 303)
+    return RedirectResponse(f"{PREFIX.format(name=name)}/{schedule_id}?done=ran", 303)
 
 
 def _schedule_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    clock: ClockDep,
     viewer: Viewer,
     name: str,
     schedule_id: int,
@@ -194,16 +224,15 @@ def _schedule_page(
     environment = require_environment(session, name)
     schedule = domain.require_schedule(session, name, schedule_id)
     assert schedule.id is not None
-    described = domain.describe_schedule(schedule, name)
     shown = {
         "cron": schedule.cron,
         "timezone": schedule.timezone,
-        "blackouts": ", ".join(
-            "..".join(item) if isinstance(item, list) else str(item) for item in schedule.blackouts
-        ),
+        "blackouts": format_blackouts(schedule.blackouts),
         "catch_up_minutes": str(schedule.catch_up_minutes),
         **{key: value for key, value in values.items() if key != "csrf_token"},
     }
+    now = clock.now()
+    firings, _ = next_firings(shown["cron"], shown["timezone"], now)
     return render(
         request,
         "schedule.html",
@@ -211,12 +240,15 @@ def _schedule_page(
         settings,
         status_code=status,
         environment=environment,
-        schedule=described,
+        schedule=domain.describe_schedule(schedule, environment),
         runs=[domain.describe_run(run) for run in domain.list_runs(session, schedule.id, 50)],
         values=shown,
         errors=errors,
+        firings=firings,
+        now=now,
         may_change=viewer.may(Action.operate, name),
         done=request.query_params.get("done"),
+        **WORDS,
     )
 
 
@@ -224,26 +256,24 @@ def _page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    clock: ClockDep,
     viewer: Viewer,
     name: str,
     values: dict[str, str],
     errors: dict[str, str],
     status: int = 200,
+    zone: str | None = None,
 ) -> Response:
     environment = require_environment(session, name)
     listed = domain.list_schedules(session, environment.id)
-    now = request.app.state.clock.now()
+    schedules = [domain.describe_schedule(schedule, environment) for schedule in listed]
+    now = clock.now()
+    default_zone = environment.business_hours_timezone or "UTC"
+    zone = zone if zone in TIMEZONES else (listed[0].timezone if listed else default_zone)
     week = upcoming(environment, listed, now, 7)
-    days: dict[str, list] = defaultdict(list)
-    for firing in week.firings:
-        days[firing.local[:10]].append(firing)
-    calendar = [
-        (
-            (now + timedelta(days=offset)).date().isoformat(),
-            (now + timedelta(days=offset)).strftime("%a"),
-        )
-        for offset in range(8)
-    ]
+    shown = {"timezone": default_zone, "action": "set_capacity", **values}
+    firings, _ = next_firings(shown.get("cron", ""), shown["timezone"], now)
+    created = request.query_params.get("id")
     return render(
         request,
         "schedules.html",
@@ -251,13 +281,18 @@ def _page(
         settings,
         status_code=status,
         environment=environment,
-        schedules=[domain.describe_schedule(schedule, name) for schedule in listed],
+        schedules=schedules,
+        created=next((s for s in schedules if str(s.id) == created), None),
         week=week,
-        days=days,
-        calendar=calendar,
-        values=values,
+        days=calendar(week, zone, now),
+        zone=zone,
+        zones=sorted({zone, default_zone, "UTC", *(schedule.timezone for schedule in listed)}),
+        values=shown,
         errors=errors,
-        knobs=SCHEDULABLE_KNOBS,
+        firings=firings,
+        now=now,
+        tiers=TIERS,
         may_change=viewer.may(Action.operate, name),
         done=request.query_params.get("done"),
+        **WORDS,
     )

@@ -12,6 +12,8 @@ from fastapi.templating import Jinja2Templates
 
 from service.api.guard import Guard
 from service.config import Settings
+from service.web.schedule_form import idle_warning, what_it_does
+from service.web.times import local, time_tag
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 OPERATION_IN_DETAIL = re.compile(r"\boperation (\d+)")
@@ -24,6 +26,10 @@ def operation_in(detail: str) -> str | None:
 
 
 templates.env.filters["operation_in"] = operation_in
+templates.env.filters["local_time"] = local
+templates.env.globals["time_tag"] = time_tag
+templates.env.globals["what_it_does"] = what_it_does
+templates.env.globals["idle_warning"] = idle_warning
 
 
 def render(
@@ -42,6 +48,8 @@ def render(
             "viewer": viewer,
             "simulated": settings.engine == "simulator",
             "engine": settings.engine,
+            # Set by the page's permission (service.web.auth) for the navigation.
+            "approvals_waiting": getattr(request.state, "approvals_waiting", 0),
             **context,
         },
         status_code=status_code,

@@ -102,14 +102,50 @@ def test_schedules_managed_end_to_end(
     _deploy(server, "shop", 1)
     page = browser_page
     _log_in(page, server, path="/environments/shop/schedules")
+    # The form shows only the chosen action's fields, the knobs in words.
+    assert page.get_by_label("Web servers, minimum").is_visible()
+    assert not page.get_by_label("Target tier").is_visible()
+    page.get_by_label("Action").select_option(label="Move to a tier")
+    assert page.get_by_label("Target tier").is_visible()
+    assert not page.get_by_label("Web servers, minimum").is_visible()
+    page.get_by_label("Action").select_option(label="Scale capacity")
+
     page.get_by_label("Name", exact=True).fill("nights")
+    page.get_by_label("Time zone").select_option("Europe/Berlin")
     page.get_by_label("When (cron)").fill("0 19 * * *")
-    page.get_by_label("Time zone").fill("Europe/Berlin")
-    page.get_by_label("Action").select_option("set_capacity")
-    page.get_by_label("web_min (set_capacity)").fill("1")
+    preview = page.locator("#preview")
+    preview.filter(has_text="The next 5 firings in Europe/Berlin").wait_for()
+    assert preview.locator("li").count() == 5 and "19:00 CET" in preview.inner_text()
+    page.get_by_label("Web servers, minimum").fill("1")
     page.get_by_role("button", name="Add schedule").click()
-    assert "Schedule created" in page.get_by_role("status").inner_text()
+    created = page.get_by_role("status").inner_text()
+    # Tier 1 has no Auto Scaling Group: the schedule is flagged, on creation and in the list.
+    assert "Schedule nights created" in created and "Changes nothing at tier 1" in created
+    listed = page.get_by_role("region", name="Schedules").inner_text()
+    assert "Scale capacity: Web servers, minimum 1" in listed and "No effect" in listed
+    assert "CET" in listed and "{" not in listed  # in words and local time, not a dict
+    next_run = page.get_by_role("region", name="Schedules").locator("time").first
+    assert next_run.inner_text().startswith("in ") and "CET" in str(next_run.get_attribute("title"))
+    assert page.locator(".band").count() == 0  # nothing it does counts as scaled down
+
+    for name, action, cron in (("days", "Move to a tier", "0 8 * * *"),
+                               ("evenings", "Back to the definition", "0 18 * * *")):  # fmt: skip
+        page.get_by_label("Action").select_option(label=action)
+        page.get_by_label("Name", exact=True).fill(name)
+        page.get_by_label("Time zone").select_option("Europe/Berlin")
+        page.get_by_label("When (cron)").fill(cron)
+        if name == "days":
+            page.get_by_label("Target tier").select_option("2")
+        page.get_by_role("button", name="Add schedule").click()
+        assert f"Schedule {name} created" in page.get_by_role("status").inner_text()
+    week = page.get_by_role("list", name="The week ahead")
+    assert week.locator(":scope > li").count() == 7
+    assert page.locator(".band").count() >= 6
+    assert "08:00\N{EN DASH}18:00: days: tier 2" in week.inner_text()
     check_page(page, ARTIFACTS, "20-schedules")
+    for name in ("days", "evenings"):
+        page.get_by_role("link", name=name, exact=True).click()
+        page.get_by_role("button", name="Delete schedule").click()
 
     page.get_by_role("link", name="nights").first.click()
     page.get_by_role("button", name="Pause").click()
@@ -164,8 +200,34 @@ def test_tokens_approvals_audit_and_error_pages(
     assert server.client.get("/api/tokens").json()[1]["revoked_at"] is not None
     check_page(page, ARTIFACTS, "32-tokens")
 
+    olga = server.client.post("/api/tokens", json={"name": "olga", "role": "operator"}).json()
+    assert server.client.post(
+        "/api/environments", json={"name": "prod", "region": "eu-west-1", "protected": True}
+    ).is_success
+    asked = server.client.post(
+        "/api/environments/prod/promote", headers={"Authorization": f"Bearer {olga['token']}"}
+    ).json()
+    assert asked["status"] == "awaiting_approval"
     page.goto(f"{server.url}/approvals")
+    navigation = page.get_by_role("navigation", name="Main")
+    assert "Approvals 1 waiting for a decision" in navigation.inner_text().replace("\n", " ")
+    page.set_viewport_size({"width": 390, "height": 900})
+    # Approve and reject are reachable without scrolling sideways.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    for name in ("Approve", "Reject"):
+        box = page.get_by_role("button", name=name).bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 390
+    page.set_viewport_size({"width": 1280, "height": 900})
     check_page(page, ARTIFACTS, "33-approvals")
+
+    page.get_by_role("button", name="Log out").click()
+    _log_in(page, server, token=olga["token"], path="/approvals")
+    mine = page.get_by_role("list", name="Your requests waiting for approval").inner_text()
+    assert f"Operation {asked['id']}: Promote of prod" in mine
+    assert "Who can approve: bootstrap" in mine and "expires in " in mine
+    check_page(page, ARTIFACTS, "36-approvals-operator")
+    page.get_by_role("button", name="Log out").click()
+    _log_in(page, server)
 
     missing = page.goto(f"{server.url}/environments/nope")
     assert missing is not None and missing.status == 404

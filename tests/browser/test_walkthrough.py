@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from tests.browser.accessibility import check_page
 from tests.browser.conftest import ARTIFACTS
 from tests.e2e.conftest import Server
 from tests.helpers import ADMIN_HEADERS, ADMIN_TOKEN, wait_for_operation
@@ -15,6 +16,8 @@ def _shot(page: Any, name: str) -> None:
 
 
 def _log_in(page: Any, server: Server) -> None:
+    # Planning runs the programs: seconds, more on a busy shared machine.
+    page.set_default_timeout(120_000)
     page.goto(f"{server.url}/login")
     page.get_by_label("API token").fill(ADMIN_TOKEN)
     page.get_by_role("button", name="Log in").click()
@@ -30,14 +33,27 @@ def test_create_promote_and_watch_the_live_log(
     _shot(page, "01-environments-empty")
 
     page.get_by_role("link", name="New environment").click()
-    page.get_by_label("Name", exact=True).fill("Shop!")
-    page.get_by_label("Region", exact=True).fill("eu-west-1")
+    page.get_by_label("Name (required)").fill("Shop!")
+    page.get_by_label("Region", exact=True).select_option("eu-west-1")
+    page.get_by_label("Web servers, maximum").fill("1")
     page.get_by_role("button", name="Create").click()
     problem = page.locator(".problem").first
-    assert "lowercase DNS label" in problem.inner_text()
-    assert page.get_by_label("Name", exact=True).input_value() == "Shop!"  # input kept
-    _shot(page, "02-create-validation-error")
-    page.get_by_label("Name", exact=True).fill("shop")
+    assert "Must be a lowercase DNS label" in problem.inner_text()
+    assert page.get_by_label("Name (required)").input_value() == "Shop!"  # input kept
+    # Focus lands on the summary, whose links lead to the fields; the fields are outlined.
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    page.locator("#error-summary").get_by_role("link", name="Web servers, maximum").click()
+    assert page.evaluate("document.activeElement.id") == "web_max"
+    outline = page.get_by_label("Web servers, maximum").evaluate(
+        "e => getComputedStyle(e).outlineStyle"
+    )
+    assert outline == "solid"
+    assert (
+        page.get_by_role("group", name="Database").get_by_label("Aurora readers").first.is_visible()
+    )
+    check_page(page, ARTIFACTS, "02-create-validation-error")
+    page.get_by_label("Web servers, maximum").fill("4")
+    page.get_by_label("Name (required)").fill("shop")
     page.get_by_role("button", name="Create").click()
     page.get_by_role("heading", name="shop").wait_for()
     assert "Nothing deployed yet" in page.content()
@@ -68,6 +84,20 @@ def test_create_promote_and_watch_the_live_log(
     after = page.locator("svg.architecture").inner_html()
     assert after != before and "Aurora writer" in after
     _shot(page, "06-architecture-after-promote")
+    # After navigating, focus is on the page's heading; times read relative, exact on hover.
+    assert (
+        page.evaluate("document.activeElement.tagName + ' ' + document.activeElement.textContent")[
+            :5
+        ]
+        == "H1 sh"
+    )
+    when = page.get_by_role("region", name="Operations").locator("time").first
+    assert when.inner_text() == "now" or when.inner_text().endswith(" ago")
+    assert str(when.get_attribute("title")).endswith(" UTC")
+    page.goto(f"{server.url}/")
+    last = page.get_by_role("region", name="Environments").locator("time").first
+    assert str(last.get_attribute("title")).endswith(" UTC")
+    check_page(page, ARTIFACTS, "07-environments-relative-times")
 
 
 def test_destructive_demote_asks_for_the_name(

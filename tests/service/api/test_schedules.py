@@ -328,6 +328,8 @@ def test_run_now_pause_resume_upcoming_and_listing(client: TestClient) -> None:
     create_environment(client, "shop")
     run(client, "/api/environments/shop/promote")
     nights = _schedule(client, {**NIGHTS, "blackouts": ["2099-12-24"]})
+    # At tier 0 none of these knobs reaches a resource: the schedule says so.
+    assert nights["idle_overrides"] == ["web_min", "web_max", "reader_count"]
     _schedule(
         client,
         {

@@ -127,3 +127,14 @@ def test_sso_header_logs_in_mapped_users_only(browser: TestClient) -> None:
     mallory = browser.post("/login", data={"sso": "1"}, headers={"X-Forwarded-User": "mallory"})
     assert mallory.status_code == 401
     assert "no role" in mallory.text
+
+
+def test_the_login_help_names_the_file_the_admin_token_is_written_to(
+    browser: TestClient, tmp_path: Path
+) -> None:
+    token_file = (tmp_path / "data" / "admin-token").resolve()
+
+    page = browser.get("/login").text
+
+    # The file `serve` writes a created token to (tests/service/test_cli.py reads it there).
+    assert f"<code>{token_file}</code>" in page

@@ -56,6 +56,11 @@ def test_create_form_shows_every_field_with_default_unit_and_help(web: Browser) 
     ):
         assert f'<label for="{field}">' in page and f'id="{field}"' in page
     assert "Web servers, minimum (instances)" in page and "Default: 2." in page
+    legends = ["Basics", "Web tier", "Database", "Cache", "Workers", "Business hours"]
+    assert all(f"<legend>{legend}</legend>" in page for legend in legends)
+    assert page.index("<legend>Database</legend>") < page.index('id="reader_count"')
+    assert '<label for="name">Name (required)</label>' in page
+    assert '<select id="region" name="region"' in page and '<option value="eu-west-1"' in page
     assert _hidden(page, "idempotency_key")
 
 
@@ -65,6 +70,13 @@ def test_create_errors_appear_next_to_the_field_with_input_kept(web: Browser) ->
     assert response.status_code == 422
     html = response.text
     assert "lowercase DNS label" in html and "at least web_min (5)" in html
+    # The summary links each problem to its field; messages start with a capital.
+    summary = html[html.index('id="error-summary"') :]
+    assert summary.index('href="#name"') < summary.index(
+        '<a href="#web_max">Web servers, maximum: Must be at least web_min (5)</a>'
+    )
+    assert 'id="name" name="name" value="Shop!" aria-describedby="name-help name-problem"' in html
+    assert 'aria-invalid="true"' in html and 'id="error-summary" tabindex="-1"' in html
     assert 'value="Shop!"' in html and 'value="5"' in html
     assert web.client.get("/api/environments", headers=ADMIN_HEADERS).json() == []
 
@@ -277,10 +289,17 @@ def test_schedules_page_adds_a_schedule_and_shows_the_week(web: Browser) -> None
     )  # fmt: skip
     assert added.status_code == 303
 
-    page = web.client.get("/environments/shop/schedules").text
-    assert "0 19 * * * (Europe/Berlin)" in page
-    assert page.count("19:00 nights") >= 7
-    assert "Hours over the week" in page
+    assert added.headers["location"].startswith("/environments/shop/schedules?done=created&id=")
+
+    page = web.client.get(added.headers["location"]).text
+    assert "Schedule nights created" in page
+    # Nothing deployed: its override changes nothing, said on creation and in the list.
+    assert page.count("Changes nothing while nothing is deployed") == 2
+    assert "Scale capacity: Web servers, minimum 1" in page and "{&#39;web_min&#39;" not in page
+    assert "<code>0 19 * * *</code> in Europe/Berlin" in page
+    assert page.count("<li><h3>") == 7 and page.count("19:00 nights") >= 6
+    assert 'class="band"' not in page and "0.0 h held by schedules" in page
+    assert '<option value="Europe/Berlin" selected>' in page  # the zones are a list
 
 
 def test_a_double_submitted_create_form_creates_once(web: Browser) -> None:
@@ -398,3 +417,17 @@ def test_a_change_to_a_tier_that_is_not_a_number_is_a_422_not_a_500(web: Browser
 
     assert refused.status_code == 422 and "target_tier" in refused.text
     assert web.client.get("/api/environments/shop/operations", headers=ADMIN_HEADERS).json() == []
+
+
+def test_the_schedule_form_previews_the_next_five_firings_in_the_zone(web: Browser) -> None:
+    _create(web)
+    path = "/environments/shop/schedules/preview"
+
+    preview = web.client.get(path, params={"cron": "30 6 * * *", "timezone": "Asia/Tokyo"})
+    wrong = web.client.get(path, params={"cron": "every day", "timezone": "Mars/Base"})
+
+    assert preview.status_code == 200
+    assert (
+        preview.text.count("06:30 JST") == 5 and "The next 5 firings in Asia/Tokyo" in preview.text
+    )
+    assert "When: Must be a 5-field cron" in wrong.text and "is not an IANA time zone" in wrong.text
