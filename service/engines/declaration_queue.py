@@ -18,7 +18,7 @@ from service.engines.model import ResourceState
 DEFAULT_SLOTS = 2
 DEFAULT_WAITING = 8
 # How long an admitted request waits for a slot, or for a run another request started.
-WAIT_SECONDS = 60.0
+WAIT_SECONDS = 180.0
 
 Declare = Callable[[list[EnvironmentSpec]], list[list[ResourceState]]]
 

@@ -18,7 +18,10 @@ from typing import Any
 from programs import EnvironmentSpec
 from service.engines.model import EngineError, ResourceState
 
-TIMEOUT_SECONDS = 60
+# A runaway child's limit, not a latency goal: declaring all eight tiers takes about 7 s of CPU,
+# which a machine shared with other work (a CI run, other replicas' children) can stretch
+# several times over. No lock is held meanwhile (plans are made before the row lock).
+TIMEOUT_SECONDS = 180
 
 
 def declared_resources(specs: list[EnvironmentSpec]) -> list[list[ResourceState]]:
