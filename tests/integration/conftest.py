@@ -14,8 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
+from db.engine import libpq_url
 from db.roles import STATE_ROLE, ensure_app_login
 from tests.e2e.conftest import Server, start_server
 from tests.integration.aws_plugin.cloud import SimulatedAccount
@@ -80,3 +82,14 @@ def pulumi_server(
 
 
 __all__ = ["Server", "pulumi_server", "simulated_aws", "start_server"]
+
+
+def state_keys(database_url: str, pattern: str) -> list[str]:
+    """Keys of the default backend's table (`.pulumi/stacks/...`, `.pulumi/locks/...`) that
+    are LIKE `pattern`."""
+    with psycopg.connect(libpq_url(database_url)) as connection:
+        rows = connection.execute(
+            "SELECT key FROM stepladder_pulumi.pulumi_state WHERE key LIKE %s ORDER BY key",
+            (pattern,),
+        ).fetchall()
+    return [row[0] for row in rows]

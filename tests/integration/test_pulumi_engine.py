@@ -23,7 +23,7 @@ from service.reference import EXAMPLE_SPEC
 from tests.e2e.conftest import Server
 from tests.helpers import wait_for_operation
 from tests.integration.aws_plugin.cloud import SimulatedAccount
-from tests.integration.conftest import PASSPHRASE
+from tests.integration.conftest import PASSPHRASE, state_keys
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "tiers.md"
 # The environment docs/tiers.md describes, so the stack can be compared with it tier by tier.
@@ -183,7 +183,10 @@ def test_cancel_during_a_slow_create_then_the_next_promote_succeeds(
 def test_kill_9_of_the_service_mid_create_then_restart_adopts_the_create_without_duplicates(
     pulumi_server: Callable[..., Server], simulated_aws: SimulatedAccount, tmp_path: Path
 ) -> None:
-    server = pulumi_server()
+    # A file backend, whose lock files this test inspects (the PostgreSQL backend's locks are
+    # rows: tests/integration/test_pulumi_postgres_state.py).
+    backend = f"file://{tmp_path / 'data' / 'pulumi-state'}"
+    server = pulumi_server(pulumi_backend_url=backend)
     server.client.post("/api/environments", json={"name": "shop", "region": "us-east-1"})
     assert run(server, "/api/environments/shop/promote")["status"] == "succeeded"
     simulated_aws.write_settings(slow_creates={CLUSTER: 600})
@@ -203,7 +206,7 @@ def test_kill_9_of_the_service_mid_create_then_restart_adopts_the_create_without
     locks = tmp_path / "data" / "pulumi-state" / ".pulumi" / "locks"
     assert list(locks.glob("**/*.json")), "the killed update left its lock"
     simulated_aws.write_settings()
-    restarted = pulumi_server()
+    restarted = pulumi_server(pulumi_backend_url=backend)
 
     interrupted = wait_for_operation(restarted.client, operation["id"], timeout=STEP_TIMEOUT)
     again = run(restarted, "/api/environments/shop/promote")
@@ -264,7 +267,10 @@ def _wait_for_event(server: Server, operation_id: int, prefix: str) -> None:
 @pytest.mark.slow
 @pytest.mark.timeout(3600)
 def test_preview_walk_0_to_7_and_back_to_0_refresh_and_destroy(
-    pulumi_server: Callable[..., Server], simulated_aws: SimulatedAccount, tmp_path: Path
+    pulumi_server: Callable[..., Server],
+    simulated_aws: SimulatedAccount,
+    tmp_path: Path,
+    database_url: str,
 ) -> None:
     server = pulumi_server()
     assert not (tmp_path / "data" / "pulumi-state").exists()
@@ -280,7 +286,9 @@ def test_preview_walk_0_to_7_and_back_to_0_refresh_and_destroy(
     assert Counter(aws_planned.values()) == documented_counts(0)
     assert all(e["message"].startswith("would create") for e in planned)
     assert simulated_aws.records() == []  # a preview changes nothing
-    assert (tmp_path / "data" / "pulumi-state" / ".pulumi").is_dir()  # the backend folder
+    # The default backend: the stack is a row of the app's database, nothing is on disk.
+    assert state_keys(database_url, "%/example.json") != []
+    assert not (tmp_path / "data" / "pulumi-state").exists()
 
     for tier in range(TOP_TIER + 1):
         done = run(server, "/api/environments/example/promote")
