@@ -7,8 +7,9 @@ Both live in PostgreSQL, not in process memory, so several API replicas agree.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import Engine, text
@@ -86,27 +87,28 @@ def release_key(db: Engine, caller: str, key: str) -> None:
         )
 
 
-def count_hit(db: Engine, caller: str) -> tuple[int, int]:
-    """Count one request in the caller's current minute; returns (hits, seconds left)."""
+def count_hit(db: Engine, caller: str, now: datetime) -> tuple[int, int]:
+    """Count one request in the caller's minute of `now`; returns (hits, seconds left)."""
+    window_start = now.replace(second=0, microsecond=0)
     with session_scope(db) as session:
-        row = session.execute(
+        hits = session.execute(
             text(
                 "INSERT INTO rate_limit_windows (caller, window_start, hits) "
-                "VALUES (:caller, date_trunc('minute', now()), 1) "
+                "VALUES (:caller, :window_start, 1) "
                 "ON CONFLICT (caller, window_start) DO UPDATE "
                 "SET hits = rate_limit_windows.hits + 1 "
-                "RETURNING hits, "
-                "ceil(extract(epoch FROM date_trunc('minute', now()) + interval '1 minute' "
-                "- now()))::int AS seconds_left"
+                "RETURNING hits"
             ),
-            {"caller": caller},
-        ).one()
-        return int(row.hits), max(int(row.seconds_left), 1)
+            {"caller": caller, "window_start": window_start},
+        ).scalar_one()
+    left = window_start + timedelta(seconds=RATE_WINDOW_SECONDS) - now
+    return int(hits), max(math.ceil(left.total_seconds()), 1)
 
 
-def enforce_rate_limit(db: Engine, caller: str, limit: int) -> None:
-    """Count this operation request; refuse it (429) past `limit` a minute."""
-    hits, seconds_left = count_hit(db, caller)
+def enforce_rate_limit(db: Engine, caller: str, limit: int, now: datetime) -> None:
+    """Count this operation request at `now` (the service's clock); refuse it (429) past
+    `limit` a minute."""
+    hits, seconds_left = count_hit(db, caller, now)
     if hits > limit:
         raise TooManyRequests(
             f"At most {limit} operation requests a minute; retry in {seconds_left} s.",

@@ -183,6 +183,7 @@ class RateLimited(Permission):
             request.app.state.db_engine,
             guard.actor.name,
             request.app.state.settings.rate_limit_per_minute,
+            request.app.state.clock.now(),
         )
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -16,6 +15,7 @@ from sqlalchemy import Engine
 from db.engine import libpq_url
 from service.access.request_safety import fingerprint
 from service.app import create_app
+from service.clock import Clock
 from tests.conftest import make_settings
 from tests.helpers import ADMIN_HEADERS, ADMIN_TOKEN, create_environment
 
@@ -181,26 +181,33 @@ def test_a_browser_session_and_its_token_share_their_keys(idle_client: TestClien
 
 
 @pytest.fixture
-def limited_client(tmp_path: Path, database_url: str, db_engine: Engine) -> Iterator[TestClient]:
+def limited_client(
+    tmp_path: Path, database_url: str, db_engine: Engine, clock: Clock
+) -> Iterator[TestClient]:
     settings = make_settings(tmp_path, database_url, rate_limit_per_minute=3)
-    app = create_app(settings, database_url, db_engine=db_engine, run_worker_in_process=False)
+    app = create_app(
+        settings, database_url, db_engine=db_engine, run_worker_in_process=False, clock=clock
+    )
     with TestClient(app, headers=ADMIN_HEADERS) as client:
         yield client
 
 
-def test_operation_requests_are_rate_limited_per_caller(limited_client: TestClient) -> None:
+def test_operation_requests_are_rate_limited_per_caller(
+    limited_client: TestClient, clock: Clock
+) -> None:
     create_environment(limited_client, "shop")
-    if datetime.now(UTC).second > 50:  # keep all four requests inside one minute
-        time.sleep(61 - datetime.now(UTC).second)
+    clock.set(datetime(2026, 1, 5, 9, 30, 20, tzinfo=UTC))  # 40 s before the next minute
 
     codes = [limited_client.post("/api/environments/shop/promote").status_code for _ in range(4)]
 
     assert codes == [202, 202, 202, 429]
     refused = limited_client.post("/api/environments/shop/promote")
     assert refused.json()["error"] == "rate_limited"
-    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert int(refused.headers["Retry-After"]) == 40
     assert len(_operations(limited_client)) == 3
     assert limited_client.get("/api/environments/shop").status_code == 200  # reads are not limited
+    clock.advance(timedelta(seconds=40))  # the next minute: a new window
+    assert limited_client.post("/api/environments/shop/promote").status_code == 202
 
 
 def test_stale_if_match_is_412_and_changes_nothing(idle_client: TestClient) -> None:
