@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from fastapi.testclient import TestClient
 
 from programs import EnvironmentSpec, is_stateful
@@ -22,6 +23,7 @@ DEFINITION = {
 }
 
 
+@pytest.mark.slow
 def test_walk_up_to_7_and_back_to_0_matches_the_tier_reference(client: TestClient) -> None:
     create_environment(client, "shop", **DEFINITION)
     spec = EnvironmentSpec(
