@@ -50,6 +50,8 @@ def start_server(tmp_path: Path, database_url: str) -> Iterator[Callable[..., Se
             "STEPLADDER_DATABASE_URL": database_url,
             "STEPLADDER_DATA_DIR": str(tmp_path / "data"),
             "STEPLADDER_WORKER_POLL_SECONDS": "0.2",
+            # No pacing unless a test asks for it: the simulator's events come as fast as it runs.
+            "STEPLADDER_SIMULATOR_SECONDS_PER_RESOURCE": "0",
             "STEPLADDER_LOG_LEVEL": "warning",
             "STEPLADDER_BOOTSTRAP_TOKEN": ADMIN_TOKEN,
             **{f"STEPLADDER_{key.upper()}": value for key, value in settings.items()},
