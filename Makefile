@@ -49,7 +49,7 @@ pulumi-cli: $(PULUMI_CLI)
 
 # pytest-xdist workers, each with a database of its own (tests/conftest.py). More workers than
 # cores: most tests wait on engine children, servers and browsers rather than compute.
-PYTEST_WORKERS ?= 4
+PYTEST_WORKERS ?= 3
 PYTEST := PATH="$(CURDIR)/$(PULUMI_CLI_DIR):$$PATH" $(VENV)/bin/pytest \
 	-n $(PYTEST_WORKERS) --dist loadgroup
 
