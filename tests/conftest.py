@@ -133,7 +133,9 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Set
         "engine": "simulator",
         "simulator_seconds_per_resource": 0.0,
         "heartbeat_seconds": 1.0,
-        "stalled_worker_seconds": 3.0,
+        # Generous: a busy machine can delay a heartbeat by seconds; tests of a dead worker set
+        # their own.
+        "stalled_worker_seconds": 30.0,
         "worker_poll_seconds": 0.2,
         "cancel_grace_seconds": 5.0,
         "bootstrap_token": ADMIN_TOKEN,

@@ -64,7 +64,8 @@ def start_server(tmp_path: Path, database_url: str) -> Iterator[Callable[..., Se
             stderr=subprocess.STDOUT,
         )
         url = f"http://127.0.0.1:{port}"
-        client = httpx.Client(base_url=url, timeout=30, headers=ADMIN_HEADERS)
+        # Patience, not a speed claim: on a loaded machine an uncached plan can take minutes.
+        client = httpx.Client(base_url=url, timeout=240, headers=ADMIN_HEADERS)
         server = Server(process, url, client)
         started.append(server)
         deadline = time.monotonic() + 60

@@ -70,7 +70,7 @@ def pulumi_server(
             pulumi_config_passphrase=PASSPHRASE,
             cancel_grace_seconds="120",
             heartbeat_seconds="1",
-            stalled_worker_seconds="5",
+            stalled_worker_seconds="60",
             **settings,
         )
         # Planning a high tier runs the program under mocks in the request; on a busy shared

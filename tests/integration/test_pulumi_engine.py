@@ -292,7 +292,7 @@ def test_preview_walk_0_to_7_and_back_to_0_refresh_and_destroy(
 
     for tier in range(TOP_TIER + 1):
         done = run(server, "/api/environments/example/promote")
-        assert done["status"] == "succeeded", (tier, done)
+        assert done["status"] == "succeeded", (tier, done["error_code"], done["error"])
         _assert_step(server, simulated_aws, done, tier)
         if tier == 2:
             lines = [e["message"] for e in events(server, done["id"])]

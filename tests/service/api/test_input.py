@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
 
 from service.engines import declare
 from tests.helpers import create_environment, run
@@ -137,10 +138,13 @@ def test_a_malformed_last_event_id_is_422(idle_client: TestClient) -> None:
 
 
 def test_a_plan_that_runs_out_of_time_is_503_with_retry_after(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, db_engine: Engine
 ) -> None:
     create_environment(client, "shop")
     run(client, "/api/environments/shop/tier", target_tier=2)
+    # Declarations are cached across tests (they are deterministic): make this one uncached.
+    with db_engine.begin() as connection:
+        connection.execute(text("DELETE FROM declarations"))
     # The planning child really runs and is really stopped; only the patience is shortened.
     monkeypatch.setattr(declare, "TIMEOUT_SECONDS", 0.001)
 
