@@ -52,7 +52,8 @@ class Known(Protocol):
     """What the simulated cloud knows besides the resource being checked."""
 
     def find(self, resource_type: str, key: str, value: Any) -> list[dict[str, Any]]:
-        """Resources of a type (inputs and outputs merged) whose `key` equals `value`."""
+        """Resources of a type (inputs and outputs merged, with `id` and `urn` where known)
+        whose `key` equals `value`."""
         ...
 
     def claim(self, kind: str, value: str, owner: str) -> str | None:
@@ -302,9 +303,13 @@ def _ingress_quota(inputs: dict[str, Any], urn: str, known: Known) -> list[Failu
     group = inputs.get("securityGroupId")
     if not _is_known(group):
         return []
+    # The rule being checked may already exist (an update checks it again): never count it
+    # twice. Known resources name their URN where the cloud knows it, their id otherwise.
     this_id = simulated_id(INGRESS_RULE, urn)
     others = [
-        r for r in known.find(INGRESS_RULE, "securityGroupId", group) if r.get("id") != this_id
+        r
+        for r in known.find(INGRESS_RULE, "securityGroupId", group)
+        if r.get("urn") != urn and r.get("id") != this_id
     ]
     used = sum(_rule_weight(rule) for rule in [inputs, *others])
     if used <= INGRESS_RULES_PER_GROUP:

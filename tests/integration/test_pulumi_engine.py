@@ -228,6 +228,12 @@ def test_kill_9_of_the_service_mid_create_then_restart_adopts_the_create_without
     assert cloud_ids(restarted, "shop") == account_ids(simulated_aws)
 
 
+def _last_diagnostics(server: Server, operation: dict[str, Any]) -> list[str]:
+    """What the engine said last about a failed operation: its cause, for the failure report."""
+    said = [e["message"] for e in events(server, operation["id"]) if e["type"] == "diagnostic"]
+    return said[-8:]
+
+
 def _wait_until(condition: Callable[[], bool]) -> None:
     deadline = time.monotonic() + STEP_TIMEOUT
     while not condition():
@@ -292,7 +298,7 @@ def test_preview_walk_0_to_7_and_back_to_0_refresh_and_destroy(
 
     for tier in range(TOP_TIER + 1):
         done = run(server, "/api/environments/example/promote")
-        assert done["status"] == "succeeded", (tier, done["error_code"], done["error"])
+        assert done["status"] == "succeeded", (tier, done["error"], _last_diagnostics(server, done))
         _assert_step(server, simulated_aws, done, tier)
         if tier == 2:
             lines = [e["message"] for e in events(server, done["id"])]

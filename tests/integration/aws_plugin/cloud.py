@@ -84,6 +84,7 @@ class SimulatedAccount:
         matches = []
         for record in self.records():
             merged = {**record["inputs"], **record["outputs"], "id": record["id"]}
+            merged["urn"] = record.get("urn")
             if record["type"] == resource_type and merged.get(key) == value:
                 matches.append(merged)
         return matches

@@ -66,9 +66,9 @@ class ProcessKnowledge:
     def find(self, resource_type: str, key: str, value: Any) -> list[dict[str, Any]]:
         found = self.account.find(resource_type, key, value)
         with self.lock:
-            checked = list(self.checked.values())
-        for checked_type, inputs in checked:
-            named = {**inputs}
+            checked = list(self.checked.items())
+        for urn, (checked_type, inputs) in checked:
+            named = {**inputs, "urn": urn}
             if checked_type in NAMED_IDS:
                 named.setdefault("id", inputs.get(NAMED_IDS[checked_type]))
             if checked_type == resource_type and named.get(key) == value:

@@ -202,3 +202,6 @@ def test_a_prefix_list_counts_as_its_size_against_a_group_s_sixty_rules() -> Non
     )
     assert "would count as 110" in refused
     assert reasons(ingress, {"securityGroupId": "sg-1", "cidrIpv4": "0.0.0.0/0"}) == ""
+    # An update checks a rule that already exists (with an id AWS gave it): counted once.
+    itself = {**on_443, "id": "sgr-0123", "urn": "urn::x"}
+    assert reasons(ingress, on_443, cloud=Cloud(vpc__securityGroupIngressRule=[itself])) == ""
