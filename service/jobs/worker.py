@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from service.clock import Clock
 from service.config import Settings
+from service.engines.forking import FORK_SERVER
 from service.jobs.queue import build_deferring_app, build_job_app, enqueuer
 from service.jobs.recovery import recover_periodically
 from service.jobs.runtime import WorkerRuntime, set_runtime
@@ -38,6 +39,14 @@ async def tick_schedules(runtime: WorkerRuntime, interval_seconds: float) -> Non
         await asyncio.sleep(interval_seconds)
 
 
+async def warm_fork_server() -> None:
+    """Start the fork server now, so the first operation does not wait for its imports."""
+    try:
+        await asyncio.to_thread(FORK_SERVER.start)
+    except (OSError, RuntimeError):
+        logger.exception("the fork server did not start; engine processes start directly")
+
+
 async def run_worker(
     settings: Settings,
     database_url: str,
@@ -47,6 +56,8 @@ async def run_worker(
     clock: Clock | None = None,
 ) -> None:
     job_app = build_job_app(database_url)
+    FORK_SERVER.enabled = settings.engine_fork_server
+    warming = asyncio.create_task(warm_fork_server()) if FORK_SERVER.enabled else None
     async with job_app.open_async():
         runtime = WorkerRuntime(
             settings=settings,
@@ -72,7 +83,9 @@ async def run_worker(
                 stalled_worker_timeout=settings.stalled_worker_seconds,
             )
         finally:
-            for side_task in (recovery, ticker):
+            for side_task in (recovery, ticker, warming):
+                if side_task is None:
+                    continue
                 side_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await side_task
