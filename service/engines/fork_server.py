@@ -83,8 +83,9 @@ def preload() -> None:
     for name in MODULES:
         importlib.import_module(name)
     for package in AWS_PACKAGES:
-        # Any attribute runs a lazily loaded module's code, which imports its resources.
-        getattr(importlib.import_module(f"pulumi_aws.{package}"), "__dict__")  # noqa: B009
+        # A lazily loaded package runs its code (importing all its resources) on first access
+        # to an attribute other than introspection ones; every generated package has this one.
+        getattr(importlib.import_module(f"pulumi_aws.{package}"), "_utilities")  # noqa: B009
 
 
 def serve(socket_path: str) -> None:
