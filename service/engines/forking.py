@@ -8,6 +8,7 @@ one is started again on the next request.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -174,3 +175,15 @@ def exit_code(status: bytes) -> int | None:
 
 
 FORK_SERVER = ForkServer()
+
+
+async def prepare_fork_server(enabled: bool) -> None:
+    """Switch this process's fork server on or off (the setting `engine_fork_server`) and, if
+    on, start it now, so the first operation or plan does not wait for its imports."""
+    FORK_SERVER.enabled = enabled
+    if not enabled:
+        return
+    try:
+        await asyncio.to_thread(FORK_SERVER.start)
+    except (OSError, RuntimeError):
+        logger.exception("the fork server did not start; engine processes start directly")

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from service.clock import Clock
 from service.config import Settings
-from service.engines.forking import FORK_SERVER
+from service.engines.forking import prepare_fork_server
 from service.jobs.queue import build_deferring_app, build_job_app, enqueuer
 from service.jobs.recovery import recover_periodically
 from service.jobs.runtime import WorkerRuntime, set_runtime
@@ -39,14 +39,6 @@ async def tick_schedules(runtime: WorkerRuntime, interval_seconds: float) -> Non
         await asyncio.sleep(interval_seconds)
 
 
-async def warm_fork_server() -> None:
-    """Start the fork server now, so the first operation does not wait for its imports."""
-    try:
-        await asyncio.to_thread(FORK_SERVER.start)
-    except (OSError, RuntimeError):
-        logger.exception("the fork server did not start; engine processes start directly")
-
-
 async def run_worker(
     settings: Settings,
     database_url: str,
@@ -56,8 +48,6 @@ async def run_worker(
     clock: Clock | None = None,
 ) -> None:
     job_app = build_job_app(database_url)
-    FORK_SERVER.enabled = settings.engine_fork_server
-    warming = asyncio.create_task(warm_fork_server()) if FORK_SERVER.enabled else None
     async with job_app.open_async():
         runtime = WorkerRuntime(
             settings=settings,
@@ -71,6 +61,7 @@ async def run_worker(
             recover_periodically(runtime, interval_seconds=settings.heartbeat_seconds)
         )
         ticker = asyncio.create_task(tick_schedules(runtime, settings.schedule_tick_seconds))
+        warming = asyncio.create_task(prepare_fork_server(settings.engine_fork_server))
         try:
             await job_app.run_worker_async(
                 name=f"stepladder@{socket.gethostname()}",
@@ -84,8 +75,6 @@ async def run_worker(
             )
         finally:
             for side_task in (recovery, ticker, warming):
-                if side_task is None:
-                    continue
                 side_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await side_task

@@ -17,7 +17,7 @@ import pytest
 
 from programs import EnvironmentSpec
 from service.engines import forking
-from service.engines.forked_process import ForkedProcess
+from service.engines.forked_process import UNKNOWN_EXIT, ForkedProcess
 from service.engines.forking import FORK_SERVER, ForkServerUnavailable
 from service.engines.protocol import EXIT_INTERRUPTED, OperationRequest
 from service.engines.runner import EngineProcess
@@ -112,6 +112,19 @@ def test_a_killed_fork_server_is_started_again_and_the_next_operation_runs() -> 
     assert code == 0 and "result" in messages[-1]
 
 
+def test_an_operation_whose_fork_server_dies_ends_with_an_error_instead_of_hanging() -> None:
+    async def kill_fork_server(_process: EngineProcess) -> None:
+        psutil.Process(FORK_SERVER.pid).kill()
+
+    process, messages, code, parent = asyncio.run(_run(_request(1.0), kill_fork_server))
+
+    assert parent is not None and not _running(process.pid)
+    # The child got SIGTERM (PR_SET_PDEATHSIG), stopped as on a worker's death, and said so;
+    # its exit code died with the fork server.
+    assert code == UNKNOWN_EXIT
+    assert "error" in messages[-1] and "result" not in messages[-1]
+
+
 def test_without_a_fork_server_the_child_is_started_directly(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -160,5 +173,14 @@ def test_killing_the_worker_kills_the_fork_server_and_its_child() -> None:
     worker.kill()
     worker.wait()
 
-    _gone, alive = psutil.wait_procs([server, child], timeout=60)
-    assert not [process for process in alive if process.status() != psutil.STATUS_ZOMBIE]
+    psutil.wait_procs([server, child], timeout=60)
+    assert not _running(server.pid)
+    assert not _running(child.pid)
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie: an orphan waits for init (or a subreaper) to reap it."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
