@@ -62,7 +62,7 @@ def _run_forked(payload: str) -> subprocess.CompletedProcess[str] | None:
     """Declare in a child of the fork server; None if the fork server died meanwhile (the
     caller then declares the plain way). Files, not pipes: nothing to pump while it runs."""
     with contextlib.ExitStack() as files:
-        stdin, stdout, stderr = (files.enter_context(tempfile.TemporaryFile()) for _ in "io2")
+        stdin, stdout, stderr = (files.enter_context(tempfile.TemporaryFile()) for _ in range(3))
         stdin.write(payload.encode())
         stdin.seek(0)
         child = FORK_SERVER.fork(
