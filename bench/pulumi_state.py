@@ -94,7 +94,7 @@ def _offline_cli(root: Path) -> None:
 
 
 def _deploy(root: Path, backend: StateBackend) -> None:
-    options = PulumiOptions(root / "workspaces", backend.url, None, PASSPHRASE, backend.password)
+    options = PulumiOptions(backend.url, None, PASSPHRASE, backend.password)
     engine = PulumiEngine(options)
     spec = EXAMPLE_SPEC.at_tier(TIER)
     try:

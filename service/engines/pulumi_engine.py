@@ -1,16 +1,18 @@
 """The Pulumi engine: the Automation API against AWS (or an AWS-compatible emulator).
 
 Each environment is one stack (stack name = environment name) of the project `stepladder`,
-running `programs.build(spec)` inline, in its own workspace directory: parallel `select_stack`
-calls on a shared one corrupt `workspace.json` (pulumi/pulumi#8186). Every call blocks, which
-is why it runs in the operation's child process.
+running `programs.build(spec)` inline, in a temporary workspace folder of its operation that
+nothing outlives (pulumi_workspace.py). Every call blocks, which is why it runs in the
+operation's child process.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
-from collections.abc import Callable, Iterator
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,14 @@ from service.engines.pulumi_state import (
     resources_from_deployment,
     resources_from_steps,
 )
+from service.engines.pulumi_workspace import (
+    STATELESS_ENV,
+    StatelessWorkspace,
+    forget_legacy_workspace,
+    legacy_secrets_settings,
+    stack_settings,
+    state_carries,
+)
 from service.engines.secrets import REDACTED, memory_file, redact
 
 PROJECT = "stepladder"
@@ -47,21 +57,23 @@ PROJECT = "stepladder"
 
 @dataclass(frozen=True)
 class PulumiOptions:
-    workspaces_dir: Path
     backend_url: str
     secrets_provider: str | None
     passphrase: str | None
     # The PostgreSQL backend's password; its URL never carries one (see pulumi_backend.py).
     backend_password: str | None = None
+    # Where older versions kept a workspace per environment (see pulumi_workspace.py).
+    legacy_workspaces_dir: Path | None = None
 
     @classmethod
     def from_dict(cls, options: dict[str, Any]) -> PulumiOptions:
+        legacy = options.get("legacy_workspaces_dir")
         return cls(
-            workspaces_dir=Path(options["workspaces_dir"]),
             backend_url=str(options["backend_url"]),
             secrets_provider=options.get("secrets_provider"),
             passphrase=options.get("passphrase"),
             backend_password=options.get("backend_password") or None,
+            legacy_workspaces_dir=Path(legacy) if legacy else None,
         )
 
 
@@ -84,6 +96,7 @@ class PulumiEngine:
         self._command: GuardedCommand | None = None
         self._closing = contextlib.ExitStack()
         self._env: dict[str, str] | None = None
+        self._work_dirs: dict[str, Path] = {}
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> PulumiEngine:
@@ -124,7 +137,7 @@ class PulumiEngine:
                 refuse_unconfirmed_data_loss(planned, step.allowed_data_loss)
             outputs = self._apply(stack, step.action, emit)
             changes = self._ledger.changes()
-            resources = self._read_resources(stack, emit)
+            resources = self._read_resources(stack, step.spec.name, emit)
         return StepResult(resources=resources, changes=changes, outputs=outputs)
 
     @property
@@ -140,7 +153,7 @@ class PulumiEngine:
         plugin inherits."""
         if self._env is None:
             # Pinned: a PULUMI_BACKEND_URL in the worker's environment would override ours.
-            self._env = {"PULUMI_BACKEND_URL": self.options.backend_url}
+            self._env = {"PULUMI_BACKEND_URL": self.options.backend_url, **STATELESS_ENV}
             if self.options.passphrase:
                 path = self._closing.enter_context(
                     memory_file(self.options.passphrase, "pulumi-passphrase")
@@ -176,33 +189,47 @@ class PulumiEngine:
         return (self.options.passphrase or "", self.options.backend_password or "")
 
     def _stack(self, spec: EnvironmentSpec) -> auto.Stack:
-        work_dir = self.options.workspaces_dir / spec.name
-        work_dir.mkdir(parents=True, exist_ok=True)
-        # The CLI does not create a file backend's folder; without it `stack select` fails.
+        # The CLI does not create a file backend's folder; without it `stack init` fails.
         backend_dir = local_backend_dir(self.options.backend_url)
         if backend_dir is not None:
             backend_dir.mkdir(parents=True, exist_ok=True)
         settings = auto.ProjectSettings(
             name=PROJECT,
             runtime="python",
+            main=os.getcwd(),
             backend=auto.ProjectBackend(url=self.options.backend_url),
         )
+        legacy = legacy_secrets_settings(self.options.legacy_workspaces_dir, spec.name)
 
         def program() -> None:
             self.program(spec)
 
-        return auto.create_or_select_stack(
-            stack_name=spec.name,
-            project_name=PROJECT,
+        workspace = StatelessWorkspace(
+            work_dir=str(self._work_dir(spec.name)),
             program=program,
-            opts=auto.LocalWorkspaceOptions(
-                work_dir=str(work_dir),
-                project_settings=settings,
-                secrets_provider=self.options.secrets_provider,
-                env_vars=self.env,
-                pulumi_command=self.command,
-            ),
+            project_settings=settings,
+            stack_settings={spec.name: stack_settings(legacy)} if legacy else None,
+            secrets_provider=self.options.secrets_provider,
+            env_vars=self.env,
+            pulumi_command=self.command,
         )
+        return auto.Stack.create_or_select(spec.name, workspace)
+
+    def _work_dir(self, stack_name: str) -> Path:
+        """The operation's own folder for the stack; removed when the engine closes."""
+        if stack_name not in self._work_dirs:
+            folder = tempfile.TemporaryDirectory(prefix=f"stepladder-{stack_name}-")
+            self._work_dirs[stack_name] = Path(self._closing.enter_context(folder))
+        return self._work_dirs[stack_name]
+
+    def _forget_legacy_workspace(
+        self, stack_name: str, deployment: Mapping[str, Any] | None
+    ) -> None:
+        """An older version's workspace goes once the state carries its secrets settings."""
+        legacy_dir = self.options.legacy_workspaces_dir
+        legacy = legacy_secrets_settings(legacy_dir, stack_name)
+        if legacy_dir is not None and legacy and state_carries(legacy, deployment):
+            forget_legacy_workspace(legacy_dir, stack_name)
 
     def _find_pending_creates(
         self,
@@ -306,11 +333,15 @@ class PulumiEngine:
                 return dict(redact(dict(state.outputs or {})))
         return {}
 
-    def _read_resources(self, stack: auto.Stack, emit: EventSink) -> list[ResourceState]:
+    def _read_resources(
+        self, stack: auto.Stack, stack_name: str, emit: EventSink
+    ) -> list[ResourceState]:
         """The stack's resources after a completed step; if reading them back fails, what the
         step's own events said, so a finished update is never reported as failed."""
         try:
-            return resources_from_deployment(stack.export_stack().deployment)
+            deployment = stack.export_stack().deployment
+            self._forget_legacy_workspace(stack_name, deployment)
+            return resources_from_deployment(deployment)
         except (auto.errors.CommandError, OSError) as error:
             cause = classify(error, known_secrets=self._known_secrets()).message
             emit(

@@ -51,9 +51,7 @@ def state(database_url: str) -> StateBackend:
 
 
 def engine_for(root: Path, backend: StateBackend, **kwargs: Any) -> PulumiEngine:
-    options = PulumiOptions(
-        root / "workspaces", backend.url, None, PASSPHRASE, backend_password=backend.password
-    )
+    options = PulumiOptions(backend.url, None, PASSPHRASE, backend_password=backend.password)
     return PulumiEngine(options, program=program(**kwargs))
 
 

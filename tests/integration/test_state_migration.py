@@ -33,7 +33,7 @@ def things(count: int) -> Callable[[EnvironmentSpec], None]:
 
 
 def engine(root: Path, backend: StateBackend, name: str) -> PulumiEngine:
-    options = PulumiOptions(root / "workspaces", backend.url, None, PASSPHRASE, backend.password)
+    options = PulumiOptions(backend.url, None, PASSPHRASE, backend.password)
     return PulumiEngine(options, program=things(SIZES[name]))
 
 
