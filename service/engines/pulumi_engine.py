@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from pulumi import automation as auto
 from pulumi.automation import events as pulumi_events
 
@@ -35,6 +36,7 @@ from service.engines.pulumi_backend import pgpass_line
 from service.engines.pulumi_command import GuardedCommand
 from service.engines.pulumi_errors import classify, log_tail
 from service.engines.pulumi_events import ChangeLedger, translate
+from service.engines.pulumi_history import prune_history
 from service.engines.pulumi_locks import lock_store
 from service.engines.pulumi_recovery import import_deployment, recover_stack
 from service.engines.pulumi_state import (
@@ -64,6 +66,8 @@ class PulumiOptions:
     backend_password: str | None = None
     # Where older versions kept a workspace per environment (see pulumi_workspace.py).
     legacy_workspaces_dir: Path | None = None
+    # Updates of each stack's history the DIY backend keeps; 0 keeps all (pulumi_history.py).
+    history_kept: int = 0
 
     @classmethod
     def from_dict(cls, options: dict[str, Any]) -> PulumiOptions:
@@ -74,6 +78,7 @@ class PulumiOptions:
             passphrase=options.get("passphrase"),
             backend_password=options.get("backend_password") or None,
             legacy_workspaces_dir=Path(legacy) if legacy else None,
+            history_kept=int(options.get("history_kept") or 0),
         )
 
 
@@ -138,6 +143,7 @@ class PulumiEngine:
             outputs = self._apply(stack, step.action, emit)
             changes = self._ledger.changes()
             resources = self._read_resources(stack, step.spec.name, emit)
+            self._prune_history(step.spec.name, emit)
         return StepResult(resources=resources, changes=changes, outputs=outputs)
 
     @property
@@ -326,6 +332,24 @@ class PulumiEngine:
             key: REDACTED if output.secret else output.value
             for key, output in result.outputs.items()
         }
+
+    def _prune_history(self, stack_name: str, emit: EventSink) -> None:
+        """The stack's history down to its newest updates; a failure here fails no step."""
+        store = lock_store(self.options.backend_url, self.options.backend_password)
+        if store is None or self.options.history_kept <= 0:
+            return
+        try:
+            prune_history(store, PROJECT, stack_name, self.options.history_kept)
+        except (EngineError, OSError, psycopg.Error) as error:
+            cause = error.message if isinstance(error, EngineError) else type(error).__name__
+            emit(
+                {
+                    "type": "diagnostic",
+                    "severity": "warning",
+                    "message": f"the stack's older update history was not pruned ({cause}); "
+                    "the next operation tries again",
+                }
+            )
 
     def _outputs_from_events(self) -> dict[str, Any]:
         for state in self._ledger.final_states():

@@ -192,6 +192,7 @@ def engine_options(runtime: WorkerRuntime, engine: str) -> dict[str, Any]:
     # Travels on the child's stdin only; never logged or stored.
     return {
         "legacy_workspaces_dir": str(settings.resolved_data_dir() / "workspaces"),
+        "history_kept": settings.pulumi_history_kept,
         "backend_url": backend.url,
         "backend_password": backend.password or "",
         "secrets_provider": settings.pulumi_secrets_provider,
