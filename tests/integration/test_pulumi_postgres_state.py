@@ -196,6 +196,15 @@ def test_the_table_keeps_the_newest_updates_history_and_no_checkpoint_backups(
 ) -> None:
     options = PulumiOptions(state.url, None, PASSPHRASE, state.password, history_kept=2)
     history = ".pulumi/history/stepladder/shop/%"
+    # Checkpoint backups an older version let the CLI write, of this stack and of another.
+    old_backups = [".pulumi/backups/stepladder/shop/shop.1795000000000000000.json",
+                   ".pulumi/backups/stepladder/shop2/shop2.1795000000000000000.json"]  # fmt: skip
+    with psycopg.connect(libpq_url(database_url)) as connection:
+        for key in old_backups:
+            connection.execute(
+                "INSERT INTO stepladder_pulumi.pulumi_state (key, data) VALUES (%s, %s)",
+                (key, '{"data": ""}'),
+            )
     stamps = []
     for _ in range(3):
         engine = PulumiEngine(options, program=program(generation=1))
@@ -210,7 +219,7 @@ def test_the_table_keeps_the_newest_updates_history_and_no_checkpoint_backups(
     assert stamps[2] == (stamps[1] - stamps[0]) | (stamps[2] - stamps[1])
     kept = _keys(database_url, history)
     assert len(kept) == 4 and sum(key.endswith(".checkpoint.json") for key in kept) == 2
-    assert _keys(database_url, ".pulumi/backups/%") == []
+    assert _keys(database_url, ".pulumi/backups/%") == old_backups[1:]  # only the other's
     assert _keys(database_url, ".pulumi/stacks/stepladder/shop.json%") == [
         ".pulumi/stacks/stepladder/shop.json",
         ".pulumi/stacks/stepladder/shop.json.bak",
