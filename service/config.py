@@ -138,6 +138,12 @@ class Settings(BaseSettings):
         "for the default backend on an external database; unset means that role on the app's "
         "own connection, without a password (the embedded server needs none).",
     )
+    pulumi_history_kept: int = Field(
+        default=10,
+        ge=0,
+        description="Updates of each stack whose history (a full checkpoint copy each) a DIY "
+        "backend keeps; older ones are deleted after each operation. 0 keeps them all.",
+    )
     pulumi_secrets_provider: str | None = Field(
         default=None,
         description="Pulumi secrets provider (awskms://..., hashivault://...); unset means "

@@ -64,6 +64,16 @@ def main() -> int:
 
 def run_operation(request: OperationRequest, send: Any) -> None:
     engine = make_engine(request.engine, request.engine_options)
+    try:
+        _run_steps(engine, request, send)
+    finally:
+        # The Pulumi engine's workspace folders and in-memory secret files go with it.
+        close = getattr(engine, "close", None)
+        if close is not None:
+            close()
+
+
+def _run_steps(engine: Engine, request: OperationRequest, send: Any) -> None:
     if getattr(engine, "cli_handles_interrupt", False):
         grace = float(request.engine_options.get("cancel_grace_seconds", DEFAULT_GRACE_SECONDS))
         forward_interrupts(lambda: setattr(engine, "interrupted", True), grace)
