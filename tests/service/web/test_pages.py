@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -16,14 +14,6 @@ from tests.conftest import make_settings
 from tests.helpers import ADMIN_HEADERS, wait_for_operation
 from tests.service.web.form_client import Browser
 from tests.service.web.form_client import hidden as _hidden
-
-
-@pytest.fixture
-def web(tmp_path: Path, database_url: str, db_engine: Engine) -> Iterator[Browser]:
-    settings = make_settings(tmp_path, database_url)
-    app = create_app(settings, database_url, db_engine=db_engine)
-    with TestClient(app, base_url="https://stepladder.test") as client:
-        yield Browser(client)
 
 
 def _create(web: Browser, name: str = "shop", **fields: str) -> object:
