@@ -159,7 +159,7 @@ def test_edit_uses_the_etag_so_two_editors_cannot_overwrite_each_other(web: Brow
     stale = web.form("/environments/shop/edit", etag=etag, region="eu-west-1", description="second")
 
     assert stale.status_code == 412
-    assert "changed since you read it" in stale.text
+    assert "Someone saved a change to shop after you opened this form" in stale.text
     detail = web.client.get("/api/environments/shop", headers=ADMIN_HEADERS).json()
     assert detail["description"] == "first"
 
