@@ -103,7 +103,7 @@ def create_environment(
         return _definition_form(
             request, viewer, settings, form, errors, creating=True, status=status
         )
-    location = f"/environments/{environment.name}"
+    location = f"/environments/{environment.name}?done=created"
     once.done(request, viewer, form, location)
     return RedirectResponse(location, status_code=303)
 

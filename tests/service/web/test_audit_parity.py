@@ -109,7 +109,7 @@ class Web:
         location = self._post(
             f"/environments/{name}/change", 303 if ok else 409, kind=kind, **fields
         )
-        return int(location.rsplit("/", 1)[1]) if ok else None
+        return int(location.split("?")[0].rsplit("/", 1)[1]) if ok else None
 
     def cancel(self, operation_id: int) -> None:
         self._post(f"/operations/{operation_id}/cancel")

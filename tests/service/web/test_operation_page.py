@@ -32,7 +32,7 @@ def test_a_finished_operation_counts_every_resource_it_changed(web: Browser) -> 
     planned, key = _planned_creates(web)
     confirmed = web.form("/environments/shop/change", kind="promote", idempotency_key=key)
     location = confirmed.headers["location"]
-    wait_for_operation(web.client, int(location.rsplit("/", 1)[1]))
+    wait_for_operation(web.client, int(location.split("?")[0].rsplit("/", 1)[1]))
 
     page = web.client.get(location).text
 
