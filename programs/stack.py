@@ -109,6 +109,7 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
                                readers=tier >= EDGE, drain=tier == MULTI_AZ,
                                fail_over=tier == SEPARATE_DB),
                 owned_master_password=bool(spec.secondary_region),
+                master_secret_replica_region=spec.secondary_region if tier >= FEDERATED else None,
             ),
             opts=with_provider,
         )  # fmt: skip
@@ -287,6 +288,7 @@ def _database_args(
     return AuroraDatabaseArgs(
         vpc_id=network.vpc_id,
         subnet_ids=network.private_subnet_ids,
+        region=spec.region,
         client_security_group_id=access.security_group_id,
         availability_zones=zones,
         engine=spec.db_engine,

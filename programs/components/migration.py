@@ -33,8 +33,9 @@ SSM_CORE_POLICY = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 
 
 class BoxAccess(pulumi.ComponentResource):
-    """The box's instance role while it serves on its own (tiers 1 to 3): Systems Manager
-    can run commands on it. The session store's role takes over at tier 4."""
+    """The box's instance role while it serves on its own (tiers 1 to 3, and tier 0 while the
+    data comes back): Systems Manager can run commands on it. The session store's role takes
+    over at tier 4."""
 
     role_id: pulumi.Output[str]
     instance_profile_name: pulumi.Output[str]

@@ -189,6 +189,13 @@ def computed_outputs(
         ]
     if resource_type == "aws:route53/record:Record":
         outputs["fqdn"] = str(inputs.get("name") or name).rstrip(".")
+    if resource_type == "aws:serverlessrepository/cloudFormationStack:CloudFormationStack":
+        # What AWS's secret rotation applications export: the function they deploy.
+        parameters = inputs.get("parameters") or {}
+        function = str(parameters.get("functionName") or name)
+        outputs["outputs"] = {
+            "RotationLambdaARN": f"arn:aws:lambda:{region}:{SIMULATED_ACCOUNT}:function:{function}"
+        }
     if resource_type == "aws:ec2/eip:Eip":
         outputs["publicIp"] = "192.0.2.10"  # TEST-NET-1: documentation range, never routable
     if resource_type == "aws:cloudfront/distribution:Distribution":

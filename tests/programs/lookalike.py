@@ -59,6 +59,9 @@ class AwsLookalike(pulumi.runtime.Mocks):
                     "resourceRecordValue": "_answer.acm-validations.aws.",
                 }
             ]
+        if args.typ == "aws:serverlessrepository/cloudFormationStack:CloudFormationStack":
+            function = args.inputs["parameters"]["functionName"]
+            outputs["outputs"] = {"RotationLambdaARN": f"arn:aws:lambda:sim:::{function}"}
         if args.typ == "aws:route53/record:Record":
             outputs["fqdn"] = args.inputs.get("name")
         return f"{args.name}-id", outputs

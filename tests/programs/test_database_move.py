@@ -7,10 +7,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import subprocess
+from collections import Counter
 
 import pytest
 
 from programs.components.move_scripts import ENGINE_MOVES, move_back_script, move_up_script
+from service.engines.diffing import diff_resources
 from tests.programs.conftest import SPEC, declare
 from tests.programs.lookalike import run_build
 
@@ -121,6 +123,26 @@ def test_the_step_back_declares_no_cluster_so_pulumi_deletes_it_after_the_move()
 
     assert declared.of_type("aws:rds/cluster:Cluster") == []
     assert [r.name for r in declared.of_type(ASSOCIATION)] == [RETURN]
+
+
+def test_the_step_back_deletes_the_cluster_replaces_nothing_and_adds_only_the_way_back() -> None:
+    before, after = declare(SINGLE_REGION.at_tier(1)), declare(RETURNING)
+
+    changes = diff_resources(before.resources, after.resources, after.options)
+
+    def of(op: str) -> Counter[str]:
+        return Counter(c.type for c in changes if c.op == op and c.type.startswith("aws:"))
+
+    assert of("replace") == Counter()
+    assert of("delete")["aws:rds/cluster:Cluster"] == 1
+    assert of("create") == Counter(
+        {
+            "aws:rds/clusterSnapshot:ClusterSnapshot": 1,
+            "aws:iam/rolePolicy:RolePolicy": 1,
+            "aws:ssm/document:Document": 1,
+            "aws:ssm/association:Association": 1,
+        }
+    )
 
 
 def test_the_step_back_refuses_without_the_clusters_address() -> None:
