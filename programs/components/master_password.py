@@ -20,6 +20,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from programs.components.network import VPC_CIDR
 from programs.naming import exact_name
 
 MASTER_USERNAME = "stepladder"
@@ -150,13 +151,15 @@ class PasswordRotation(pulumi.ComponentResource):
             description="Secrets Manager endpoint",
             opts=child,
         )
+        # With private DNS the endpoint answers for Secrets Manager across the VPC: the box and
+        # the web servers read their secrets through it too (IAM still decides what they read).
         aws.vpc.SecurityGroupIngressRule(
             f"{name}-endpoint-in",
             security_group_id=endpoint_group.id,
             ip_protocol="tcp",
             from_port=HTTPS,
             to_port=HTTPS,
-            referenced_security_group_id=function_group.id,
+            cidr_ipv4=VPC_CIDR,
             opts=child,
         )
         endpoint = aws.ec2.VpcEndpoint(

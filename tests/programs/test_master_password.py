@@ -66,6 +66,8 @@ def test_the_function_reaches_secrets_manager_from_private_subnets_through_an_en
     assert endpoint["privateDnsEnabled"] is True
     assert endpoint["subnetIds"] == ["acme-private-0-id", "acme-private-1-id"]
     assert "acme-aurora-rotation-secretsmanager" in recorded.depends_on[FUNCTION]
+    # Private DNS sends the whole VPC's Secrets Manager calls there: the box's move included.
+    assert recorded.named("acme-aurora-rotation-endpoint-in")["cidrIpv4"] == "10.0.0.0/16"
 
 
 def test_the_secret_names_what_the_rotation_function_connects_with() -> None:
