@@ -225,8 +225,29 @@ def test_the_change_form_of_0_to_1_says_the_database_moves_and_the_site_waits(
     # The template capitalises the line (Jinja lowers the rest).
     assert (
         "The step to tier 1 moves the box's database into aurora: the site is down for the "
-        "dump and load (minutes for a first-users database)."
+        "dump, load and check (minutes for a first-users database)."
     ) in page
+
+
+def test_the_change_form_of_1_to_0_says_the_database_comes_back_after_a_snapshot(
+    web: Browser,
+) -> None:
+    _create(web)
+    operation = web.client.post(
+        "/api/environments/shop/tier", json={"target_tier": 1}, headers=ADMIN_HEADERS
+    ).json()
+    _wait(web, operation["id"])
+
+    page = html.unescape(
+        web.client.get("/environments/shop/change", params={"kind": "demote"}).text
+    )
+
+    assert (
+        "The step to tier 0 snapshots the aurora cluster, then moves its databases back onto "
+        "the box: the site is down for the dump, load and check"
+    ) in page, page
+    # Still destructive: the cluster goes (with its final snapshot) once the data is back.
+    assert "This step deletes data" in page and "shop-aurora-cluster" in page
 
 
 def test_approvals_page_lets_another_admin_decide(web: Browser) -> None:
