@@ -74,6 +74,11 @@ class Settings(BaseSettings):
         default=15, gt=0, description="How often workers look for due schedules."
     )
     heartbeat_seconds: float = Field(default=10.0, gt=0)
+    engine_fork_server: bool = Field(
+        default=True,
+        description="Fork engine processes from a process that has imported Pulumi once, "
+        "instead of starting Python for each; off, or if it fails, each starts directly.",
+    )
     stalled_worker_seconds: float = Field(
         default=60.0, gt=0, description="A worker silent this long is presumed dead."
     )
