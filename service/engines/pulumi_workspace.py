@@ -5,16 +5,17 @@ the secrets provider's settings: the passphrase's `encryptionsalt`, or a KMS key
 `encryptedkey`) and records the selected stack in PULUMI_HOME/workspaces. None of it has to
 survive an operation:
 
-- the stack's state carries its secrets provider (`secrets_providers` in the deployment), and
+- the stack's state carries its secrets provider (`secrets_providers` in the deployment; the
+  CLI writes it there from `stack init` on), and
   with PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER the CLI takes it from there when the stack's
   settings file has none (pulumi/pulumi#17236), so the state decrypts from any fresh folder;
 - every command the engine runs names its stack (`--stack`), so nothing is selected: stacks are
   made with `stack init --no-select` and found with `stack --show-name`, which selects nothing.
 
 Older versions kept each environment's workspace under `<data dir>/workspaces/<env>`. A stack
-whose state does not carry its salt yet (made, never updated) would lose it with that folder:
-its secrets settings are handed to the first operation here, and the folder goes once the
-state carries the same settings.
+whose state does not carry its salt (made by an older CLI and never updated since) would lose it
+with that folder: its secrets settings are handed to the first operation here, and the folder
+goes once the state carries the same settings.
 """
 
 from __future__ import annotations
