@@ -23,6 +23,7 @@ from service.access.domain import ensure_bootstrap_token
 from service.api import (
     approvals,
     audit,
+    drift,
     environments,
     health,
     metrics,
@@ -119,6 +120,7 @@ def create_app(
         metrics,
         tiers,
         environments,
+        drift,
         schedules,
         operations,
         approvals,

@@ -18,6 +18,7 @@ from programs.spec import HIGHEST_TIER
 from service.access.roles import Action
 from service.api.deps import EnqueueDep, SessionDep, SettingsDep
 from service.config import Settings
+from service.drift.status import drift_report
 from service.environments.domain import require_environment
 from service.errors import InvalidInput, StepladderError
 from service.operations import repository as operation_queries
@@ -38,7 +39,11 @@ CHANGES = {
     "set_tier": OperationKind.set_tier,
     "refresh": OperationKind.refresh,
     "destroy": OperationKind.destroy,
+    "drift_check": OperationKind.drift_check,
+    "reconcile": OperationKind.reconcile,
 }
+# Changes whose effect no declaration predicts: they read the cloud first.
+READS_THE_CLOUD = (OperationKind.refresh, OperationKind.drift_check, OperationKind.reconcile)
 Operator = Annotated[Viewer, allowed(Action.operate, "environment.change")]
 RateLimitedOperator = Annotated[
     Viewer, allowed(Action.operate, "environment.change", rate_limited=True)
@@ -84,7 +89,10 @@ def confirm_change(
     target = form_int(form.get("target_tier"))
     try:
         if kind is None:
-            raise StepladderError("Choose a change: promote, demote, set tier, refresh, destroy.")
+            raise StepladderError(
+                "Choose a change: promote, demote, set tier, refresh, destroy, drift check, "
+                "reconcile."
+            )
         if isinstance(target, str):
             raise InvalidInput.from_fields([{"field": "target_tier", "rule": "a tier from 0 to 7"}])
         with session.begin_nested():
@@ -144,7 +152,7 @@ def _change_page(
             target_tier = projected  # the selector starts at the current tier; no plan yet
         else:
             from_tier, to_tier = plan_tiers(operation_kind, projected, target_tier)
-        if not choosing and operation_kind != OperationKind.refresh:
+        if not choosing and operation_kind not in READS_THE_CLOUD:
             plan = plan_move(session, environment, operation_kind, from_tier, to_tier)
     except StepladderError as refusal:
         errors = {"_form": refusal.detail, **errors}
@@ -158,6 +166,7 @@ def _change_page(
         environment=environment,
         kind=kind,
         kind_label=kind.replace("_", " ").capitalize(),
+        drift=drift_report(session, environment) if operation_kind in READS_THE_CLOUD else None,
         target_tier=target_tier,
         from_tier=from_tier,
         to_tier=to_tier,

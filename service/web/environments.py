@@ -13,6 +13,7 @@ from db.models import Environment, OperationKind
 from programs import TIERS
 from service.access.roles import Action, in_scope
 from service.api.deps import ClockDep, SessionDep, SettingsDep
+from service.drift.status import drift_report
 from service.environments import domain, repository
 from service.environments.schemas import EnvironmentCreate, EnvironmentUpdate
 from service.errors import Conflict, StepladderError
@@ -213,6 +214,7 @@ def _environment_page(
         architecture=render_svg(resources, name),
         resources=[domain.describe_resource(resource) for resource in resources],
         operations=operations,
+        drift=drift_report(session, environment),
         schedules=[
             schedules.describe_schedule(s, environment)
             for s in schedules.list_schedules(session, environment.id)
