@@ -277,7 +277,7 @@ class PulumiEngine:
     def _drift(self, stack: auto.Stack, emit: EventSink) -> list[DriftedResource]:
         """`pulumi refresh --preview-only`: what the cloud holds that the state does not know,
         read and compared without writing the state."""
-        listener = self._listener(emit, preview=True, quiet=True)
+        listener = self._listener(emit, preview=True, quiet=False)
         stack.preview_refresh(on_event=listener)
         if self._event_failure is not None:
             raise EngineError(

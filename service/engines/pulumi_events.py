@@ -116,16 +116,19 @@ class ChangeLedger:
 
     def drifted(self) -> list[DriftedResource]:
         """What a refresh found changed in the cloud: each resource it dropped, or read back
-        with other properties (inputs where the provider reports them, else outputs)."""
+        with other properties (inputs where the provider reports them, else outputs). The
+        engine reports a refresh's outcome on the step's outputs event, as update or delete."""
         found = []
         for urn, metadata in self._metadata.items():
-            raw = str(getattr(metadata.op, "value", metadata.op))
-            if raw != "refresh" or metadata.type.startswith(BOOKKEEPING_PREFIXES):
+            if metadata.type.startswith(BOOKKEEPING_PREFIXES):
                 continue
+            op = self._op_of(urn)
             name = urn.rsplit("::", 1)[-1]
             old, new = metadata.old, metadata.new
-            if new is None or bool(new.delete):
+            if op == "delete" or new is None or bool(new.delete):
                 found.append(DriftedResource(urn, metadata.type, name, "delete"))
+                continue
+            if op != "update":
                 continue
             properties = changed_properties(
                 metadata.type, dict(old.inputs or {}) if old else {}, dict(new.inputs or {})
