@@ -44,6 +44,9 @@ class EnvironmentBase(SQLModel):
     # Route 53 (tier 7): latency records for domain_name in this hosted zone.
     hosted_zone_id: str | None = None
     domain_name: str | None = None
+    # An IAM role the engine's AWS provider assumes (another account); unset: the service's
+    # own credentials. An ARN only: no credential is ever stored.
+    assume_role_arn: str | None = None
 
 
 class Environment(EnvironmentBase, table=True):

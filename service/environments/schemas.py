@@ -177,6 +177,15 @@ class EnvironmentRules(EnvironmentBase):
             )
         return value
 
+    @field_validator("assume_role_arn")
+    @classmethod
+    def _assume_role_arn(cls, value: str | None) -> str | None:
+        if value is not None and not catalog.ROLE_ARN.match(value):
+            raise ValueError(
+                "must be an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)"
+            )
+        return value
+
     @field_validator("lambda_memory_mb")
     @classmethod
     def _lambda_memory(cls, value: int) -> int:
@@ -323,6 +332,7 @@ class EnvironmentUpdate(SQLModel):
     off_hours_web_min: int | None = None
     hosted_zone_id: str | None = None
     domain_name: str | None = None
+    assume_role_arn: str | None = None
 
 
 class ResourcePublic(SQLModel):

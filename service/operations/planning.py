@@ -128,6 +128,7 @@ def build_spec(
         secondary_region=environment.secondary_region,
         federated_databases=tuple(environment.federated_databases),
         certificate_arn=environment.certificate_arn,
+        assume_role_arn=environment.assume_role_arn,
         lambda_memory_mb=environment.lambda_memory_mb,
         lambda_batch_size=environment.lambda_batch_size,
         business_hours_start=environment.business_hours_start,

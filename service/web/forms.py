@@ -54,6 +54,7 @@ FIELDS: tuple[FormField, ...] = (
     FormField("business_hours_timezone", "Business hours time zone", "IANA zone, such as Europe/Berlin."),
     FormField("off_hours_web_min", "Web minimum off hours", "0 to the web minimum.", "instances", "number"),
     FormField("certificate_arn", "Certificate ARN", "ACM certificate: the load balancer serves HTTPS."),
+    FormField("assume_role_arn", "Role to assume", "IAM role ARN in the account to deploy into; empty: the service's own account. Fixed once deployed."),
     FormField("secondary_region", "Secondary region", "Needed for tier 7.", kind="select", choices=("", *sorted(AWS_REGIONS))),
     FormField("federated_databases", "Federated databases", "Comma-separated names (tier 7)."),
     FormField("hosted_zone_id", "Route 53 hosted zone", "With a domain name: latency records (tier 7)."),
@@ -63,6 +64,7 @@ FIELDS: tuple[FormField, ...] = (
 # The form's sections, in order, each with its fields.
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Basics", ("name", "description", "region", "availability_zones", "protected")),
+    ("AWS account", ("assume_role_arn",)),
     ("Web tier", ("web_instance_type", "web_min", "web_max", "target_cpu", "certificate_arn")),
     ("Database", ("db_engine", "db_instance_class", "reader_count", "reader_max")),
     ("Cache", ("cache_node_type", "cache_node_count")),
@@ -87,7 +89,7 @@ REQUIRED = frozenset(
 
 OPTIONAL = {
     "business_hours_start", "business_hours_end", "certificate_arn", "secondary_region",
-    "hosted_zone_id", "domain_name",
+    "hosted_zone_id", "domain_name", "assume_role_arn",
 }  # fmt: skip
 
 

@@ -1,4 +1,5 @@
-"""Drift: what a drift check found, and the simulator's out-of-band changes.
+"""Drift (what a drift check found, the simulator's out-of-band changes) and the role an
+environment's provider assumes.
 
 Revision ID: 0010_features
 Revises: 0009_engine_cli
@@ -18,6 +19,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.add_column("environments", sa.Column("assume_role_arn", sa.String(), nullable=True))
     op.add_column(
         "operations",
         sa.Column("drift", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
@@ -43,3 +45,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("simulated_changes")
     op.drop_column("operations", "drift")
+    op.drop_column("environments", "assume_role_arn")
