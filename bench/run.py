@@ -19,9 +19,20 @@ import httpx
 from floors import declaration_seconds, import_seconds
 from load import measure
 from scale import queue_figures, schedule_tick_figures
-from server import HEADERS, embedded_database, rss_megabytes, running_server, wait_finished
+from server import (
+    HEADERS,
+    embedded_database,
+    fork_server_megabytes,
+    rss_megabytes,
+    running_server,
+    wait_finished,
+)
 
 FULL = "--full" in sys.argv
+# `--only=steps,plans`: just those groups of rows (and the floors they are read against).
+SECTIONS = ("reads", "steps", "plans", "queue", "schedules")
+ONLY = next((arg.split("=", 1)[1].split(",") for arg in sys.argv if arg.startswith("--only=")),
+            SECTIONS)  # fmt: skip
 SIZES: dict[str, Any] = {
     "rounds": 10 if FULL else 3,
     "load_seconds": 10.0 if FULL else 3.0,
@@ -60,17 +71,31 @@ def main() -> None:
         )
     )
     with embedded_database() as database_url:
-        with running_server(database_url, worker_concurrency="2") as server:
-            idle_rss = rss_megabytes(server.pid)
-            section(reads, server.client, server.url, database_url)
-            section(steps, server.client, declared, idle_rss)
-        with running_server(database_url, without_worker=True) as api:
-            section(plans, api.client, declared)
-        with running_server(database_url, worker_concurrency="4") as server:
-            scale = SIZES["scale_environments"], SIZES["scale_operations"]
-            section(queue_figures, server.client, *scale)
-    with embedded_database() as database_url:
-        section(schedule_tick_figures, database_url, SIZES["schedules"], SIZES["due"])
+        if "reads" in ONLY or "steps" in ONLY:
+            with running_server(database_url, worker_concurrency="2") as server:
+                idle_rss = rss_megabytes(server.pid)
+                if "reads" in ONLY:
+                    section(reads, server.client, server.url, database_url)
+                if "steps" in ONLY:
+                    section(steps, server.client, declared, idle_rss, server.pid)
+        if "steps" in ONLY:
+            # The same step with each engine process started directly: the fork server's share.
+            with running_server(database_url, engine_fork_server="false") as server:
+                section(steps_started_directly, server.client, declared)
+        if "plans" in ONLY:
+            with running_server(database_url, without_worker=True) as api:
+                section(plans, api.client, declared)
+            with running_server(
+                database_url, without_worker=True, engine_fork_server="false"
+            ) as api:
+                section(first_plans_started_directly, api.client, declared)
+        if "queue" in ONLY:
+            with running_server(database_url, worker_concurrency="4") as server:
+                scale = SIZES["scale_environments"], SIZES["scale_operations"]
+                section(queue_figures, server.client, *scale)
+    if "schedules" in ONLY:
+        with embedded_database() as database_url:
+            section(schedule_tick_figures, database_url, SIZES["schedules"], SIZES["due"])
     row("make test (pytest share)", "not run here: the suite's own run", None, "<= 5 min", None)
     print(f"# load {os.getloadavg()[0]:.2f} at the end")
 
@@ -123,23 +148,8 @@ def plans(client: httpx.Client, declared: dict[int, dict[str, float]]) -> None:
     """Demotes from a queued tier 1 (no worker: the plan is 1 -> 0, which deletes the
     database, so the answer is 409 confirmation_required after the full plan)."""
     names = [f"plan-{index:03d}" for index in range(SIZES["rounds"] + SIZES["burst"])]
-    for name in names:
-        client.post("/api/environments", json={"name": name, "region": "eu-west-1"})
-        client.post(f"/api/environments/{name}/tier", json={"target_tier": 1})
-    first = []
-    for name in names[: SIZES["rounds"]]:
-        response, seconds = _timed(client.post, f"/api/environments/{name}/demote")
-        assert response.status_code == 409, response.text
-        first.append(seconds)
-    floor = declared[1]["seconds"] + declared[0]["seconds"]
-    ratio = statistics.median(first) / floor
-    row(
-        "first plan (demote 1 -> 0, uncached)",
-        f"p50 {statistics.median(first) * 1000:.0f} ms vs mocks {floor * 1000:.0f} ms",
-        ratio,
-        "<= 1.2x declaring under mocks",
-        ratio <= 1.2,
-    )
+    _queue_at_tier_1(client, names)
+    _first_plans(client, names[: SIZES["rounds"]], declared, "first plan (demote 1 -> 0, uncached)")
     repeated = [
         _timed(client.post, f"/api/environments/{names[0]}/demote")[1]
         for _ in range(SIZES["plans"])
@@ -183,22 +193,74 @@ def plans(client: httpx.Client, declared: dict[int, dict[str, float]]) -> None:
     )
 
 
-def steps(client: httpx.Client, declared: dict[int, dict[str, float]], idle_rss: float) -> None:
-    waits: list[float] = []
+def first_plans_started_directly(
+    client: httpx.Client, declared: dict[int, dict[str, float]]
+) -> None:
+    names = [f"direct-plan-{index:03d}" for index in range(SIZES["rounds"])]
+    _queue_at_tier_1(client, names)
+    _first_plans(client, names, declared, "  first plan, fork server off")
+
+
+def _queue_at_tier_1(client: httpx.Client, names: list[str]) -> None:
+    for name in names:
+        client.post("/api/environments", json={"name": name, "region": "eu-west-1"})
+        client.post(f"/api/environments/{name}/tier", json={"target_tier": 1})
+
+
+def _first_plans(
+    client: httpx.Client, names: list[str], declared: dict[int, dict[str, float]], label: str
+) -> None:
+    first = []
+    for name in names:
+        response, seconds = _timed(client.post, f"/api/environments/{name}/demote")
+        assert response.status_code == 409, response.text
+        first.append(seconds)
+    floor = declared[1]["seconds"] + declared[0]["seconds"]
+    ratio = statistics.median(first) / floor
+    row(
+        label,
+        f"p50 {statistics.median(first) * 1000:.0f} ms vs mocks {floor * 1000:.0f} ms",
+        ratio,
+        "<= 1.2x declaring under mocks",
+        ratio <= 1.2,
+    )
+
+
+def steps_started_directly(client: httpx.Client, declared: dict[int, dict[str, float]]) -> None:
+    _one_step(client, declared, "direct", "  one step, fork server off", [])
+
+
+def _one_step(
+    client: httpx.Client,
+    declared: dict[int, dict[str, float]],
+    prefix: str,
+    label: str,
+    waits: list[float],
+) -> float:
     first_deploys = []
     for index in range(SIZES["rounds"]):
-        name = f"seq-{index}"
+        name = f"{prefix}-{index}"
         client.post("/api/environments", json={"name": name, "region": "eu-west-1"})
         _, seconds = _run(client, f"/api/environments/{name}/promote", waits)
         first_deploys.append(seconds)
     one_step = statistics.median(first_deploys)
     ratio = one_step / declared[0]["seconds"]
     row(
-        "one simulated step (first deploy, tier 0)",
+        label,
         f"p50 {one_step * 1000:.0f} ms vs mocks {declared[0]['seconds'] * 1000:.0f} ms",
         ratio,
         "<= 1.2x declaring under mocks",
         ratio <= 1.2,
+    )
+    return one_step
+
+
+def steps(
+    client: httpx.Client, declared: dict[int, dict[str, float]], idle_rss: float, pid: int
+) -> None:
+    waits: list[float] = []
+    one_step = _one_step(
+        client, declared, "seq", "one simulated step (first deploy, tier 0)", waits
     )
     count, slots = SIZES["deploys"], 2
     names = [f"deploy-{index:02d}" for index in range(count)]
@@ -225,6 +287,15 @@ def steps(client: httpx.Client, declared: dict[int, dict[str, float]], idle_rss:
         statistics.median(waits) <= 0.069,
     )
     row("serve RSS, idle after start", f"{idle_rss:.0f} MB", None, "<= 300 MB", idle_rss <= 300)
+    forks = fork_server_megabytes(pid)
+    together = idle_rss + forks
+    row(
+        "  + its fork server (shared with children)",
+        f"{forks:.0f} MB, together {together:.0f} MB",
+        None,
+        "<= 300 MB together",
+        together <= 300,
+    )
 
 
 def _run(client: httpx.Client, path: str, waits: list[float]) -> tuple[dict[str, Any], float]:

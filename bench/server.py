@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psutil
 
 BENCH_TOKEN = "slp_" + secrets.token_urlsafe(32)
 HEADERS = {"Authorization": f"Bearer {BENCH_TOKEN}"}
@@ -114,6 +115,14 @@ def rss_megabytes(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def fork_server_megabytes(pid: int) -> float:
+    """RSS of the fork server a service process started (0 if it has none)."""
+    for child in psutil.Process(pid).children():
+        if "service.engines.fork_server" in child.cmdline():
+            return float(child.memory_info().rss) / 1024 / 1024
+    return 0.0
 
 
 def _wait_healthy(client: httpx.Client) -> None:

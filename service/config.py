@@ -79,6 +79,11 @@ class Settings(BaseSettings):
         default=15, gt=0, description="How often workers look for due schedules."
     )
     heartbeat_seconds: float = Field(default=10.0, gt=0)
+    engine_fork_server: bool = Field(
+        default=True,
+        description="Fork engine processes from a process that has imported Pulumi once, "
+        "instead of starting Python for each; off, or if it fails, each starts directly.",
+    )
     stalled_worker_seconds: float = Field(
         default=60.0, gt=0, description="A worker silent this long is presumed dead."
     )
@@ -137,6 +142,12 @@ class Settings(BaseSettings):
         description="The Pulumi state role's login (postgresql://stepladder_pulumi:...@host/db), "
         "for the default backend on an external database; unset means that role on the app's "
         "own connection, without a password (the embedded server needs none).",
+    )
+    pulumi_history_kept: int = Field(
+        default=10,
+        ge=0,
+        description="Updates of each stack whose history (a full checkpoint copy each) a DIY "
+        "backend keeps; older ones are deleted after each operation. 0 keeps them all.",
     )
     pulumi_secrets_provider: str | None = Field(
         default=None,

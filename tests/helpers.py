@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import psutil
+
 FINISHED = {"succeeded", "failed", "cancelled", "rejected"}
 # The bootstrap admin token every test service starts with (STEPLADDER_BOOTSTRAP_TOKEN).
 ADMIN_TOKEN = "slp_test-admin-token-0123456789abcdefghijklmnopqrstuv"
@@ -43,3 +45,16 @@ def run(client: Any, path: str, **body: Any) -> dict[str, Any]:
 
 def resource_types(environment: dict[str, Any]) -> list[str]:
     return sorted(resource["type"] for resource in environment["resources"])
+
+
+def engine_processes(root_pid: int) -> list[psutil.Process]:
+    """The operation engine processes under `root_pid`: started directly
+    (`python -m service.engines.child`) or forked by the fork server (named `engine-child`)."""
+    found = []
+    for process in psutil.Process(root_pid).children(recursive=True):
+        try:
+            if process.name() == "engine-child" or "service.engines.child" in process.cmdline():
+                found.append(process)
+        except psutil.NoSuchProcess:
+            continue
+    return found

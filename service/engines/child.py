@@ -1,6 +1,7 @@
 """The operation's child process: runs every step of one operation through one engine.
 
-Started by the worker as `python -m service.engines.child`; reads an `OperationRequest` on
+Started by the worker as `python -m service.engines.child`, or forked by the fork server
+(`fork_server.py`), which runs the same `entry`; reads an `OperationRequest` on
 stdin and writes protocol messages on stdout (see `protocol.py`). Pulumi keeps runtime state
 per process and the Automation API blocks, so each operation gets a fresh process, and a crash
 here never reaches the worker.
@@ -38,7 +39,7 @@ def main() -> int:
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, force=True)
 
     def send(message: dict[str, Any]) -> None:
         protocol.write(json.dumps(message, default=str) + "\n")
@@ -63,6 +64,16 @@ def main() -> int:
 
 def run_operation(request: OperationRequest, send: Any) -> None:
     engine = make_engine(request.engine, request.engine_options)
+    try:
+        _run_steps(engine, request, send)
+    finally:
+        # The Pulumi engine's workspace folders and in-memory secret files go with it.
+        close = getattr(engine, "close", None)
+        if close is not None:
+            close()
+
+
+def _run_steps(engine: Engine, request: OperationRequest, send: Any) -> None:
     if getattr(engine, "cli_handles_interrupt", False):
         grace = float(request.engine_options.get("cancel_grace_seconds", DEFAULT_GRACE_SECONDS))
         forward_interrupts(lambda: setattr(engine, "interrupted", True), grace)
@@ -195,7 +206,12 @@ def _die_with_parent() -> None:
         sys.exit(1)
 
 
-if __name__ == "__main__":
+def entry() -> int:
+    """What `python -m service.engines.child` runs, and a child of the fork server too."""
     # SIGTERM (worker died) behaves like SIGINT: stop as cleanly as the engine can.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    sys.exit(main())
+    return main()
+
+
+if __name__ == "__main__":
+    sys.exit(entry())

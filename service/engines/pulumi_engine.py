@@ -1,20 +1,23 @@
 """The Pulumi engine: the Automation API against AWS (or an AWS-compatible emulator).
 
 Each environment is one stack (stack name = environment name) of the project `stepladder`,
-running `programs.build(spec)` inline, in its own workspace directory: parallel `select_stack`
-calls on a shared one corrupt `workspace.json` (pulumi/pulumi#8186). Every call blocks, which
-is why it runs in the operation's child process.
+running `programs.build(spec)` inline, in a temporary workspace folder of its operation that
+nothing outlives (pulumi_workspace.py). Every call blocks, which is why it runs in the
+operation's child process.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
-from collections.abc import Callable, Iterator
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from pulumi import automation as auto
 from pulumi.automation import events as pulumi_events
 
@@ -34,12 +37,21 @@ from service.engines.pulumi_backend import pgpass_line
 from service.engines.pulumi_command import GuardedCommand
 from service.engines.pulumi_errors import classify, log_tail
 from service.engines.pulumi_events import ChangeLedger, translate
+from service.engines.pulumi_history import prune_history
 from service.engines.pulumi_locks import lock_store
 from service.engines.pulumi_recovery import import_deployment, recover_stack
 from service.engines.pulumi_state import (
     local_backend_dir,
     resources_from_deployment,
     resources_from_steps,
+)
+from service.engines.pulumi_workspace import (
+    STATELESS_ENV,
+    StatelessWorkspace,
+    forget_legacy_workspace,
+    legacy_secrets_settings,
+    stack_settings,
+    state_carries,
 )
 from service.engines.secrets import REDACTED, memory_file, redact
 
@@ -48,21 +60,26 @@ PROJECT = "stepladder"
 
 @dataclass(frozen=True)
 class PulumiOptions:
-    workspaces_dir: Path
     backend_url: str
     secrets_provider: str | None
     passphrase: str | None
     # The PostgreSQL backend's password; its URL never carries one (see pulumi_backend.py).
     backend_password: str | None = None
+    # Where older versions kept a workspace per environment (see pulumi_workspace.py).
+    legacy_workspaces_dir: Path | None = None
+    # Updates of each stack's history the DIY backend keeps; 0 keeps all (pulumi_history.py).
+    history_kept: int = 0
 
     @classmethod
     def from_dict(cls, options: dict[str, Any]) -> PulumiOptions:
+        legacy = options.get("legacy_workspaces_dir")
         return cls(
-            workspaces_dir=Path(options["workspaces_dir"]),
             backend_url=str(options["backend_url"]),
             secrets_provider=options.get("secrets_provider"),
             passphrase=options.get("passphrase"),
             backend_password=options.get("backend_password") or None,
+            legacy_workspaces_dir=Path(legacy) if legacy else None,
+            history_kept=int(options.get("history_kept") or 0),
         )
 
 
@@ -85,6 +102,7 @@ class PulumiEngine:
         self._command: GuardedCommand | None = None
         self._closing = contextlib.ExitStack()
         self._env: dict[str, str] | None = None
+        self._work_dirs: dict[str, Path] = {}
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> PulumiEngine:
@@ -132,7 +150,8 @@ class PulumiEngine:
                 refuse_unconfirmed_data_loss(planned, step.allowed_data_loss)
             outputs = self._apply(stack, step.action, emit, refresh=step.refresh)
             changes = self._ledger.changes()
-            resources = self._read_resources(stack, emit)
+            resources = self._read_resources(stack, step.spec.name, emit)
+            self._prune_history(step.spec.name, emit)
         return StepResult(resources=resources, changes=changes, outputs=outputs)
 
     @property
@@ -148,7 +167,7 @@ class PulumiEngine:
         plugin inherits."""
         if self._env is None:
             # Pinned: a PULUMI_BACKEND_URL in the worker's environment would override ours.
-            self._env = {"PULUMI_BACKEND_URL": self.options.backend_url}
+            self._env = {"PULUMI_BACKEND_URL": self.options.backend_url, **STATELESS_ENV}
             if self.options.passphrase:
                 path = self._closing.enter_context(
                     memory_file(self.options.passphrase, "pulumi-passphrase")
@@ -184,33 +203,47 @@ class PulumiEngine:
         return (self.options.passphrase or "", self.options.backend_password or "")
 
     def _stack(self, spec: EnvironmentSpec) -> auto.Stack:
-        work_dir = self.options.workspaces_dir / spec.name
-        work_dir.mkdir(parents=True, exist_ok=True)
-        # The CLI does not create a file backend's folder; without it `stack select` fails.
+        # The CLI does not create a file backend's folder; without it `stack init` fails.
         backend_dir = local_backend_dir(self.options.backend_url)
         if backend_dir is not None:
             backend_dir.mkdir(parents=True, exist_ok=True)
         settings = auto.ProjectSettings(
             name=PROJECT,
             runtime="python",
+            main=os.getcwd(),
             backend=auto.ProjectBackend(url=self.options.backend_url),
         )
+        legacy = legacy_secrets_settings(self.options.legacy_workspaces_dir, spec.name)
 
         def program() -> None:
             self.program(spec)
 
-        return auto.create_or_select_stack(
-            stack_name=spec.name,
-            project_name=PROJECT,
+        workspace = StatelessWorkspace(
+            work_dir=str(self._work_dir(spec.name)),
             program=program,
-            opts=auto.LocalWorkspaceOptions(
-                work_dir=str(work_dir),
-                project_settings=settings,
-                secrets_provider=self.options.secrets_provider,
-                env_vars=self.env,
-                pulumi_command=self.command,
-            ),
+            project_settings=settings,
+            stack_settings={spec.name: stack_settings(legacy)} if legacy else None,
+            secrets_provider=self.options.secrets_provider,
+            env_vars=self.env,
+            pulumi_command=self.command,
         )
+        return auto.Stack.create_or_select(spec.name, workspace)
+
+    def _work_dir(self, stack_name: str) -> Path:
+        """The operation's own folder for the stack; removed when the engine closes."""
+        if stack_name not in self._work_dirs:
+            folder = tempfile.TemporaryDirectory(prefix=f"stepladder-{stack_name}-")
+            self._work_dirs[stack_name] = Path(self._closing.enter_context(folder))
+        return self._work_dirs[stack_name]
+
+    def _forget_legacy_workspace(
+        self, stack_name: str, deployment: Mapping[str, Any] | None
+    ) -> None:
+        """An older version's workspace goes once the state carries its secrets settings."""
+        legacy_dir = self.options.legacy_workspaces_dir
+        legacy = legacy_secrets_settings(legacy_dir, stack_name)
+        if legacy_dir is not None and legacy and state_carries(legacy, deployment):
+            forget_legacy_workspace(legacy_dir, stack_name)
 
     def _find_pending_creates(
         self,
@@ -327,17 +360,39 @@ class PulumiEngine:
             for key, output in result.outputs.items()
         }
 
+    def _prune_history(self, stack_name: str, emit: EventSink) -> None:
+        """The stack's history down to its newest updates; a failure here fails no step."""
+        store = lock_store(self.options.backend_url, self.options.backend_password)
+        if store is None or self.options.history_kept <= 0:
+            return
+        try:
+            prune_history(store, PROJECT, stack_name, self.options.history_kept)
+        except (EngineError, OSError, psycopg.Error) as error:
+            cause = error.message if isinstance(error, EngineError) else type(error).__name__
+            emit(
+                {
+                    "type": "diagnostic",
+                    "severity": "warning",
+                    "message": f"the stack's older update history was not pruned ({cause}); "
+                    "the next operation tries again",
+                }
+            )
+
     def _outputs_from_events(self) -> dict[str, Any]:
         for state in self._ledger.final_states():
             if state.type == "pulumi:pulumi:Stack":
                 return dict(redact(dict(state.outputs or {})))
         return {}
 
-    def _read_resources(self, stack: auto.Stack, emit: EventSink) -> list[ResourceState]:
+    def _read_resources(
+        self, stack: auto.Stack, stack_name: str, emit: EventSink
+    ) -> list[ResourceState]:
         """The stack's resources after a completed step; if reading them back fails, what the
         step's own events said, so a finished update is never reported as failed."""
         try:
-            return resources_from_deployment(stack.export_stack().deployment)
+            deployment = stack.export_stack().deployment
+            self._forget_legacy_workspace(stack_name, deployment)
+            return resources_from_deployment(deployment)
         except (auto.errors.CommandError, OSError) as error:
             cause = classify(error, known_secrets=self._known_secrets()).message
             emit(

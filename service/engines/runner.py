@@ -13,6 +13,8 @@ import sys
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+from service.engines.forked_process import ForkedProcess
+from service.engines.forking import FORK_SERVER, ForkServerUnavailable
 from service.engines.protocol import OperationRequest
 
 logger = logging.getLogger(__name__)
@@ -41,7 +43,7 @@ def child_environment(environment: Mapping[str, str]) -> dict[str, str]:
 
 
 class EngineProcess:
-    def __init__(self, process: asyncio.subprocess.Process, engine: str) -> None:
+    def __init__(self, process: asyncio.subprocess.Process | ForkedProcess, engine: str) -> None:
         self.process = process
         self.engine = engine
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_LINES_KEPT)
@@ -50,6 +52,15 @@ class EngineProcess:
 
     @classmethod
     async def start(cls, request: OperationRequest) -> EngineProcess:
+        """Forked from the fork server when it is on and answers; started directly otherwise."""
+        payload = json.dumps(request.to_dict()).encode()
+        environment = child_environment(os.environ)
+        if FORK_SERVER.enabled:
+            try:
+                forked = await ForkedProcess.start(FORK_SERVER, payload, environment, LINE_LIMIT)
+                return cls(forked, request.engine)
+            except ForkServerUnavailable as error:
+                logger.warning("starting the engine process directly: %s", error)
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -60,10 +71,10 @@ class EngineProcess:
             limit=LINE_LIMIT,
             # Its own session: a Ctrl-C in the terminal reaches the worker, which decides.
             start_new_session=True,
-            env=child_environment(os.environ),
+            env=environment,
         )
         assert process.stdin is not None
-        process.stdin.write(json.dumps(request.to_dict()).encode())
+        process.stdin.write(payload)
         await process.stdin.drain()
         process.stdin.close()
         return cls(process, request.engine)

@@ -200,7 +200,8 @@ def engine_options(runtime: WorkerRuntime, engine: str) -> dict[str, Any]:
     backend = state_backend(settings, runtime.db_engine.url.render_as_string(hide_password=False))
     # Travels on the child's stdin only; never logged or stored.
     return {
-        "workspaces_dir": str(settings.resolved_data_dir() / "workspaces"),
+        "legacy_workspaces_dir": str(settings.resolved_data_dir() / "workspaces"),
+        "history_kept": settings.pulumi_history_kept,
         "backend_url": backend.url,
         "backend_password": backend.password or "",
         "secrets_provider": settings.pulumi_secrets_provider,

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from service.clock import Clock
 from service.config import Settings
+from service.engines.forking import prepare_fork_server
 from service.jobs.queue import build_deferring_app, build_job_app, enqueuer
 from service.jobs.recovery import recover_periodically
 from service.jobs.runtime import WorkerRuntime, set_runtime
@@ -60,6 +61,7 @@ async def run_worker(
             recover_periodically(runtime, interval_seconds=settings.heartbeat_seconds)
         )
         ticker = asyncio.create_task(tick_schedules(runtime, settings.schedule_tick_seconds))
+        warming = asyncio.create_task(prepare_fork_server(settings.engine_fork_server))
         try:
             await job_app.run_worker_async(
                 name=f"stepladder@{socket.gethostname()}",
@@ -72,7 +74,7 @@ async def run_worker(
                 stalled_worker_timeout=settings.stalled_worker_seconds,
             )
         finally:
-            for side_task in (recovery, ticker):
+            for side_task in (recovery, ticker, warming):
                 side_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await side_task

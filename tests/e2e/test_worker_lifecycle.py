@@ -11,7 +11,7 @@ import psycopg
 
 from db.engine import libpq_url
 from tests.e2e.conftest import Server
-from tests.helpers import wait_for_operation
+from tests.helpers import engine_processes, wait_for_operation
 
 
 def _start_slow_operation(server: Server) -> tuple[int, list[psutil.Process]]:
@@ -24,11 +24,7 @@ def _start_slow_operation(server: Server) -> tuple[int, list[psutil.Process]]:
         if any(event["type"] == "resource_pre" for event in events):
             break
         time.sleep(0.1)
-    engines = [
-        child
-        for child in psutil.Process(server.process.pid).children(recursive=True)
-        if "service.engines.child" in " ".join(child.cmdline())
-    ]
+    engines = engine_processes(server.process.pid)
     assert len(engines) == 1, "the operation should run in one child process"
     return operation["id"], engines
 

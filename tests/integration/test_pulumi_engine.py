@@ -15,13 +15,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import psutil
 import pytest
 
 from service.engines.simulated_aws import ami_architecture
 from service.reference import EXAMPLE_SPEC
 from tests.e2e.conftest import Server
-from tests.helpers import wait_for_operation
+from tests.helpers import engine_processes, wait_for_operation
 from tests.integration.aws_plugin.cloud import SimulatedAccount
 from tests.integration.conftest import PASSPHRASE, state_keys
 
@@ -194,8 +193,7 @@ def test_kill_9_of_the_service_mid_create_then_restart_adopts_the_create_without
     _wait_for_event(server, operation["id"], f"creating {CLUSTER}")
     _wait_until(lambda: len(simulated_aws.find(CLUSTER, "engine", "aurora-mysql")) == 1)
     [cluster] = simulated_aws.find(CLUSTER, "engine", "aurora-mysql")  # AWS has it, "creating"
-    engines = [child for child in psutil.Process(server.process.pid).children(recursive=True)
-               if "service.engines.child" in " ".join(child.cmdline())]  # fmt: skip
+    engines = engine_processes(server.process.pid)
     assert len(engines) == 1
 
     # kill -9 of the service and everything it started (a lost machine, `docker kill`): the

@@ -79,7 +79,6 @@ def program(generation: int, seconds: float = 0, marker: str = "") -> Callable[.
 
 def engine_for(root: Path, **kwargs: Any) -> PulumiEngine:
     options = PulumiOptions(
-        workspaces_dir=root / "workspaces",
         backend_url=f"file://{root / 'state'}",
         secrets_provider=None,
         passphrase=PASSPHRASE,

@@ -16,13 +16,15 @@ from db.engine import libpq_url
 from service.operations.declarations import QUEUE
 from tests.helpers import create_environment
 
-# Every declaration child this process starts, seen by Python's own audit hook on Popen, so
-# the count does not depend on the code under test reporting it.
+# Every declaration child this process starts, seen by an audit hook: Python's own on Popen
+# (started directly) or the fork server client's (forked), raised before the child exists.
 DECLARATION_CHILDREN: list[int] = []
 
 
 def _count_declaration_children(event: str, args: tuple[Any, ...]) -> None:
-    if event == "subprocess.Popen" and "service.engines.declare" in map(str, args[1]):
+    started = event == "subprocess.Popen" and "service.engines.declare" in map(str, args[1])
+    forked = event == "stepladder.fork_engine" and args == ("declare",)
+    if started or forked:
         DECLARATION_CHILDREN.append(1)
 
 

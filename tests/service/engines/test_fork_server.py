@@ -1,0 +1,186 @@
+"""Engine processes forked from the fork server: they run an operation as a directly started
+child does, are interrupted the same way, die with their worker, and a dead fork server is
+replaced (or bypassed) without losing the next operation."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from programs import EnvironmentSpec
+from service.engines import forking
+from service.engines.forked_process import UNKNOWN_EXIT, ForkedProcess
+from service.engines.forking import FORK_SERVER, ForkServerUnavailable
+from service.engines.protocol import EXIT_INTERRUPTED, OperationRequest
+from service.engines.runner import EngineProcess
+
+SPEC = EnvironmentSpec(name="forked", tier=0, region="eu-west-1")
+REPOSITORY = Path(__file__).resolve().parents[3]
+
+
+def _request(seconds_per_resource: float = 0.2) -> OperationRequest:
+    return OperationRequest(
+        engine="simulator",
+        engine_options={"seconds_per_resource": seconds_per_resource, "cancel_grace_seconds": 60},
+        steps=[{"action": "up", "tier": 0, "spec": SPEC.to_dict()}],
+    )
+
+
+async def _run(
+    request: OperationRequest, on_first_change: Any = None
+) -> tuple[EngineProcess, list[dict[str, Any]], int, int | None]:
+    """Run one operation; returns the process, its messages, its exit code, and its parent's
+    pid as seen while it ran."""
+    process = await EngineProcess.start(request)
+    parent = psutil.Process(process.pid).ppid()
+    messages = []
+    async for message in process.messages():
+        messages.append(message)
+        if on_first_change and message.get("event", {}).get("type") == "resource_pre":
+            await on_first_change(process)
+            on_first_change = None
+    code = await process.wait()
+    await process.kill()
+    return process, messages, code, parent
+
+
+def test_a_forked_child_runs_an_operation_to_success() -> None:
+    process, messages, code, parent = asyncio.run(_run(_request()))
+
+    assert isinstance(process.process, ForkedProcess)
+    assert parent == FORK_SERVER.pid  # forked, not started directly
+    assert code == 0
+    assert "result" in messages[-1], messages[-1]
+    assert messages[-1]["result"]["changes"]["create"] > 0
+    assert next(m for m in messages if "step_done" in m)["step_done"]["resources"]
+
+
+def test_the_fork_server_is_one_thread_and_has_the_programs_imported() -> None:
+    FORK_SERVER.start()
+    assert FORK_SERVER.pid is not None
+    assert len(list(Path(f"/proc/{FORK_SERVER.pid}/task").iterdir())) == 1
+    # Nothing Pulumi, pulumi_aws or the programs import is left for a child to import.
+    probe = (
+        "import sys\n"
+        "from service.engines.fork_server import preload\n"
+        "preload()\n"
+        "before = set(sys.modules)\n"
+        "from programs import EnvironmentSpec\n"
+        "from service.engines.simulator import run_program\n"
+        "spec = EnvironmentSpec(name='probe', tier=0, region='eu-west-1',\n"
+        "    secondary_region='us-east-1', db_instance_class='db.r6g.large')\n"
+        "for tier in range(8):\n"
+        "    run_program(spec.at_tier(tier), [])\n"
+        "print(sorted(m for m in set(sys.modules) - before\n"
+        "    if m.split('.')[0] in ('pulumi', 'pulumi_aws', 'programs', 'grpc')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPOSITORY, check=True
+    )
+    assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_an_interrupt_reaches_a_forked_child() -> None:
+    async def interrupt(process: EngineProcess) -> None:
+        await process.interrupt(grace_seconds=60)
+
+    process, messages, code, parent = asyncio.run(_run(_request(1.0), interrupt))
+
+    assert parent == FORK_SERVER.pid
+    assert process.interrupted
+    assert code == EXIT_INTERRUPTED
+    assert messages[-1] == {"error": {"code": "cancelled", "message": "interrupted on request"}}
+
+
+def test_a_killed_fork_server_is_started_again_and_the_next_operation_runs() -> None:
+    FORK_SERVER.start()
+    killed = psutil.Process(FORK_SERVER.pid)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(timeout=60)
+
+    _process, messages, code, parent = asyncio.run(_run(_request()))
+
+    assert parent == FORK_SERVER.pid != killed.pid
+    assert code == 0 and "result" in messages[-1]
+
+
+def test_an_operation_whose_fork_server_dies_ends_with_an_error_instead_of_hanging() -> None:
+    async def kill_fork_server(_process: EngineProcess) -> None:
+        psutil.Process(FORK_SERVER.pid).kill()
+
+    process, messages, code, parent = asyncio.run(_run(_request(1.0), kill_fork_server))
+
+    assert parent is not None and not _running(process.pid)
+    # The child got SIGTERM (PR_SET_PDEATHSIG), stopped as on a worker's death, and said so;
+    # its exit code died with the fork server.
+    assert code == UNKNOWN_EXIT
+    assert "error" in messages[-1] and "result" not in messages[-1]
+
+
+def test_without_a_fork_server_the_child_is_started_directly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def unavailable(*_args: Any) -> forking.ForkedChild:
+        raise ForkServerUnavailable("down for this test")
+
+    monkeypatch.setattr(FORK_SERVER, "fork", unavailable)
+
+    process, messages, code, parent = asyncio.run(_run(_request()))
+
+    assert not isinstance(process.process, ForkedProcess)
+    assert parent != FORK_SERVER.pid
+    assert code == 0 and "result" in messages[-1]
+
+
+# A worker stand-in: starts an operation through the fork server, says which processes hold
+# it, and waits; the test kills it as `kill -9` would.
+WORKER = """
+import asyncio, json, sys
+from service.engines.forking import FORK_SERVER
+from service.engines.protocol import OperationRequest
+from service.engines.runner import EngineProcess
+
+async def main():
+    request = OperationRequest.from_dict(json.loads(sys.argv[1]))
+    process = await EngineProcess.start(request)
+    async for message in process.messages():
+        if message.get("event", {}).get("type") == "resource_pre":
+            print(json.dumps({"server": FORK_SERVER.pid, "child": process.pid}), flush=True)
+            await asyncio.sleep(3600)
+
+asyncio.run(main())
+"""
+
+
+def test_killing_the_worker_kills_the_fork_server_and_its_child() -> None:
+    request = json.dumps(_request(1.0).to_dict())
+    worker = subprocess.Popen(
+        [sys.executable, "-c", WORKER, request], stdout=subprocess.PIPE, text=True, cwd=REPOSITORY
+    )
+    assert worker.stdout is not None
+    started = json.loads(worker.stdout.readline())
+    server, child = psutil.Process(started["server"]), psutil.Process(started["child"])
+    assert child.ppid() == server.pid
+
+    worker.kill()
+    worker.wait()
+
+    psutil.wait_procs([server, child], timeout=60)
+    assert not _running(server.pid)
+    assert not _running(child.pid)
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie: an orphan waits for init (or a subreaper) to reap it."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
