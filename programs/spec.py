@@ -50,6 +50,10 @@ class EnvironmentSpec:
     # in AWS never moves subnets or database instances (empty before the first deploy).
     deployed_zones: tuple[str, ...] = field(default_factory=tuple)
     deployed_secondary_zones: tuple[str, ...] = field(default_factory=tuple)
+    # Tier 0 reached from tier 1: the deployed cluster whose data moves back onto the box.
+    returning_cluster_identifier: str | None = None
+    returning_writer_endpoint: str | None = None
+    returning_secret_arn: str | None = None
     # Set when the cluster is first created and then ignored, so it never causes a diff.
     snapshot_stamp: str = "initial"
     # An AWS-compatible endpoint (moto, LocalStack) instead of AWS itself.

@@ -39,7 +39,7 @@ from service.api.guard import Reader
 from service.clock import Clock
 from service.config import Settings
 from service.costs.prices import load_price_book
-from service.engines.forking import prepare_fork_server
+from service.engines.forking import use_fork_server
 from service.errors import install_error_handlers
 from service.jobs.queue import build_deferring_app, enqueuer
 from service.jobs.supervisor import WorkerHealth, keep_database_running, keep_worker_running
@@ -72,8 +72,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.new_admin_token = bootstrap_admin_token(settings, engine)
-        # Plans declare programs in this process's fork server, worker or not.
-        fork_server = asyncio.create_task(prepare_fork_server(settings.engine_fork_server))
+        use_fork_server(settings.engine_fork_server)  # plans declare in it, worker or not
         worker = None
         if run_worker_in_process:
             worker = asyncio.create_task(
@@ -95,7 +94,7 @@ def create_app(
         try:
             yield
         finally:
-            for task in (worker, watchdog, fork_server):
+            for task in (worker, watchdog):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):

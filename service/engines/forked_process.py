@@ -12,9 +12,10 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 from collections.abc import Mapping
 
-from service.engines.forking import ForkServer, exit_code
+from service.engines.forking import ForkedChild, ForkServer, exit_code
 
 logger = logging.getLogger(__name__)
 
@@ -40,17 +41,21 @@ class ForkedProcess:
         stdin_read, stdin_write = os.pipe()
         stdout_read, stdout_write = os.pipe()
         stderr_read, stderr_write = os.pipe()
+        theirs, ours = (
+            (stdin_read, stdout_write, stderr_write),
+            (stdin_write, stdout_read, stderr_read),
+        )
+        forking = asyncio.ensure_future(
+            asyncio.to_thread(server.fork, "child", theirs, environment)
+        )
         try:
-            child = await asyncio.to_thread(
-                server.fork, "child", (stdin_read, stdout_write, stderr_write), environment
-            )
+            child = await asyncio.shield(forking)
         except BaseException:
-            for fd in (stdin_write, stdout_read, stderr_read):
-                os.close(fd)
+            # Refused, or cancelled while the thread still hands the fds over: once it is done,
+            # close every end, and end a child nobody will read.
+            forking.add_done_callback(lambda done: _abandon(done, theirs + ours))
             raise
-        finally:
-            for fd in (stdin_read, stdout_write, stderr_write):
-                os.close(fd)
+        _close(theirs)
         loop = asyncio.get_running_loop()
         stdout = await _reader(loop, stdout_read, limit)
         stderr = await _reader(loop, stderr_read, limit)
@@ -81,6 +86,21 @@ async def _reader(loop: asyncio.AbstractEventLoop, fd: int, limit: int) -> async
         lambda: asyncio.StreamReaderProtocol(reader, loop=loop), os.fdopen(fd, "rb", 0)
     )
     return reader
+
+
+def _close(fds: tuple[int, ...]) -> None:
+    for fd in fds:
+        os.close(fd)
+
+
+def _abandon(forking: asyncio.Future[ForkedChild], fds: tuple[int, ...]) -> None:
+    _close(fds)
+    if forking.cancelled() or forking.exception() is not None:
+        return
+    child = forking.result()
+    child.status.close()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(child.pid, signal.SIGKILL)
 
 
 def _write_and_close(fd: int, payload: bytes) -> None:

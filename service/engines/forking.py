@@ -8,7 +8,6 @@ one is started again on the next request.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -177,13 +176,8 @@ def exit_code(status: bytes) -> int | None:
 FORK_SERVER = ForkServer()
 
 
-async def prepare_fork_server(enabled: bool) -> None:
-    """Switch this process's fork server on or off (the setting `engine_fork_server`) and, if
-    on, start it now, so the first operation or plan does not wait for its imports."""
+def use_fork_server(enabled: bool) -> None:
+    """Switch this process's fork server on or off (the setting `engine_fork_server`). It starts
+    with the first engine process it is asked for, not with the service: a process that never
+    runs one never pays its imports, and a service's start does not compete with them."""
     FORK_SERVER.enabled = enabled
-    if not enabled:
-        return
-    try:
-        await asyncio.to_thread(FORK_SERVER.start)
-    except (OSError, RuntimeError):
-        logger.exception("the fork server did not start; engine processes start directly")

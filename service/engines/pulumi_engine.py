@@ -12,12 +12,11 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from pulumi import automation as auto
 from pulumi.automation import events as pulumi_events
 
@@ -37,7 +36,7 @@ from service.engines.pulumi_backend import pgpass_line
 from service.engines.pulumi_command import GuardedCommand
 from service.engines.pulumi_errors import classify, log_tail
 from service.engines.pulumi_events import ChangeLedger, translate
-from service.engines.pulumi_history import prune_history
+from service.engines.pulumi_history import prune_or_warn
 from service.engines.pulumi_locks import lock_store
 from service.engines.pulumi_recovery import import_deployment, recover_stack
 from service.engines.pulumi_state import (
@@ -51,7 +50,6 @@ from service.engines.pulumi_workspace import (
     forget_legacy_workspace,
     legacy_secrets_settings,
     stack_settings,
-    state_carries,
 )
 from service.engines.secrets import REDACTED, memory_file, redact
 
@@ -151,7 +149,13 @@ class PulumiEngine:
             outputs = self._apply(stack, step.action, emit, refresh=step.refresh)
             changes = self._ledger.changes()
             resources = self._read_resources(stack, step.spec.name, emit)
-            self._prune_history(step.spec.name, emit)
+            prune_or_warn(
+                lock_store(self.options.backend_url, self.options.backend_password),
+                PROJECT,
+                step.spec.name,
+                self.options.history_kept,
+                emit,
+            )
         return StepResult(resources=resources, changes=changes, outputs=outputs)
 
     @property
@@ -235,15 +239,6 @@ class PulumiEngine:
             folder = tempfile.TemporaryDirectory(prefix=f"stepladder-{stack_name}-")
             self._work_dirs[stack_name] = Path(self._closing.enter_context(folder))
         return self._work_dirs[stack_name]
-
-    def _forget_legacy_workspace(
-        self, stack_name: str, deployment: Mapping[str, Any] | None
-    ) -> None:
-        """An older version's workspace goes once the state carries its secrets settings."""
-        legacy_dir = self.options.legacy_workspaces_dir
-        legacy = legacy_secrets_settings(legacy_dir, stack_name)
-        if legacy_dir is not None and legacy and state_carries(legacy, deployment):
-            forget_legacy_workspace(legacy_dir, stack_name)
 
     def _find_pending_creates(
         self,
@@ -360,24 +355,6 @@ class PulumiEngine:
             for key, output in result.outputs.items()
         }
 
-    def _prune_history(self, stack_name: str, emit: EventSink) -> None:
-        """The stack's history down to its newest updates; a failure here fails no step."""
-        store = lock_store(self.options.backend_url, self.options.backend_password)
-        if store is None or self.options.history_kept <= 0:
-            return
-        try:
-            prune_history(store, PROJECT, stack_name, self.options.history_kept)
-        except (EngineError, OSError, psycopg.Error) as error:
-            cause = error.message if isinstance(error, EngineError) else type(error).__name__
-            emit(
-                {
-                    "type": "diagnostic",
-                    "severity": "warning",
-                    "message": f"the stack's older update history was not pruned ({cause}); "
-                    "the next operation tries again",
-                }
-            )
-
     def _outputs_from_events(self) -> dict[str, Any]:
         for state in self._ledger.final_states():
             if state.type == "pulumi:pulumi:Stack":
@@ -391,7 +368,7 @@ class PulumiEngine:
         step's own events said, so a finished update is never reported as failed."""
         try:
             deployment = stack.export_stack().deployment
-            self._forget_legacy_workspace(stack_name, deployment)
+            forget_legacy_workspace(self.options.legacy_workspaces_dir, stack_name, deployment)
             return resources_from_deployment(deployment)
         except (auto.errors.CommandError, OSError) as error:
             cause = classify(error, known_secrets=self._known_secrets()).message

@@ -19,6 +19,10 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
+import psycopg
+
+from service.engines.model import EngineError, EventSink
+
 HISTORY_FOLDER = ".pulumi/history/"
 BACKUPS_FOLDER = ".pulumi/backups/"
 # `<stack>-<unix ns>.history.json` or `.checkpoint.json`, maybe compressed: one update each.
@@ -44,3 +48,24 @@ def prune_history(store: KeyStore, project: str, stack: str, kept: int) -> int:
     if doomed:
         store.delete(doomed)
     return len(doomed)
+
+
+def prune_or_warn(
+    store: KeyStore | None, project: str, stack: str, kept: int, emit: EventSink
+) -> None:
+    """Prune after a completed step, where the backend has a store; a failure here fails no
+    step, it is said as a warning and the next operation tries again."""
+    if store is None:
+        return
+    try:
+        prune_history(store, project, stack, kept)
+    except (EngineError, OSError, psycopg.Error) as error:
+        cause = error.message if isinstance(error, EngineError) else type(error).__name__
+        emit(
+            {
+                "type": "diagnostic",
+                "severity": "warning",
+                "message": f"the stack's older update history was not pruned ({cause}); "
+                "the next operation tries again",
+            }
+        )

@@ -89,5 +89,10 @@ def state_carries(settings: dict[str, str], deployment: Mapping[str, Any] | None
     return False
 
 
-def forget_legacy_workspace(legacy_dir: Path, stack_name: str) -> None:
-    shutil.rmtree(legacy_dir / stack_name, ignore_errors=True)
+def forget_legacy_workspace(
+    legacy_dir: Path | None, stack_name: str, deployment: Mapping[str, Any] | None
+) -> None:
+    """An older version's workspace goes once the state carries its secrets settings."""
+    legacy = legacy_secrets_settings(legacy_dir, stack_name)
+    if legacy_dir is not None and legacy and state_carries(legacy, deployment):
+        shutil.rmtree(legacy_dir / stack_name, ignore_errors=True)

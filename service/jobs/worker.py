@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from service.clock import Clock
 from service.config import Settings
-from service.engines.forking import prepare_fork_server
+from service.engines.forking import use_fork_server
 from service.jobs.queue import build_deferring_app, build_job_app, enqueuer
 from service.jobs.recovery import recover_periodically
 from service.jobs.runtime import WorkerRuntime, set_runtime
@@ -48,6 +48,7 @@ async def run_worker(
     clock: Clock | None = None,
 ) -> None:
     job_app = build_job_app(database_url)
+    use_fork_server(settings.engine_fork_server)
     async with job_app.open_async():
         runtime = WorkerRuntime(
             settings=settings,
@@ -61,7 +62,6 @@ async def run_worker(
             recover_periodically(runtime, interval_seconds=settings.heartbeat_seconds)
         )
         ticker = asyncio.create_task(tick_schedules(runtime, settings.schedule_tick_seconds))
-        warming = asyncio.create_task(prepare_fork_server(settings.engine_fork_server))
         try:
             await job_app.run_worker_async(
                 name=f"stepladder@{socket.gethostname()}",
@@ -74,7 +74,7 @@ async def run_worker(
                 stalled_worker_timeout=settings.stalled_worker_seconds,
             )
         finally:
-            for side_task in (recovery, ticker, warming):
+            for side_task in (recovery, ticker):
                 side_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await side_task

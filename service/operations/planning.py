@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from db.models import Environment, EnvironmentBase, OperationKind, Resource
@@ -102,6 +103,43 @@ def _in_index_order(zones: dict[int, str]) -> tuple[str, ...]:
     return tuple(ordered)
 
 
+CLUSTER = "aws:rds/cluster:Cluster"
+SECRET = "aws:secretsmanager/secret:Secret"
+SINGLE_BOX_TIER = 0
+
+
+@dataclass(frozen=True)
+class DeployedDatabase:
+    """The primary Aurora cluster as deployed: what the way back to the box reads from."""
+
+    cluster_identifier: str | None = None
+    writer_endpoint: str | None = None
+    secret_arn: str | None = None
+
+
+def deployed_database(name: str, resources: Sequence[Resource]) -> DeployedDatabase:
+    """The environment's primary cluster (`<name>-aurora-cluster`), empty when there is none.
+
+    Its master secret is the one AWS manages, or the secret Stepladder owns for a multi-region
+    definition (`<name>-aurora-master-password`)."""
+    cluster = next(
+        (r for r in resources if r.type == CLUSTER and r.name == f"{name}-aurora-cluster"), None
+    )
+    if cluster is None:
+        return DeployedDatabase()
+    owned = next(
+        (r for r in resources if r.type == SECRET and r.name == f"{name}-aurora-master-password"),
+        None,
+    )
+    managed = cluster.outputs.get("masterUserSecrets") or [{}]
+    secret_arn = owned.outputs.get("arn") if owned is not None else managed[0].get("secretArn")
+    return DeployedDatabase(
+        cluster_identifier=cluster.cloud_id or cluster.outputs.get("id"),
+        writer_endpoint=cluster.outputs.get("endpoint"),
+        secret_arn=secret_arn,
+    )
+
+
 def build_spec(
     environment: Environment,
     tier: int,
@@ -120,6 +158,12 @@ def build_spec(
     overrides = environment.capacity_overrides or {}
     capacity = {knob: int(overrides[knob]) for knob in SCHEDULABLE_KNOBS if knob in overrides}
     programs_need = {"federated_databases": tuple(environment.federated_databases)}
+    # Tier 0 with a cluster deployed is the step back from tier 1: the data moves to the box.
+    returning = (
+        deployed_database(environment.name, deployed)
+        if tier == SINGLE_BOX_TIER
+        else DeployedDatabase()
+    )
     return EnvironmentSpec(
         **(definition | capacity | programs_need),
         name=environment.name,
@@ -127,5 +171,8 @@ def build_spec(
         snapshot_stamp=requested_at.strftime("%Y%m%d-%H%M%S"),
         deployed_zones=zones,
         deployed_secondary_zones=secondary_zones,
+        returning_cluster_identifier=returning.cluster_identifier,
+        returning_writer_endpoint=returning.writer_endpoint,
+        returning_secret_arn=returning.secret_arn,
         aws_endpoint_url=aws_endpoint_url,
     )

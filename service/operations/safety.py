@@ -17,6 +17,7 @@ from sqlmodel import Session
 from db.models import Environment, OperationKind
 from service.engines.diffing import diff_resources
 from service.engines.model import EngineError, ResourceChange, ResourceState, count_changes
+from service.environments.repository import list_resources
 from service.errors import Conflict
 from service.operations.declarations import declared_at_tiers
 from service.operations.planning import build_spec, step_tiers
@@ -54,8 +55,13 @@ SERVING_TYPES = {
 # Creating one of these moves data while the step runs, and the site waits for it.
 DATA_MOVES = {
     "stepladder:migration:DatabaseMove": (
-        "moves the box's database into Aurora: the site is down for the dump and load "
-        "(minutes for a first-users database)"
+        "moves the box's database into Aurora: the site is down for the dump, load and "
+        "check (minutes for a first-users database)"
+    ),
+    "stepladder:migration:DatabaseReturn": (
+        "snapshots the Aurora cluster, then moves its databases back onto the box: the site is "
+        "down for the dump, load and check (minutes for a first-users database); the cluster "
+        "is deleted only after the move succeeded"
     ),
 }
 
@@ -97,8 +103,12 @@ def plan_move(
         assert to_tier is not None
         tiers = [from_tier, *step_tiers(from_tier, to_tier)]
     wanted = [tier for tier in tiers if tier is not None]
+    # What is deployed decides the zones kept and whether tier 0 moves the database back.
+    deployed = list_resources(session, environment.id) if environment.id is not None else []
     specs = [
-        build_spec(environment, tier, requested_at=PLANNED_AT, aws_endpoint_url=None)
+        build_spec(
+            environment, tier, requested_at=PLANNED_AT, aws_endpoint_url=None, deployed=deployed
+        )
         for tier in wanted
     ]
     try:

@@ -119,7 +119,7 @@ def confirm_change(
             target if isinstance(target, int) else None,
             errors={field: _sentence(refusal, environment)}, status=refusal.status_code,
         )  # fmt: skip
-    location = f"/operations/{operation.id}"
+    location = f"/operations/{operation.id}?done=requested"
     once.done(request, viewer, form, location)
     return RedirectResponse(location, status_code=303)
 
