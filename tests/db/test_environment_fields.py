@@ -29,6 +29,10 @@ SPEC_ONLY = {
     "deployed_secondary_zones",
     "snapshot_stamp",
     "aws_endpoint_url",
+    # The deployed cluster a step back to tier 0 moves the data from (planning.deployed_database).
+    "returning_cluster_identifier",
+    "returning_writer_endpoint",
+    "returning_secret_arn",
 }
 SPEC_TYPES = typing.get_type_hints(EnvironmentSpec)
 
