@@ -35,6 +35,8 @@ class EnvironmentSpec:
     secondary_region: str | None = None
     federated_databases: tuple[str, ...] = field(default_factory=tuple)
     certificate_arn: str | None = None
+    # The IAM role every provider of the stack assumes (another account); None: the caller's.
+    assume_role_arn: str | None = None
     lambda_memory_mb: int = 256
     lambda_batch_size: int = 10
     business_hours_start: int | None = None

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
         "request id, operation id and environment, for log shippers).",
     )
 
+    price_file: Path | None = Field(
+        default=None,
+        description="A JSON price book (the shipped one's format) whose prices override or add "
+        "to the shipped list prices, entry by key and region; see docs/costs.md.",
+    )
     rate_limit_per_minute: int = Field(
         default=30, ge=1, description="Operation requests one caller may make per minute."
     )

@@ -187,6 +187,14 @@ class EnvironmentBase(SQLModel):
     domain_name: str | None = Field(
         None, title="Domain name", description="Such as shop.example.com."
     )
+    # An IAM role the engine's AWS provider assumes (another account); unset: the service's
+    # own credentials. An ARN only: no credential is ever stored.
+    assume_role_arn: str | None = Field(
+        None,
+        title="Role to assume",
+        description="IAM role ARN in the account to deploy into; empty: the service's own "
+        "account. Fixed once deployed.",
+    )
 
 
 # The definition's fields the Pulumi programs never read: every other one is a field of

@@ -22,6 +22,7 @@ from pulumi.automation import events as pulumi_events
 
 from programs import EnvironmentSpec, build
 from service.engines import pulumi_pending
+from service.engines.drift import DriftedResource, drift_events
 from service.engines.model import (
     EngineError,
     EventSink,
@@ -133,12 +134,19 @@ class PulumiEngine:
                 )
             if step.action == "preview":
                 return StepResult(resources=state, changes=self._preview(stack, emit))
+            if step.action == "drift_check":
+                return StepResult(resources=state, changes=[], drift=self._drift(stack, emit))
             if step.action in ("up", "destroy"):
                 planned = self._preview(
-                    stack, emit, destroy=step.action == "destroy", quiet=True, verify=True
+                    stack,
+                    emit,
+                    destroy=step.action == "destroy",
+                    quiet=True,
+                    verify=True,
+                    refresh=step.refresh,
                 )
                 refuse_unconfirmed_data_loss(planned, step.allowed_data_loss)
-            outputs = self._apply(stack, step.action, emit)
+            outputs = self._apply(stack, step.action, emit, refresh=step.refresh)
             changes = self._ledger.changes()
             resources = self._read_resources(stack, step.spec.name, emit)
             prune_or_warn(
@@ -270,6 +278,7 @@ class PulumiEngine:
         destroy: bool = False,
         quiet: bool = False,
         verify: bool = False,
+        refresh: bool = False,
     ) -> list[ResourceChange]:
         """The plan, counted once per resource and checked against the engine's own summary.
 
@@ -280,7 +289,7 @@ class PulumiEngine:
         if destroy:
             result = stack.preview_destroy(on_event=listener)
         else:
-            result = stack.preview(on_event=listener)
+            result = stack.preview(on_event=listener, refresh=refresh or None)
         problem = self._ledger.disagreement(result.change_summary)
         if self._event_failure is not None:
             problem = f"an engine event could not be read ({type(self._event_failure).__name__})"
@@ -293,7 +302,25 @@ class PulumiEngine:
             emit({"type": "diagnostic", "severity": "warning", "message": problem})
         return self._ledger.changes()
 
-    def _apply(self, stack: auto.Stack, action: str, emit: EventSink) -> dict[str, Any]:
+    def _drift(self, stack: auto.Stack, emit: EventSink) -> list[DriftedResource]:
+        """`pulumi refresh --preview-only`: what the cloud holds that the state does not know,
+        read and compared without writing the state."""
+        listener = self._listener(emit, preview=True, quiet=False)
+        stack.preview_refresh(on_event=listener)
+        if self._event_failure is not None:
+            raise EngineError(
+                "drift_unverified",
+                "The drift check could not read an engine event "
+                f"({type(self._event_failure).__name__}); nothing is known about drift.",
+            )
+        drift = self._ledger.drifted()
+        for event in drift_events(drift):
+            emit(event)
+        return drift
+
+    def _apply(
+        self, stack: auto.Stack, action: str, emit: EventSink, *, refresh: bool = False
+    ) -> dict[str, Any]:
         listener = self._listener(emit, preview=False, quiet=False)
         self.command.forget()
         try:
@@ -303,7 +330,7 @@ class PulumiEngine:
             elif action == "destroy":
                 result = stack.destroy(on_event=listener)
             else:
-                result = stack.up(on_event=listener)
+                result = stack.up(on_event=listener, refresh=refresh or None)
         except auto.errors.CommandError as error:
             if not self.command.ran(action):
                 raise

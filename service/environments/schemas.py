@@ -126,6 +126,15 @@ class EnvironmentRules(EnvironmentBase):
             )
         return value
 
+    @field_validator("assume_role_arn")
+    @classmethod
+    def _assume_role_arn(cls, value: str | None) -> str | None:
+        if value is not None and not catalog.ROLE_ARN.match(value):
+            raise ValueError(
+                "must be an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)"
+            )
+        return value
+
     @field_validator("business_hours_days")
     @classmethod
     def _hours_days(cls, value: str) -> str:

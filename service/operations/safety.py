@@ -73,6 +73,8 @@ class MovePlan:
     # Each resource change of each step: op, type, name, changed inputs, why it is replaced.
     resources: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     downtime: list[str] = dataclasses.field(default_factory=list)
+    # The role the provider assumes to reach the environment's account; None: the service's.
+    assume_role_arn: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -80,6 +82,7 @@ class MovePlan:
             "data_loss": self.data_loss,
             "resources": self.resources,
             "downtime": self.downtime,
+            "assume_role_arn": self.assume_role_arn,
         }
 
 
@@ -138,7 +141,7 @@ def plan_move(
                 verb = "removes" if change.op == "delete" else "replaces"
                 downtime.append(f"{_step_name(after_tier)} {verb} {serving} ({change.name})")
     data_loss = [{"type": r.type, "name": r.name, "urn": r.urn} for r in lost.values()]
-    return MovePlan(changes, data_loss, resources, downtime)
+    return MovePlan(changes, data_loss, resources, downtime, environment.assume_role_arn)
 
 
 def _describe_change(change: ResourceChange, after_tier: int | None) -> dict[str, Any]:

@@ -33,6 +33,7 @@ AUDIT_ACTIONS = (
     "environment.create", "environment.update", "environment.delete",
     "environment.promote", "environment.demote", "environment.set_tier",
     "environment.refresh", "environment.destroy", "environment.preview",
+    "environment.drift_check", "environment.reconcile", "simulator.change_resource",
     "operation.cancel", "operation.approve", "operation.reject",
     "schedule.create", "schedule.update", "schedule.delete", "schedule.run",
     "schedule.set_capacity", "schedule.set_tier", "schedule.restore",

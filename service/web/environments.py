@@ -13,6 +13,10 @@ from db.models import Environment, OperationKind
 from programs import TIERS
 from service.access.roles import Action, in_scope
 from service.api.deps import ClockDep, SessionDep, SettingsDep
+from service.costs.domain import describe, estimate_tier
+from service.costs.prices import load_price_book
+from service.costs.schemas import CostEstimatePublic
+from service.drift.status import drift_report
 from service.environments import domain, repository
 from service.environments.schemas import EnvironmentCreate, EnvironmentUpdate
 from service.errors import Conflict, PreconditionFailed, StepladderError
@@ -238,6 +242,8 @@ def _environment_page(
         architecture=render_svg(resources, name),
         resources=[domain.describe_resource(resource) for resource in resources],
         operations=operations,
+        drift=drift_report(session, environment),
+        cost=_current_cost(session, settings, environment),
         schedules=[
             schedules.describe_schedule(s, environment)
             for s in schedules.list_schedules(session, environment.id)
@@ -251,6 +257,19 @@ def _environment_page(
         delete_error=delete_error,
         done=request.query_params.get("done"),
     )
+
+
+def _current_cost(
+    session: SessionDep, settings: SettingsDep, environment: Environment
+) -> CostEstimatePublic | str | None:
+    """The applied tier's estimate, or why there is none (a sentence), or None if undeployed."""
+    if environment.applied_tier is None:
+        return None
+    try:
+        book = load_price_book(settings.price_file)
+        return describe(estimate_tier(session, environment, environment.applied_tier, book))
+    except StepladderError as refusal:
+        return refusal.detail
 
 
 def _definition_form(

@@ -32,6 +32,7 @@ class FormField:
 # last section of its own, so a new field of the definition is on the form without an edit here.
 LAYOUT: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Basics", ("name", "description", "region", "availability_zones", "protected")),
+    ("AWS account", ("assume_role_arn",)),
     ("Web tier", ("web_instance_type", "web_min", "web_max", "target_cpu", "certificate_arn")),
     ("Database", ("db_engine", "db_instance_class", "reader_count", "reader_max")),
     ("Cache", ("cache_node_type", "cache_node_count")),

@@ -69,7 +69,8 @@ class Api:
         self._call("PATCH", f"/api/environments/{name}", 412, if_match=STALE_ETAG, **fields)
 
     def change(self, name: str, kind: str, ok: bool = True, **fields: Any) -> int | None:
-        path = f"/api/environments/{name}/{'tier' if kind == 'set_tier' else kind}"
+        route = {"set_tier": "tier", "drift_check": "drift-check"}.get(kind, kind)
+        path = f"/api/environments/{name}/{route}"
         body = {key: int(value) if key == "target_tier" else value for key, value in fields.items()}
         response = self._call("POST", path, 202 if ok else 409, **body)
         return int(response["id"]) if ok else None
@@ -208,6 +209,8 @@ def lifecycle(admin: Channel, operator: Channel, settle: Any) -> None:
     admin.change("shop", "demote", ok=False)  # deletes data: refused without the name
     admin.change("shop", "demote", confirm="shop")
     admin.change("shop", "refresh")
+    admin.change("shop", "drift_check")
+    admin.change("shop", "reconcile")
     nights = admin.add_schedule(
         "shop", name="nights", cron="0 19 * * *", timezone="UTC", action="set_capacity",
         web_min="1",
@@ -258,7 +261,7 @@ def _records(client: TestClient, after_id: int) -> list[dict[str, Any]]:
     ]
 
 
-@pytest.mark.timeout(900)  # sixteen operations, each a child process, on a shared machine
+@pytest.mark.timeout(900)  # eighteen operations, each a child process, on a shared machine
 def test_every_change_is_audited_the_same_from_the_api_and_the_web(client: TestClient) -> None:
     operator_token = client.post(
         "/api/tokens", json={"name": "olga", "role": "operator"}, headers=ADMIN_HEADERS
@@ -287,7 +290,8 @@ def test_every_change_is_audited_the_same_from_the_api_and_the_web(client: TestC
     assert actions >= {
         "environment.create", "environment.update", "environment.promote",
         "environment.demote", "environment.set_tier", "environment.refresh",
-        "environment.destroy", "environment.delete", "operation.cancel", "operation.approve",
+        "environment.destroy", "environment.delete", "environment.drift_check",
+        "environment.reconcile", "operation.cancel", "operation.approve",
         "operation.reject", "schedule.create", "schedule.update", "schedule.run",
         "schedule.delete", "schedule.set_capacity", "token.create", "token.revoke",
         "webhook.create", "webhook.delete",
