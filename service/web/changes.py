@@ -25,7 +25,7 @@ from service.operations.domain import needs_approval, request_operation
 from service.operations.planning import plan_tiers
 from service.operations.safety import ConfirmationRequired, MovePlan, plan_move
 from service.web import once
-from service.web.auth import Viewer, allowed
+from service.web.auth import Viewer, allowed, allowed_by_form
 from service.web.environments import FormData
 from service.web.forms import form_int
 from service.web.templating import render
@@ -40,9 +40,19 @@ CHANGES = {
     "destroy": OperationKind.destroy,
 }
 Operator = Annotated[Viewer, allowed(Action.operate, "environment.change")]
-RateLimitedOperator = Annotated[
-    Viewer, allowed(Action.operate, "environment.change", rate_limited=True)
-]
+
+
+def _change_named(form: dict[str, str]) -> tuple[Action, str]:
+    """The permission and audit name the API's route for this change uses."""
+    kind = CHANGES.get(form.get("kind", ""))
+    if kind is None:
+        return Action.operate, "environment.change"
+    return (
+        Action.destroy if kind == OperationKind.destroy else Action.operate
+    ), f"environment.{kind.value}"
+
+
+RateLimitedOperator = Annotated[Viewer, allowed_by_form(_change_named, rate_limited=True)]
 
 
 @router.get("/environments/{name}/change")
