@@ -30,9 +30,8 @@ router = APIRouter(include_in_schema=False)
 def _decision_named(form: dict[str, str]) -> tuple[Action, str]:
     """The API's name for the decision, so a refusal is recorded alike on both channels."""
     decision = form.get("decision", "")
-    return Action.approve, f"operation.{decision}" if decision in ("approve", "reject") else (
-        "operation.decide"
-    )
+    name = f"operation.{decision}" if decision in ("approve", "reject") else "operation.decide"
+    return Action.approve, name
 
 
 Approver = Annotated[Viewer, allowed_by_form(_decision_named)]

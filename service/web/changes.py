@@ -47,9 +47,8 @@ def _change_named(form: dict[str, str]) -> tuple[Action, str]:
     kind = CHANGES.get(form.get("kind", ""))
     if kind is None:
         return Action.operate, "environment.change"
-    return (
-        Action.destroy if kind == OperationKind.destroy else Action.operate
-    ), f"environment.{kind.value}"
+    action = Action.destroy if kind == OperationKind.destroy else Action.operate
+    return action, f"environment.{kind.value}"
 
 
 RateLimitedOperator = Annotated[Viewer, allowed_by_form(_change_named, rate_limited=True)]
