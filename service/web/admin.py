@@ -19,14 +19,24 @@ from service.errors import InvalidInput, NotFound, StepladderError
 from service.operations import approvals
 from service.operations.domain import describe_operation, require_operation
 from service.operations.schemas import OperationPublic
-from service.web.auth import PageViewer, Viewer, allowed
+from service.web.auth import PageViewer, Viewer, allowed, allowed_by_form
 from service.web.environments import FormData
 from service.web.forms import form_errors
 from service.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-Approver = Annotated[Viewer, allowed(Action.approve, "operation.decide")]
-Administrator = Annotated[Viewer, allowed(Action.administer, "token.change")]
+
+
+def _decision_named(form: dict[str, str]) -> tuple[Action, str]:
+    """The API's name for the decision, so a refusal is recorded alike on both channels."""
+    decision = form.get("decision", "")
+    name = f"operation.{decision}" if decision in ("approve", "reject") else "operation.decide"
+    return Action.approve, name
+
+
+Approver = Annotated[Viewer, allowed_by_form(_decision_named)]
+TokenCreator = Annotated[Viewer, allowed(Action.administer, "token.create")]
+TokenRevoker = Annotated[Viewer, allowed(Action.administer, "token.revoke")]
 
 # Actions the audit filter offers; login noise can be left out.
 AUDIT_ACTIONS = (
@@ -180,7 +190,7 @@ def create_token(
     session: SessionDep,
     settings: SettingsDep,
     form: FormData,
-    viewer: Administrator,
+    viewer: TokenCreator,
 ) -> Response:
     body = {
         "name": form.get("name", "").strip(),
@@ -208,7 +218,7 @@ def revoke_token(
     session: SessionDep,
     settings: SettingsDep,
     form: FormData,
-    viewer: Administrator,
+    viewer: TokenRevoker,
 ) -> Response:
     try:
         with session.begin_nested():

@@ -29,7 +29,7 @@ from service.operations.domain import needs_approval, request_operation
 from service.operations.planning import plan_tiers
 from service.operations.safety import ConfirmationRequired, MovePlan, plan_move
 from service.web import once
-from service.web.auth import Viewer, allowed
+from service.web.auth import Viewer, allowed, allowed_by_form
 from service.web.environments import FormData
 from service.web.forms import form_int
 from service.web.templating import render
@@ -48,9 +48,18 @@ CHANGES = {
 # Changes whose effect no declaration predicts: they read the cloud first.
 READS_THE_CLOUD = (OperationKind.refresh, OperationKind.drift_check, OperationKind.reconcile)
 Operator = Annotated[Viewer, allowed(Action.operate, "environment.change")]
-RateLimitedOperator = Annotated[
-    Viewer, allowed(Action.operate, "environment.change", rate_limited=True)
-]
+
+
+def _change_named(form: dict[str, str]) -> tuple[Action, str]:
+    """The permission and audit name the API's route for this change uses."""
+    kind = CHANGES.get(form.get("kind", ""))
+    if kind is None:
+        return Action.operate, "environment.change"
+    action = Action.destroy if kind == OperationKind.destroy else Action.operate
+    return action, f"environment.{kind.value}"
+
+
+RateLimitedOperator = Annotated[Viewer, allowed_by_form(_change_named, rate_limited=True)]
 
 
 @router.get("/environments/{name}/change")

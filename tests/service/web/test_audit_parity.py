@@ -31,6 +31,8 @@ class Channel(Protocol):
     def update(self, name: str, **fields: str) -> None: ...
     def stale_update(self, name: str, **fields: str) -> None: ...
     def change(self, name: str, kind: str, ok: bool = True, **fields: str) -> int | None: ...
+    def refused_change(self, name: str, kind: str) -> None: ...
+    def refused_decision(self, operation_id: int, decision: str) -> None: ...
     def cancel(self, operation_id: int) -> None: ...
     def decide(self, operation_id: int, decision: str) -> None: ...
     def add_schedule(self, environment: str, **fields: str) -> int: ...
@@ -74,6 +76,12 @@ class Api:
         body = {key: int(value) if key == "target_tier" else value for key, value in fields.items()}
         response = self._call("POST", path, 202 if ok else 409, **body)
         return int(response["id"]) if ok else None
+
+    def refused_change(self, name: str, kind: str) -> None:
+        self._call("POST", f"/api/environments/{name}/{kind}", 403)
+
+    def refused_decision(self, operation_id: int, decision: str) -> None:
+        self._call("POST", f"/api/operations/{operation_id}/{decision}", 403, comment="no")
 
     def cancel(self, operation_id: int) -> None:
         self._call("POST", f"/api/operations/{operation_id}/cancel", 202)
@@ -151,6 +159,12 @@ class Web:
         )
         return int(location.split("?")[0].rsplit("/", 1)[1]) if ok else None
 
+    def refused_change(self, name: str, kind: str) -> None:
+        self._post(f"/environments/{name}/change", 403, kind=kind)
+
+    def refused_decision(self, operation_id: int, decision: str) -> None:
+        self._post(f"/approvals/{operation_id}", 403, decision=decision, comment="no")
+
     def cancel(self, operation_id: int) -> None:
         self._post(f"/operations/{operation_id}/cancel")
 
@@ -197,13 +211,14 @@ def _form_value(value: Any) -> str:
     return "on" if value is True else str(value)
 
 
-def lifecycle(admin: Channel, operator: Channel, settle: Any) -> None:
+def lifecycle(admin: Channel, operator: Channel, viewer: Channel, settle: Any) -> None:
     """Every change the API offers, in an order that leaves nothing behind. Operations queue
     behind each other (each plans from the tier the queue leads to); `settle` waits for them
     where the next step needs the result (a deployed or an empty environment)."""
     admin.create("shop", description="first")
     admin.update("shop", description="second")
     admin.stale_update("shop", description="lost")  # someone else's version: 412
+    viewer.refused_change("shop", "promote")  # a viewer may not: denied, named as the change
     admin.change("shop", "promote")
     admin.change("shop", "set_tier", target_tier="1")
     admin.change("shop", "demote", ok=False)  # deletes data: refused without the name
@@ -229,6 +244,7 @@ def lifecycle(admin: Channel, operator: Channel, settle: Any) -> None:
     operator.cancel(asked)
     approved = operator.change("prod", "promote")
     assert approved is not None
+    viewer.refused_decision(approved, "approve")
     admin.decide(approved, "approve")
     rejected = operator.change("prod", "promote")
     assert rejected is not None
@@ -266,6 +282,9 @@ def test_every_change_is_audited_the_same_from_the_api_and_the_web(client: TestC
     operator_token = client.post(
         "/api/tokens", json={"name": "olga", "role": "operator"}, headers=ADMIN_HEADERS
     ).json()["token"]
+    viewer_token = client.post(
+        "/api/tokens", json={"name": "vera", "role": "viewer"}, headers=ADMIN_HEADERS
+    ).json()["token"]
     api_reader = _ApiReader(client)
 
     def settle() -> None:
@@ -277,9 +296,13 @@ def test_every_change_is_audited_the_same_from_the_api_and_the_web(client: TestC
                 assert finished["status"] in ("succeeded", "cancelled", "rejected"), finished
 
     start = _records(client, 0)[-1]["id"]
-    lifecycle(Api(client, ADMIN_TOKEN), Api(client, operator_token), settle)
+    lifecycle(
+        Api(client, ADMIN_TOKEN), Api(client, operator_token), Api(client, viewer_token), settle
+    )
     through_api = _records(client, start)
-    lifecycle(Web(client, ADMIN_TOKEN), Web(client, operator_token), settle)
+    lifecycle(
+        Web(client, ADMIN_TOKEN), Web(client, operator_token), Web(client, viewer_token), settle
+    )
     through_web = _records(client, through_api[-1]["id"])
 
     def essence(record: dict[str, Any]) -> tuple[str, str, str | None, str]:
@@ -298,9 +321,10 @@ def test_every_change_is_audited_the_same_from_the_api_and_the_web(client: TestC
     }  # fmt: skip
     outcomes = {(r["action"], r["outcome"]) for r in through_web}
     assert ("environment.update", "failed") in outcomes  # the stale edit
-    assert ("token.create", "denied") in outcomes
+    assert {("token.create", "denied"), ("environment.promote", "denied")} <= outcomes
+    assert ("operation.approve", "denied") in outcomes
     assert ("environment.demote", "failed") in {(r["action"], r["outcome"]) for r in through_web}
-    people = {"bootstrap", "olga"}
+    people = {"bootstrap", "olga", "vera"}
     for records, channel in ((through_api, "api"), (through_web, "web")):
         assert {r["channel"] for r in records if r["actor"] in people} == {channel}
         assert {r["channel"] for r in records if r["actor"] not in people} == {"schedule"}
