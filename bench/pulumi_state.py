@@ -5,8 +5,10 @@ minutes): `cd bench && ../.venv/bin/python pulumi_state.py`. It deploys the docs
 environment straight to tier 7 once, through the real engine and the simulated AWS provider of
 the integration suite, into the default backend (a private embedded PostgreSQL), then reports:
 
-- the state table's size for that one stack: its checkpoint, the checkpoint's backup, and the
-  history the CLI keeps per update;
+- the state table's size for that one stack after the deploy and BENCH_UPDATES more updates,
+  as before pulumi_history.py (the CLI's checkpoint backups on, every update's history kept),
+  then after as many updates again with history pruning (BENCH_HISTORY_KEPT updates) and no
+  backups;
 - what reading (`pulumi stack export`) and writing (`pulumi stack import`) that checkpoint take
   on each backend, which is what the backend adds to a step (each `pulumi up` reads it once and
   writes it at least twice). CLI start-up is in both figures alike; compare them.
@@ -35,13 +37,17 @@ from db.roles import STATE_ROLE, as_user, ensure_app_login, grant_state_role  # 
 from service.engines.model import StepRequest  # noqa: E402
 from service.engines.pulumi_backend import StateBackend, postgres_backend  # noqa: E402
 from service.engines.pulumi_engine import PulumiEngine, PulumiOptions  # noqa: E402
+from service.engines.pulumi_workspace import STATELESS_ENV  # noqa: E402
 from service.engines.secrets import memory_file  # noqa: E402
 from service.reference import EXAMPLE_SPEC  # noqa: E402
 from tests.integration.aws_plugin.install import install_simulated_aws  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+UPDATES = int(os.environ.get("BENCH_UPDATES", "2"))
+HISTORY_KEPT = int(os.environ.get("BENCH_HISTORY_KEPT", "2"))
 PASSPHRASE = "bench"
 TIER = 7
+BACKUPS_SWITCH = "PULUMI_DIY_BACKEND_DISABLE_CHECKPOINT_BACKUPS"
 
 
 def main() -> None:
@@ -60,11 +66,19 @@ def main() -> None:
         postgres = postgres_backend(as_user(owner, STATE_ROLE, keep_password=False))
         _offline_cli(root)
 
+        # Before: the CLI's own defaults, a full checkpoint backup and history entry per update.
+        disabled_backups = STATELESS_ENV.pop(BACKUPS_SWITCH)
         started = time.perf_counter()
-        _deploy(root, postgres)
+        _deploy(root, postgres, history_kept=0)
         print(f"tier {TIER} deploy (one `pulumi up`, postgres backend): "
               f"{time.perf_counter() - started:.1f}s")  # fmt: skip
-        _report_sizes(owner, database)
+        for _ in range(UPDATES):
+            _deploy(root, postgres, history_kept=0)
+        _report_sizes(owner, f"before, after the deploy and {UPDATES} updates")
+        STATELESS_ENV[BACKUPS_SWITCH] = disabled_backups
+        for _ in range(UPDATES):
+            _deploy(root, postgres, history_kept=HISTORY_KEPT)
+        _report_sizes(owner, f"after {UPDATES} more updates, history kept {HISTORY_KEPT}")
 
         checkpoint = _cli(root, postgres, "stack", "export", "--stack", EXAMPLE_SPEC.name)
         files = StateBackend(f"file://{root / 'file-state'}")
@@ -93,8 +107,10 @@ def _offline_cli(root: Path) -> None:
     os.environ.pop("PULUMI_BACKEND_URL", None)
 
 
-def _deploy(root: Path, backend: StateBackend) -> None:
-    options = PulumiOptions(root / "workspaces", backend.url, None, PASSPHRASE, backend.password)
+def _deploy(root: Path, backend: StateBackend, *, history_kept: int) -> None:
+    options = PulumiOptions(
+        backend.url, None, PASSPHRASE, backend.password, history_kept=history_kept
+    )
     engine = PulumiEngine(options)
     spec = EXAMPLE_SPEC.at_tier(TIER)
     try:
@@ -103,7 +119,8 @@ def _deploy(root: Path, backend: StateBackend) -> None:
         engine.close()
 
 
-def _report_sizes(owner: str, database: str) -> None:
+def _report_sizes(owner: str, moment: str) -> None:
+    print(f"state rows of the tier-{TIER} stack, {moment}:")
     stack = f"%/{EXAMPLE_SPEC.name}%"
     with psycopg.connect(libpq_url(owner)) as connection:
         rows = connection.execute(
@@ -115,7 +132,7 @@ def _report_sizes(owner: str, database: str) -> None:
             "SELECT pg_total_relation_size('stepladder_pulumi.pulumi_state')"
         ).fetchone()
     for key, size in rows:
-        print(f"  {size / 1024:8.1f} KiB  {key.removeprefix(database + '/')}")
+        print(f"  {size / 1024:8.1f} KiB  {key}")
     total = sum(size for _, size in rows)
     print(f"state rows of one tier-{TIER} stack: {len(rows)} rows, {total / 1024:.1f} KiB "
           f"(base64 in JSON); table on disk with its index and TOAST: "

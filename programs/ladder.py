@@ -40,9 +40,12 @@ TIERS: tuple[Tier, ...] = (
         (
             "Private subnets in two availability zones and a DB subnet group",
             "Aurora cluster (MySQL by default, PostgreSQL selectable) with one writer",
-            "Master password managed by AWS (a secret of its own for multi-region definitions)",
-            "The box's MySQL data moves into Aurora (Systems Manager; the web server stops for "
-            "the dump and load, minutes for a first-users database)",
+            "Master password managed by AWS (for multi-region definitions a secret of its own, "
+            "rotated every 30 days by AWS's rotation function for the engine)",
+            "The box's databases move into Aurora, and back onto the box on the step down after "
+            "a snapshot of the cluster (Systems Manager; dump and load with the engine's own "
+            "tools, checked table by table; the web server stops meanwhile, minutes for a "
+            "first-users database)",
             "Security group rule: web to database only",
         ),
         leaving_deletes_data=True,
@@ -126,6 +129,7 @@ TIERS: tuple[Tier, ...] = (
             "and Auto Scaling Group",
             "The session table replicated to the secondary region (DynamoDB global table)",
             "Aurora Global Database with a secondary cluster (memory-optimised classes only)",
+            "The master password's secret replicated to the secondary region",
             "Route 53 latency or failover records when a hosted zone is set",
         ),
         leaving_deletes_data=True,

@@ -44,6 +44,15 @@ def aws_provider(spec: EnvironmentSpec, region: str | None = None) -> aws.Provid
         "region": region,
         "default_tags": {"tags": environment_tags(spec)},
     }
+    if spec.assume_role_arn:
+        # The provider asks STS for the role's temporary credentials itself; none are stored.
+        # Typed args, not a dict: a dict's keys reach the provider as written (`role_arn`),
+        # which it would ignore, silently deploying with the service's own credentials.
+        settings["assume_roles"] = [
+            aws.ProviderAssumeRoleArgs(
+                role_arn=spec.assume_role_arn, session_name=f"stepladder-{spec.name}"
+            )
+        ]
     if spec.aws_endpoint_url:
         settings.update(
             endpoints=[{service: spec.aws_endpoint_url for service in EMULATED_SERVICES}],

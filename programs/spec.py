@@ -35,6 +35,8 @@ class EnvironmentSpec:
     secondary_region: str | None = None
     federated_databases: tuple[str, ...] = field(default_factory=tuple)
     certificate_arn: str | None = None
+    # The IAM role every provider of the stack assumes (another account); None: the caller's.
+    assume_role_arn: str | None = None
     lambda_memory_mb: int = 256
     lambda_batch_size: int = 10
     business_hours_start: int | None = None
@@ -48,6 +50,10 @@ class EnvironmentSpec:
     # in AWS never moves subnets or database instances (empty before the first deploy).
     deployed_zones: tuple[str, ...] = field(default_factory=tuple)
     deployed_secondary_zones: tuple[str, ...] = field(default_factory=tuple)
+    # Tier 0 reached from tier 1: the deployed cluster whose data moves back onto the box.
+    returning_cluster_identifier: str | None = None
+    returning_writer_endpoint: str | None = None
+    returning_secret_arn: str | None = None
     # Set when the cluster is first created and then ignored, so it never causes a diff.
     snapshot_stamp: str = "initial"
     # An AWS-compatible endpoint (moto, LocalStack) instead of AWS itself.

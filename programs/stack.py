@@ -17,7 +17,14 @@ from programs.components.decoupling import WorkQueue, WorkQueueArgs
 from programs.components.edge import Edge, EdgeArgs, OriginName
 from programs.components.federation import RegionalEndpoint, latency_records
 from programs.components.loadbalancer import LoadBalancer, LoadBalancerArgs
-from programs.components.migration import BoxAccess, DatabaseMove, DatabaseMoveArgs
+from programs.components.migration import (
+    BoxAccess,
+    DatabaseMove,
+    DatabaseMoveArgs,
+    DatabaseReturn,
+    DatabaseReturnArgs,
+    return_snapshot_identifier,
+)
 from programs.components.monitoring import Monitoring, MonitoringArgs
 from programs.components.network import Network, NetworkArgs, available_zones
 from programs.components.sessions import SessionStore, SessionStoreArgs
@@ -27,8 +34,6 @@ from programs.multiregion import federate
 from programs.provider import RegionalProviders, environment_tags
 from programs.spec import EnvironmentSpec
 
-# The box runs MariaDB, so its data moves into Aurora MySQL; a PostgreSQL cluster starts empty.
-MOVABLE_ENGINE = "aurora-mysql"
 # CloudFront reaches an HTTPS load balancer as origin.<domain_name>; the certificate covers it.
 ORIGIN_LABEL = "origin"
 # Aurora Global Database refuses burstable classes (db.t3, db.t4g).
@@ -104,6 +109,7 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
                                readers=tier >= EDGE, drain=tier == MULTI_AZ,
                                fail_over=tier == SEPARATE_DB),
                 owned_master_password=bool(spec.secondary_region),
+                master_secret_replica_region=spec.secondary_region if tier >= FEDERATED else None,
             ),
             opts=with_provider,
         )  # fmt: skip
@@ -160,9 +166,14 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
         )
         outputs["session_table_name"] = sessions.table_name
 
-    # Tiers 1 to 3: the box's own role, so Systems Manager can move its database (tier 4's
-    # session store brings the web role from then on).
-    box = BoxAccess(f"{name}-box", opts=with_provider) if SEPARATE_DB <= tier < STATELESS else None
+    # Tiers 1 to 3, and tier 0 on the way back: the box's own role, so Systems Manager can
+    # move its database (tier 4's session store brings the web role from then on).
+    returning = tier == SINGLE_BOX and spec.returning_cluster_identifier is not None
+    box = (
+        BoxAccess(f"{name}-box", opts=with_provider)
+        if returning or SEPARATE_DB <= tier < STATELESS
+        else None
+    )
     if tier < AUTO_SCALING:
         web = WebServers(
             f"{name}-web",
@@ -171,7 +182,7 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
                 security_group_id=access.security_group_id,
                 instance_type=spec.web_instance_type,
                 instance_count=1 if tier < MULTI_AZ else len(zones),
-                runs_database=tier == SINGLE_BOX,
+                local_database_engine=spec.db_engine if tier == SINGLE_BOX else None,
                 target_group_arn=balancer.target_group_arn if balancer else None,
                 elastic_ip=tier < MULTI_AZ,
                 instance_profile_name=sessions.instance_profile_name
@@ -183,7 +194,7 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
             opts=with_provider,
         )
         outputs["web_instance_ids"] = web.instance_ids
-        if box is not None and database is not None and spec.db_engine == MOVABLE_ENGINE:
+        if box is not None and database is not None:
             DatabaseMove(
                 f"{name}-database-move",
                 DatabaseMoveArgs(
@@ -192,7 +203,14 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
                     writer_endpoint=database.endpoint,
                     master_secret_arn=database.master_secret_arn,
                     master_username=MASTER_USERNAME,
+                    engine=spec.db_engine,
                 ),
+                opts=with_provider,
+            )
+        if box is not None and returning:
+            DatabaseReturn(
+                f"{name}-database-return",
+                _return_args(spec, box, web.instance_ids[0]),
                 opts=with_provider,
             )
     else:
@@ -270,6 +288,7 @@ def _database_args(
     return AuroraDatabaseArgs(
         vpc_id=network.vpc_id,
         subnet_ids=network.private_subnet_ids,
+        region=spec.region,
         client_security_group_id=access.security_group_id,
         availability_zones=zones,
         engine=spec.db_engine,
@@ -283,6 +302,32 @@ def _database_args(
         fail_over_to_writer=fail_over,
         reader_max=spec.reader_max,
         reader_target_cpu=spec.target_cpu,
+    )
+
+
+def _return_args(
+    spec: EnvironmentSpec, box: BoxAccess, instance_id: pulumi.Output[str]
+) -> DatabaseReturnArgs:
+    if not (spec.returning_writer_endpoint and spec.returning_secret_arn):
+        raise ValueError(
+            "the step to tier 0 moves the database back onto the box, but the deployed "
+            f"cluster {spec.returning_cluster_identifier} has no known writer endpoint and "
+            "master secret: refresh the environment, then demote again"
+        )
+    assert spec.returning_cluster_identifier is not None
+    return DatabaseReturnArgs(
+        move=DatabaseMoveArgs(
+            instance_id=instance_id,
+            role_id=box.role_id,
+            writer_endpoint=spec.returning_writer_endpoint,
+            master_secret_arn=spec.returning_secret_arn,
+            master_username=MASTER_USERNAME,
+            engine=spec.db_engine,
+        ),
+        cluster_identifier=spec.returning_cluster_identifier,
+        snapshot_identifier=return_snapshot_identifier(
+            spec.returning_cluster_identifier, spec.snapshot_stamp
+        ),
     )
 
 

@@ -23,6 +23,8 @@ from service.access.domain import ensure_bootstrap_token
 from service.api import (
     approvals,
     audit,
+    costs,
+    drift,
     environments,
     health,
     metrics,
@@ -36,6 +38,7 @@ from service.api.content_type import require_json_bodies
 from service.api.guard import Reader
 from service.clock import Clock
 from service.config import Settings
+from service.costs.prices import load_price_book
 from service.engines.forking import use_fork_server
 from service.errors import install_error_handlers
 from service.jobs.queue import build_deferring_app, enqueuer
@@ -63,6 +66,8 @@ def create_app(
 ) -> FastAPI:
     engine = db_engine or create_db_engine(database_url)
     clock = clock or Clock()
+    # A broken price file stops the start with its reason, rather than failing each estimate.
+    load_price_book(settings.price_file)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -121,6 +126,8 @@ def create_app(
         metrics,
         tiers,
         environments,
+        drift,
+        costs,
         schedules,
         operations,
         approvals,

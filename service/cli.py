@@ -265,14 +265,12 @@ def command_stack_config(arguments: argparse.Namespace) -> int:
             aws_endpoint_url=settings.aws_endpoint_url,
         )
     programs_dir = Path(arguments.dir or Path(programs.__file__).parent)
-    written = write_stack_config(
-        spec,
-        programs_dir=programs_dir,
-        service_workspace=settings.resolved_data_dir() / "workspaces" / spec.name,
-    )
+    written = write_stack_config(spec, programs_dir=programs_dir)
     print(f"wrote {written}")
     backend = state_backend(settings, database_url)
     print(f"export PULUMI_BACKEND_URL='{backend.url}'")
+    # The stack's secrets provider (the passphrase's salt) comes from its state.
+    print("export PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER=true")
     if backend.password:
         print("export PGPASSFILE=<a pgpass file with the state role's password>")
     print(f"cd {programs_dir} && pulumi preview --stack {spec.name}")

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
         "request id, operation id and environment, for log shippers).",
     )
 
+    price_file: Path | None = Field(
+        default=None,
+        description="A JSON price book (the shipped one's format) whose prices override or add "
+        "to the shipped list prices, entry by key and region; see docs/costs.md.",
+    )
     rate_limit_per_minute: int = Field(
         default=30, ge=1, description="Operation requests one caller may make per minute."
     )
@@ -137,6 +142,12 @@ class Settings(BaseSettings):
         description="The Pulumi state role's login (postgresql://stepladder_pulumi:...@host/db), "
         "for the default backend on an external database; unset means that role on the app's "
         "own connection, without a password (the embedded server needs none).",
+    )
+    pulumi_history_kept: int = Field(
+        default=10,
+        ge=0,
+        description="Updates of each stack whose history (a full checkpoint copy each) a DIY "
+        "backend keeps; older ones are deleted after each operation. 0 keeps them all.",
     )
     pulumi_secrets_provider: str | None = Field(
         default=None,

@@ -6,6 +6,7 @@ from db.models.environment import Environment, EnvironmentBase
 from db.models.operation import Operation, OperationEvent, OperationKind, OperationStatus
 from db.models.resource import Resource
 from db.models.schedule import Schedule, ScheduleRun
+from db.models.simulated_change import SimulatedChange
 from db.models.webhook import Webhook, WebhookDelivery
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "Resource",
     "Schedule",
     "ScheduleRun",
+    "SimulatedChange",
     "WebSession",
     "Webhook",
     "WebhookDelivery",

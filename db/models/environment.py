@@ -9,41 +9,197 @@ from sqlmodel import Field, SQLModel
 
 from db.models.columns import timestamp_field
 
+# Aurora holds 15 replicas per cluster, and the standby (tier 2 up) is one of them.
+MAX_READERS = 14
+READERS_WHY = "Aurora's 15 replicas include the standby"
+
+
+def shown(unit: str = "", why: str = "") -> dict[str, Any]:
+    """A field's unit and the reason for its limits: the form shows them, a refusal names them,
+    and the API's schema carries them."""
+    extra = {key: value for key, value in (("unit", unit), ("why", why)) if value}
+    return {"json_schema_extra": extra}
+
 
 class EnvironmentBase(SQLModel):
-    """The definition's editable fields with their defaults (validation lives in the schemas)."""
+    """The one definition of each editable field: type, default, limits, unit, label and help.
 
-    description: str = ""
-    region: str = "us-east-1"
-    availability_zones: int = 2
-    protected: bool = False
-    web_instance_type: str = "t3.small"
-    web_min: int = 2
-    web_max: int = 4
-    target_cpu: int = 50
-    db_engine: str = "aurora-mysql"
-    db_instance_class: str = "db.t4g.medium"
-    reader_count: int = 1
-    reader_max: int = 3
-    cache_node_type: str = "cache.t4g.small"
-    cache_node_count: int = 2
-    secondary_region: str | None = None
-    federated_databases: list[str] = Field(
-        default_factory=list, sa_column=Column(ARRAY(String), nullable=False)
+    The schemas, the programs' spec (`service/operations/planning.py::build_spec`) and the web
+    form are derived from it; `tests/db/test_environment_fields.py` fails when one drifts.
+    Formats checked against what AWS offers (regions, instance types) live in
+    `service/environments/schemas.py`, since `db` does not import the service's catalog.
+    """
+
+    description: str = Field(
+        "",
+        max_length=500,
+        sa_type=String,  # the column predates the limit: unbounded text, as migrated
+        title="Description",
+        description="What this environment is for.",
     )
-    certificate_arn: str | None = None
-    lambda_memory_mb: int = 256
-    lambda_batch_size: int = 10
+    region: str = Field("us-east-1", title="Region", description="The AWS region it runs in.")
+    availability_zones: int = Field(
+        2,
+        ge=2,
+        le=3,
+        title="Availability zones",
+        description="2 or 3.",
+        schema_extra=shown("zones"),
+    )
+    protected: bool = Field(
+        False,
+        title="Protected (production)",
+        description="Deletion protection; operators' changes need approval.",
+    )
+    web_instance_type: str = Field(
+        "t3.small", title="Web instance type", description="EC2 type, such as t3.small."
+    )
+    web_min: int = Field(
+        2,
+        ge=1,
+        le=100,
+        title="Web servers, minimum",
+        description="From tier 5, the Auto Scaling Group's minimum.",
+        schema_extra=shown("instances"),
+    )
+    web_max: int = Field(
+        4,
+        ge=1,
+        le=100,
+        title="Web servers, maximum",
+        description="At least the minimum.",
+        schema_extra=shown("instances"),
+    )
+    target_cpu: int = Field(
+        50,
+        ge=10,
+        le=90,
+        title="Target CPU",
+        description="What target tracking aims for.",
+        schema_extra=shown("%"),
+    )
+    db_engine: str = Field(
+        "aurora-mysql", title="Database engine", description="Fixed once deployed."
+    )
+    db_instance_class: str = Field(
+        "db.t4g.medium",
+        title="Database instance class",
+        description="Aurora class, such as db.t4g.medium.",
+    )
+    reader_count: int = Field(
+        1,
+        ge=0,
+        le=MAX_READERS,
+        title="Aurora readers",
+        description="From tier 3; the replica scaling minimum.",
+        schema_extra=shown("readers", why=READERS_WHY),
+    )
+    reader_max: int = Field(
+        3,
+        ge=1,
+        le=MAX_READERS,
+        title="Aurora readers, maximum",
+        description="Replica auto scaling's maximum.",
+        schema_extra=shown("readers", why=READERS_WHY),
+    )
+    cache_node_type: str = Field(
+        "cache.t4g.small",
+        title="Cache node type",
+        description="ElastiCache type, such as cache.t4g.small.",
+    )
+    cache_node_count: int = Field(
+        2,
+        ge=2,
+        le=6,
+        title="Cache nodes",
+        description="From tier 4; 2-6 for multi-AZ failover.",
+        schema_extra=shown("nodes", why="multi-AZ failover needs a replica"),
+    )
+    secondary_region: str | None = Field(
+        None, title="Secondary region", description="Needed for tier 7."
+    )
+    federated_databases: list[str] = Field(
+        default_factory=list,
+        max_length=5,
+        sa_column=Column(ARRAY(String), nullable=False),
+        title="Federated databases",
+        description="Comma-separated names (tier 7).",
+        schema_extra=shown("databases"),
+    )
+    certificate_arn: str | None = Field(
+        None,
+        title="Certificate ARN",
+        description="ACM certificate: the load balancer serves HTTPS.",
+    )
+    lambda_memory_mb: int = Field(
+        256,
+        ge=128,
+        le=10240,
+        title="Lambda memory",
+        description="From tier 6.",
+        schema_extra=shown("MB"),
+    )
+    lambda_batch_size: int = Field(
+        10,
+        ge=1,
+        le=10000,
+        title="Lambda batch size",
+        description="Messages per invocation.",
+        schema_extra=shown("messages"),
+    )
     # Business hours (tier 5+): Auto Scaling scheduled actions keep capacity up between these
     # hours and drop the minimum to off_hours_web_min outside them. Unset: no schedule.
-    business_hours_start: int | None = None
-    business_hours_end: int | None = None
-    business_hours_days: str = "MON-FRI"
-    business_hours_timezone: str = "UTC"
-    off_hours_web_min: int = 1
+    business_hours_start: int | None = Field(
+        None,
+        ge=0,
+        le=23,
+        title="Business hours start",
+        description="Hour (0-23); empty: no schedule in AWS.",
+        schema_extra=shown("h"),
+    )
+    business_hours_end: int | None = Field(
+        None,
+        ge=1,
+        le=24,
+        title="Business hours end",
+        description="Hour (1-24), after the start.",
+        schema_extra=shown("h"),
+    )
+    business_hours_days: str = Field(
+        "MON-FRI", title="Business days", description="Cron days, such as MON-FRI."
+    )
+    business_hours_timezone: str = Field(
+        "UTC", title="Business hours time zone", description="IANA zone, such as Europe/Berlin."
+    )
+    off_hours_web_min: int = Field(
+        1,
+        ge=0,
+        title="Web minimum off hours",
+        description="0 to the web minimum.",
+        schema_extra=shown("instances"),
+    )
     # Route 53 (tier 7): latency records for domain_name in this hosted zone.
-    hosted_zone_id: str | None = None
-    domain_name: str | None = None
+    hosted_zone_id: str | None = Field(
+        None,
+        title="Route 53 hosted zone",
+        description="With a domain name: latency records (tier 7).",
+    )
+    domain_name: str | None = Field(
+        None, title="Domain name", description="Such as shop.example.com."
+    )
+    # An IAM role the engine's AWS provider assumes (another account); unset: the service's
+    # own credentials. An ARN only: no credential is ever stored.
+    assume_role_arn: str | None = Field(
+        None,
+        title="Role to assume",
+        description="IAM role ARN in the account to deploy into; empty: the service's own "
+        "account. Fixed once deployed.",
+    )
+
+
+# The definition's fields the Pulumi programs never read: every other one is a field of
+# `programs.spec.EnvironmentSpec` (the contract test checks it).
+CONTROL_PLANE_FIELDS = frozenset({"description"})
 
 
 class Environment(EnvironmentBase, table=True):

@@ -20,6 +20,10 @@ class OperationKind(StrEnum):
     destroy = "destroy"
     # Re-apply the definition (and schedule overrides) at the current tier.
     apply = "apply"
+    # Compare the cloud with the recorded state (a refresh in preview mode): changes nothing.
+    drift_check = "drift_check"
+    # Refresh, then apply the definition at the current tier: undoes out-of-band changes.
+    reconcile = "reconcile"
 
 
 class OperationStatus(StrEnum):
@@ -72,6 +76,8 @@ class Operation(SQLModel, table=True):
     data_loss: list[dict[str, Any]] = json_field(default_factory=list)
     confirmed: bool = False
     outputs: dict[str, Any] = json_field()
+    # What a drift check found: [{urn, type, name, op, properties}]; None for other kinds.
+    drift: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
     error: str | None = None
     error_code: str | None = None
     cancel_requested_at: datetime | None = timestamp_field(nullable=True)

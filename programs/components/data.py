@@ -6,7 +6,6 @@ the ladder can replace it (TIERS.md, data safety).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +13,13 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from programs.components.master_password import (
+    MASTER_USERNAME,
+    PasswordRotation,
+    PasswordRotationArgs,
+    owned_master_password,
+    store_master_password,
+)
 from programs.components.replicas import ReplicaSettling, ReplicaSettlingArgs
 from programs.naming import (
     CLUSTER_SNAPSHOT_IDENTIFIER_MAX,
@@ -23,15 +29,14 @@ from programs.naming import (
 )
 
 ENGINE_PORTS = {"aurora-mysql": 3306, "aurora-postgresql": 5432}
-MASTER_USERNAME = "stepladder"
-# Write-only inputs reach AWS when their version changes and are never kept in state.
-PASSWORD_VERSION = 1
 
 
 @dataclass(frozen=True)
 class AuroraDatabaseArgs:
     vpc_id: pulumi.Input[str]
     subnet_ids: Sequence[pulumi.Input[str]]
+    # The cluster's region (where AWS's rotation function runs for an owned password).
+    region: str
     client_security_group_id: pulumi.Input[str]
     availability_zones: tuple[str, ...]
     engine: str
@@ -52,8 +57,10 @@ class AuroraDatabaseArgs:
     fail_over_to_writer: bool = False
     reader_target_cpu: int = 50
     # AWS refuses a managed master password in an Aurora Global Database (tier 7): a
-    # multi-region definition keeps its password in a secret of its own instead.
+    # multi-region definition keeps its password in a secret of its own instead, rotated by
+    # AWS's function (master_password.py) and replicated to this region when set.
     owned_master_password: bool = False
+    master_secret_replica_region: str | None = None
 
 
 class AuroraDatabase(pulumi.ComponentResource):
@@ -89,9 +96,10 @@ class AuroraDatabase(pulumi.ComponentResource):
         )
 
         password: dict[str, Any] = {"manage_master_user_password": True}
-        owned_secret_arn = None
+        owned = None
         if args.owned_master_password:
-            password, owned_secret_arn = owned_master_password(name, stateful)
+            owned = owned_master_password(name, stateful, args.master_secret_replica_region)
+            password = owned.cluster_arguments
         cluster = aws.rds.Cluster(
             f"{name}-cluster",
             cluster_identifier=fitted_name(f"{name}-cluster", RDS_IDENTIFIER_MAX),
@@ -115,6 +123,23 @@ class AuroraDatabase(pulumi.ComponentResource):
                 ),
             ),
         )
+
+        if owned is not None:
+            stored = store_master_password(name, owned, cluster, args.engine, port, stateful)
+            PasswordRotation(
+                f"{name}-rotation",
+                PasswordRotationArgs(
+                    secret_id=owned.secret.id,
+                    secret_value=stored,
+                    engine=args.engine,
+                    region=args.region,
+                    vpc_id=args.vpc_id,
+                    subnet_ids=args.subnet_ids,
+                    database_security_group_id=security_group.id,
+                    port=port,
+                ),
+                opts=child,
+            )
 
         roles = [("writer", 0)]
         if args.standby:
@@ -187,8 +212,12 @@ class AuroraDatabase(pulumi.ComponentResource):
         self.cluster_arn = cluster.arn
         self.cluster_identifier = cluster.id
         self.endpoint = cluster.endpoint
-        self.master_secret_arn = owned_secret_arn or cluster.master_user_secrets.apply(
-            lambda secrets: (secrets[0].secret_arn or "") if secrets else ""
+        self.master_secret_arn = (
+            owned.secret.arn
+            if owned is not None
+            else cluster.master_user_secrets.apply(
+                lambda secrets: (secrets[0].secret_arn or "") if secrets else ""
+            )
         )
         self.reader_endpoint = cluster.reader_endpoint
         self.register_outputs(
@@ -204,37 +233,3 @@ def final_snapshot_identifier(cluster_name: str, stamp: str) -> str:
     """Unique per cluster (its own name) and per creation (the stamp of the operation that
     created it, kept by `ignore_changes`), so no two deletions ever ask for the same snapshot."""
     return exact_name(f"{cluster_name}-final-{stamp}", CLUSTER_SNAPSHOT_IDENTIFIER_MAX)
-
-
-def owned_master_password(
-    name: str, opts: pulumi.ResourceOptions
-) -> tuple[dict[str, Any], pulumi.Output[str]]:
-    """A Secrets Manager secret holding the master password, and the cluster arguments that
-    set it. The password is generated in AWS and passed write-only: it never enters Pulumi
-    state, Stepladder's database or its events."""
-    generated = aws.secretsmanager.get_random_password_output(
-        password_length=40,
-        exclude_punctuation=True,
-        opts=pulumi.InvokeOutputOptions(parent=opts.parent),
-    )
-    value = pulumi.Output.secret(generated.random_password)
-    secret = aws.secretsmanager.Secret(
-        f"{name}-master-password",
-        description=f"{name}: Aurora master user (Stepladder-owned, for the global database)",
-        opts=opts,
-    )
-    aws.secretsmanager.SecretVersion(
-        f"{name}-master-password-value",
-        secret_id=secret.id,
-        secret_string_wo=value.apply(
-            lambda password: json.dumps({"username": MASTER_USERNAME, "password": password})
-        ),
-        secret_string_wo_version=PASSWORD_VERSION,
-        opts=opts,
-    )
-    arguments = {
-        "manage_master_user_password": False,
-        "master_password_wo": value,
-        "master_password_wo_version": PASSWORD_VERSION,
-    }
-    return arguments, secret.arn

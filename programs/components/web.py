@@ -13,15 +13,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from programs.components.move_scripts import box_user_data
+
 # The AMI is looked up from AWS's public parameter so every region gets its own image id;
 # Graviton families (t4g, m7g, ...) boot only arm64 images.
 AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{architecture}"
 GRAVITON_FAMILY = re.compile(r"^[a-z]+[0-9]+g[a-z]*\.")
-
-SINGLE_BOX_USER_DATA = """#!/bin/bash
-dnf install -y nginx mariadb105-server
-systemctl enable --now nginx mariadb
-"""
 
 WEB_ONLY_USER_DATA = """#!/bin/bash
 dnf install -y nginx
@@ -107,7 +104,8 @@ class WebServersArgs:
     security_group_id: pulumi.Input[str]
     instance_type: str
     instance_count: int
-    runs_database: bool
+    # Tier 0: the box also runs the database server of this cluster engine (move_scripts.py).
+    local_database_engine: str | None
     target_group_arn: pulumi.Input[str] | None = None
     elastic_ip: bool = False
     instance_profile_name: pulumi.Input[str] | None = None
@@ -122,7 +120,11 @@ class WebServers(pulumi.ComponentResource):
         super().__init__("stepladder:web:WebServers", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         image = web_image_id(self, args.instance_type)
-        user_data = SINGLE_BOX_USER_DATA if args.runs_database else WEB_ONLY_USER_DATA
+        user_data = (
+            box_user_data(args.local_database_engine)
+            if args.local_database_engine
+            else WEB_ONLY_USER_DATA
+        )
 
         self.instance_ids = []
         for index in range(args.instance_count):

@@ -121,7 +121,7 @@ def list_operations(
     ]
 
 
-def _request(
+def request_change(
     session: SessionDep,
     settings: SettingsDep,
     enqueue: EnqueueDep,
@@ -158,7 +158,7 @@ def promote_environment(
     ],
     body: ConfirmRequest | None = None,
 ) -> OperationPublic:
-    return _request(session, settings, enqueue, name, guard, OperationKind.promote, body)
+    return request_change(session, settings, enqueue, name, guard, OperationKind.promote, body)
 
 
 @router.post(
@@ -174,7 +174,7 @@ def demote_environment(
     ],
     body: ConfirmRequest | None = None,
 ) -> OperationPublic:
-    return _request(session, settings, enqueue, name, guard, OperationKind.demote, body)
+    return request_change(session, settings, enqueue, name, guard, OperationKind.demote, body)
 
 
 @router.post(
@@ -190,7 +190,7 @@ def set_environment_tier(
         Guard, Depends(RateLimited(Action.operate, "environment.set_tier"), scope="function")
     ],
 ) -> OperationPublic:
-    return _request(
+    return request_change(
         session, settings, enqueue, name, guard, OperationKind.set_tier, body, body.target_tier
     )
 
@@ -208,7 +208,7 @@ def preview_environment(
         Guard, Depends(RateLimited(Action.operate, "environment.preview"), scope="function")
     ],
 ) -> OperationPublic:
-    return _request(
+    return request_change(
         session, settings, enqueue, name, guard, OperationKind.preview, body, body.target_tier
     )
 
@@ -226,7 +226,7 @@ def refresh_environment(
     ],
     body: ConfirmRequest | None = None,
 ) -> OperationPublic:
-    return _request(session, settings, enqueue, name, guard, OperationKind.refresh, body)
+    return request_change(session, settings, enqueue, name, guard, OperationKind.refresh, body)
 
 
 @router.post(
@@ -242,4 +242,4 @@ def destroy_environment(
     ],
     body: ConfirmRequest | None = None,
 ) -> OperationPublic:
-    return _request(session, settings, enqueue, name, guard, OperationKind.destroy, body)
+    return request_change(session, settings, enqueue, name, guard, OperationKind.destroy, body)

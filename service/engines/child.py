@@ -64,6 +64,16 @@ def main() -> int:
 
 def run_operation(request: OperationRequest, send: Any) -> None:
     engine = make_engine(request.engine, request.engine_options)
+    try:
+        _run_steps(engine, request, send)
+    finally:
+        # The Pulumi engine's workspace folders and in-memory secret files go with it.
+        close = getattr(engine, "close", None)
+        if close is not None:
+            close()
+
+
+def _run_steps(engine: Engine, request: OperationRequest, send: Any) -> None:
     if getattr(engine, "cli_handles_interrupt", False):
         grace = float(request.engine_options.get("cancel_grace_seconds", DEFAULT_GRACE_SECONDS))
         forward_interrupts(lambda: setattr(engine, "interrupted", True), grace)
@@ -95,6 +105,7 @@ def run_operation(request: OperationRequest, send: Any) -> None:
             spec=spec,
             to_tier=tier,
             allowed_data_loss=frozenset(step.get("allowed_data_loss", [])),
+            refresh=bool(step.get("refresh", False)),
         )
         result = engine.run_step(request_step, state, emit)
         counts = count_changes(result.changes)
@@ -102,7 +113,8 @@ def run_operation(request: OperationRequest, send: Any) -> None:
             totals[op] += counts[op]
         totals["same"] = counts["same"]
         outputs = result.outputs or outputs
-        changed_state = action in ("up", "destroy")
+        # A refresh records what it read from the cloud; previews and drift checks change nothing.
+        changed_state = action in ("up", "destroy", "refresh")
         if changed_state:
             state = result.resources
         send(
@@ -116,6 +128,10 @@ def run_operation(request: OperationRequest, send: Any) -> None:
                     if changed_state
                     else None,
                     "outputs": result.outputs,
+                    "drift": [item.to_dict() for item in result.drift]
+                    if result.drift is not None
+                    else None,
+                    "out_of_band": result.out_of_band,
                 }
             }
         )
@@ -150,7 +166,10 @@ def make_engine(name: str, options: dict[str, Any]) -> Engine:
     if name == "simulator":
         from service.engines.simulator import SimulatorEngine
 
-        return SimulatorEngine(seconds_per_resource=float(options.get("seconds_per_resource", 0)))
+        return SimulatorEngine(
+            seconds_per_resource=float(options.get("seconds_per_resource", 0)),
+            out_of_band=options.get("out_of_band"),
+        )
     if name == "pulumi":
         from service.engines.pulumi_engine import PulumiEngine
 
@@ -161,9 +180,13 @@ def make_engine(name: str, options: dict[str, Any]) -> Engine:
 def _step_message(engine: str, step: dict[str, Any], index: int, total: int) -> str:
     action, tier = step["action"], step.get("tier")
     target = "remove every resource" if action == "destroy" else f"tier {tier}"
+    if step.get("refresh"):
+        target += ", reading the cloud first"
     if step.get("lifts"):
         target += " (lifting protection, before anything is deleted)"
     prefix = "[simulator] " if engine == "simulator" else ""
+    if action == "drift_check":
+        return f"{prefix}step {index} of {total}: compare the cloud with the state of tier {tier}"
     return f"{prefix}step {index} of {total}: {action} to {target}"
 
 

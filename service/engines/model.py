@@ -93,9 +93,11 @@ def count_changes(changes: list[ResourceChange]) -> dict[str, int]:
 class StepRequest:
     """One step of an operation: bring the environment to `spec` (or remove it: `spec=None`)."""
 
-    action: Literal["up", "preview", "refresh", "destroy"]
+    action: Literal["up", "preview", "refresh", "destroy", "drift_check"]
     spec: EnvironmentSpec
     to_tier: int | None
+    # An `up` that first reads the cloud into the state, so it undoes out-of-band changes.
+    refresh: bool = False
     # URNs of stateful resources the request confirmed may be deleted; any other loss of
     # data stops the step before it changes anything.
     allowed_data_loss: frozenset[str] = frozenset()
@@ -106,6 +108,10 @@ class StepResult:
     resources: list[ResourceState]
     changes: list[ResourceChange]
     outputs: dict[str, Any] = field(default_factory=dict)
+    # A drift check's findings (service.engines.drift.DriftedResource); None for other steps.
+    drift: list[Any] | None = None
+    # The simulator's out-of-band changes still in its pretend cloud after the step.
+    out_of_band: list[dict[str, Any]] | None = None
 
 
 class Engine(Protocol):

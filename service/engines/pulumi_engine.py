@@ -1,15 +1,17 @@
 """The Pulumi engine: the Automation API against AWS (or an AWS-compatible emulator).
 
 Each environment is one stack (stack name = environment name) of the project `stepladder`,
-running `programs.build(spec)` inline, in its own workspace directory: parallel `select_stack`
-calls on a shared one corrupt `workspace.json` (pulumi/pulumi#8186). Every call blocks, which
-is why it runs in the operation's child process.
+running `programs.build(spec)` inline, in a temporary workspace folder of its operation that
+nothing outlives (pulumi_workspace.py). Every call blocks, which is why it runs in the
+operation's child process.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,7 @@ from pulumi.automation import events as pulumi_events
 
 from programs import EnvironmentSpec, build
 from service.engines import pulumi_pending
+from service.engines.drift import DriftedResource, drift_events
 from service.engines.model import (
     EngineError,
     EventSink,
@@ -33,12 +36,20 @@ from service.engines.pulumi_backend import pgpass_line
 from service.engines.pulumi_command import GuardedCommand
 from service.engines.pulumi_errors import classify, log_tail
 from service.engines.pulumi_events import ChangeLedger, translate
+from service.engines.pulumi_history import prune_or_warn
 from service.engines.pulumi_locks import lock_store
 from service.engines.pulumi_recovery import import_deployment, recover_stack
 from service.engines.pulumi_state import (
     local_backend_dir,
     resources_from_deployment,
     resources_from_steps,
+)
+from service.engines.pulumi_workspace import (
+    STATELESS_ENV,
+    StatelessWorkspace,
+    forget_legacy_workspace,
+    legacy_secrets_settings,
+    stack_settings,
 )
 from service.engines.secrets import REDACTED, memory_file, redact
 
@@ -47,21 +58,26 @@ PROJECT = "stepladder"
 
 @dataclass(frozen=True)
 class PulumiOptions:
-    workspaces_dir: Path
     backend_url: str
     secrets_provider: str | None
     passphrase: str | None
     # The PostgreSQL backend's password; its URL never carries one (see pulumi_backend.py).
     backend_password: str | None = None
+    # Where older versions kept a workspace per environment (see pulumi_workspace.py).
+    legacy_workspaces_dir: Path | None = None
+    # Updates of each stack's history the DIY backend keeps; 0 keeps all (pulumi_history.py).
+    history_kept: int = 0
 
     @classmethod
     def from_dict(cls, options: dict[str, Any]) -> PulumiOptions:
+        legacy = options.get("legacy_workspaces_dir")
         return cls(
-            workspaces_dir=Path(options["workspaces_dir"]),
             backend_url=str(options["backend_url"]),
             secrets_provider=options.get("secrets_provider"),
             passphrase=options.get("passphrase"),
             backend_password=options.get("backend_password") or None,
+            legacy_workspaces_dir=Path(legacy) if legacy else None,
+            history_kept=int(options.get("history_kept") or 0),
         )
 
 
@@ -84,6 +100,7 @@ class PulumiEngine:
         self._command: GuardedCommand | None = None
         self._closing = contextlib.ExitStack()
         self._env: dict[str, str] | None = None
+        self._work_dirs: dict[str, Path] = {}
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> PulumiEngine:
@@ -117,14 +134,28 @@ class PulumiEngine:
                 )
             if step.action == "preview":
                 return StepResult(resources=state, changes=self._preview(stack, emit))
+            if step.action == "drift_check":
+                return StepResult(resources=state, changes=[], drift=self._drift(stack, emit))
             if step.action in ("up", "destroy"):
                 planned = self._preview(
-                    stack, emit, destroy=step.action == "destroy", quiet=True, verify=True
+                    stack,
+                    emit,
+                    destroy=step.action == "destroy",
+                    quiet=True,
+                    verify=True,
+                    refresh=step.refresh,
                 )
                 refuse_unconfirmed_data_loss(planned, step.allowed_data_loss)
-            outputs = self._apply(stack, step.action, emit)
+            outputs = self._apply(stack, step.action, emit, refresh=step.refresh)
             changes = self._ledger.changes()
-            resources = self._read_resources(stack, emit)
+            resources = self._read_resources(stack, step.spec.name, emit)
+            prune_or_warn(
+                lock_store(self.options.backend_url, self.options.backend_password),
+                PROJECT,
+                step.spec.name,
+                self.options.history_kept,
+                emit,
+            )
         return StepResult(resources=resources, changes=changes, outputs=outputs)
 
     @property
@@ -140,7 +171,7 @@ class PulumiEngine:
         plugin inherits."""
         if self._env is None:
             # Pinned: a PULUMI_BACKEND_URL in the worker's environment would override ours.
-            self._env = {"PULUMI_BACKEND_URL": self.options.backend_url}
+            self._env = {"PULUMI_BACKEND_URL": self.options.backend_url, **STATELESS_ENV}
             if self.options.passphrase:
                 path = self._closing.enter_context(
                     memory_file(self.options.passphrase, "pulumi-passphrase")
@@ -176,33 +207,38 @@ class PulumiEngine:
         return (self.options.passphrase or "", self.options.backend_password or "")
 
     def _stack(self, spec: EnvironmentSpec) -> auto.Stack:
-        work_dir = self.options.workspaces_dir / spec.name
-        work_dir.mkdir(parents=True, exist_ok=True)
-        # The CLI does not create a file backend's folder; without it `stack select` fails.
+        # The CLI does not create a file backend's folder; without it `stack init` fails.
         backend_dir = local_backend_dir(self.options.backend_url)
         if backend_dir is not None:
             backend_dir.mkdir(parents=True, exist_ok=True)
         settings = auto.ProjectSettings(
             name=PROJECT,
             runtime="python",
+            main=os.getcwd(),
             backend=auto.ProjectBackend(url=self.options.backend_url),
         )
+        legacy = legacy_secrets_settings(self.options.legacy_workspaces_dir, spec.name)
 
         def program() -> None:
             self.program(spec)
 
-        return auto.create_or_select_stack(
-            stack_name=spec.name,
-            project_name=PROJECT,
+        workspace = StatelessWorkspace(
+            work_dir=str(self._work_dir(spec.name)),
             program=program,
-            opts=auto.LocalWorkspaceOptions(
-                work_dir=str(work_dir),
-                project_settings=settings,
-                secrets_provider=self.options.secrets_provider,
-                env_vars=self.env,
-                pulumi_command=self.command,
-            ),
+            project_settings=settings,
+            stack_settings={spec.name: stack_settings(legacy)} if legacy else None,
+            secrets_provider=self.options.secrets_provider,
+            env_vars=self.env,
+            pulumi_command=self.command,
         )
+        return auto.Stack.create_or_select(spec.name, workspace)
+
+    def _work_dir(self, stack_name: str) -> Path:
+        """The operation's own folder for the stack; removed when the engine closes."""
+        if stack_name not in self._work_dirs:
+            folder = tempfile.TemporaryDirectory(prefix=f"stepladder-{stack_name}-")
+            self._work_dirs[stack_name] = Path(self._closing.enter_context(folder))
+        return self._work_dirs[stack_name]
 
     def _find_pending_creates(
         self,
@@ -242,6 +278,7 @@ class PulumiEngine:
         destroy: bool = False,
         quiet: bool = False,
         verify: bool = False,
+        refresh: bool = False,
     ) -> list[ResourceChange]:
         """The plan, counted once per resource and checked against the engine's own summary.
 
@@ -252,7 +289,7 @@ class PulumiEngine:
         if destroy:
             result = stack.preview_destroy(on_event=listener)
         else:
-            result = stack.preview(on_event=listener)
+            result = stack.preview(on_event=listener, refresh=refresh or None)
         problem = self._ledger.disagreement(result.change_summary)
         if self._event_failure is not None:
             problem = f"an engine event could not be read ({type(self._event_failure).__name__})"
@@ -265,7 +302,25 @@ class PulumiEngine:
             emit({"type": "diagnostic", "severity": "warning", "message": problem})
         return self._ledger.changes()
 
-    def _apply(self, stack: auto.Stack, action: str, emit: EventSink) -> dict[str, Any]:
+    def _drift(self, stack: auto.Stack, emit: EventSink) -> list[DriftedResource]:
+        """`pulumi refresh --preview-only`: what the cloud holds that the state does not know,
+        read and compared without writing the state."""
+        listener = self._listener(emit, preview=True, quiet=False)
+        stack.preview_refresh(on_event=listener)
+        if self._event_failure is not None:
+            raise EngineError(
+                "drift_unverified",
+                "The drift check could not read an engine event "
+                f"({type(self._event_failure).__name__}); nothing is known about drift.",
+            )
+        drift = self._ledger.drifted()
+        for event in drift_events(drift):
+            emit(event)
+        return drift
+
+    def _apply(
+        self, stack: auto.Stack, action: str, emit: EventSink, *, refresh: bool = False
+    ) -> dict[str, Any]:
         listener = self._listener(emit, preview=False, quiet=False)
         self.command.forget()
         try:
@@ -275,7 +330,7 @@ class PulumiEngine:
             elif action == "destroy":
                 result = stack.destroy(on_event=listener)
             else:
-                result = stack.up(on_event=listener)
+                result = stack.up(on_event=listener, refresh=refresh or None)
         except auto.errors.CommandError as error:
             if not self.command.ran(action):
                 raise
@@ -306,11 +361,15 @@ class PulumiEngine:
                 return dict(redact(dict(state.outputs or {})))
         return {}
 
-    def _read_resources(self, stack: auto.Stack, emit: EventSink) -> list[ResourceState]:
+    def _read_resources(
+        self, stack: auto.Stack, stack_name: str, emit: EventSink
+    ) -> list[ResourceState]:
         """The stack's resources after a completed step; if reading them back fails, what the
         step's own events said, so a finished update is never reported as failed."""
         try:
-            return resources_from_deployment(stack.export_stack().deployment)
+            deployment = stack.export_stack().deployment
+            forget_legacy_workspace(self.options.legacy_workspaces_dir, stack_name, deployment)
+            return resources_from_deployment(deployment)
         except (auto.errors.CommandError, OSError) as error:
             cause = classify(error, known_secrets=self._known_secrets()).message
             emit(

@@ -9,6 +9,7 @@ from typing import Any
 from pulumi.automation import events as pulumi_events
 
 from programs import is_stateful
+from service.engines.drift import DriftedResource, changed_properties
 from service.engines.model import CHANGE_OPS, ChangeOp, ResourceChange, normalise_urn
 from service.engines.secrets import redact_text
 
@@ -111,6 +112,31 @@ class ChangeLedger:
                     changed_inputs=tuple(sorted(metadata.diffs or [])),
                 )
             )
+        return found
+
+    def drifted(self) -> list[DriftedResource]:
+        """What a refresh found changed in the cloud: each resource it dropped, or read back
+        with other properties (inputs where the provider reports them, else outputs). The
+        engine reports a refresh's outcome on the step's outputs event, as update or delete."""
+        found = []
+        for urn, metadata in self._metadata.items():
+            if metadata.type.startswith(BOOKKEEPING_PREFIXES):
+                continue
+            op = self._op_of(urn)
+            name = urn.rsplit("::", 1)[-1]
+            old, new = metadata.old, metadata.new
+            if op == "delete" or new is None or bool(new.delete):
+                found.append(DriftedResource(urn, metadata.type, name, "delete"))
+                continue
+            if op != "update":
+                continue
+            properties = changed_properties(
+                metadata.type, dict(old.inputs or {}) if old else {}, dict(new.inputs or {})
+            ) or changed_properties(
+                metadata.type, dict(old.outputs or {}) if old else {}, dict(new.outputs or {})
+            )
+            if properties:
+                found.append(DriftedResource(urn, metadata.type, name, "update", properties))
         return found
 
     def disagreement(self, summary: Mapping[Any, int] | None) -> str | None:

@@ -6,6 +6,9 @@ backend keeps that as a file. The PostgreSQL backend keeps it as a row of its ta
 that path (under the URL's path, if it has one: the CLI treats it as a folder), the data
 `{"data": "<the file's bytes, base64>"}`. S3 and Pulumi Cloud get no store: Stepladder cannot
 tell there whether a holder lives, so it leaves their locks alone.
+
+The same stores list and delete any of the backend's keys under a folder, for pruning the
+stack's update history (pulumi_history.py).
 """
 
 from __future__ import annotations
@@ -34,6 +37,12 @@ class LockStore(Protocol):
         ...
 
     def clear(self, lock: StackLock) -> None: ...
+
+    def keys(self, folder: str) -> list[str]:
+        """Every key under `folder` (a path in the backend, ending in `/`)."""
+        ...
+
+    def delete(self, keys: list[str]) -> None: ...
 
 
 def lock_store(backend_url: str, password: str | None = None) -> LockStore | None:
@@ -64,6 +73,13 @@ class FileLocks:
 
     def clear(self, lock: StackLock) -> None:
         Path(lock.key).unlink(missing_ok=True)
+
+    def keys(self, folder: str) -> list[str]:
+        return sorted(str(path) for path in (self.backend_dir / folder).glob("*") if path.is_file())
+
+    def delete(self, keys: list[str]) -> None:
+        for key in keys:
+            Path(key).unlink(missing_ok=True)
 
 
 class PostgresLocks:
@@ -101,9 +117,19 @@ class PostgresLocks:
         return found
 
     def clear(self, lock: StackLock) -> None:
-        query = sql.SQL("DELETE FROM {} WHERE key = %s").format(self.table)
+        self.delete([lock.key])
+
+    def keys(self, folder: str) -> list[str]:
+        pattern = _like_escape(self.prefix + folder) + "%"
+        query = sql.SQL("SELECT key FROM {} WHERE key LIKE %s ORDER BY key")
         with self._connect() as connection:
-            connection.execute(query, (lock.key,))
+            rows = connection.execute(query.format(self.table), (pattern,)).fetchall()
+        return [str(row[0]) for row in rows]
+
+    def delete(self, keys: list[str]) -> None:
+        query = sql.SQL("DELETE FROM {} WHERE key = ANY(%s)").format(self.table)
+        with self._connect() as connection:
+            connection.execute(query, (keys,))
 
     def _connect(self) -> psycopg.Connection[tuple[str, str]]:
         try:
@@ -118,8 +144,7 @@ class PostgresLocks:
             reason = (str(error).strip().splitlines() or ["no reason given"])[0]
             raise EngineError(
                 "state_backend_unreachable",
-                f"The Pulumi state database could not be reached to check the stack's locks: "
-                f"{reason}",
+                f"The Pulumi state database could not be reached: {reason}",
             ) from error
 
 

@@ -145,7 +145,8 @@ def _urns(pending: list[dict[str, Any]]) -> list[str]:
 def _settle_instructions(stack_name: str, urns: list[str]) -> str:
     example = urns[0] if urns else "<urn>"
     return (
-        "In the environment's workspace, for each resource that exists run "
+        f"In programs/, after `stepladder stack-config {stack_name}` and its exports, for "
+        "each resource that exists run "
         f"`pulumi refresh --stack {stack_name} --import-pending-creates {example} <cloud id>`, "
         f"then `pulumi refresh --stack {stack_name} --clear-pending-creates` for those that do "
         "not; then run the operation again."

@@ -94,6 +94,7 @@ NAMED_IDS: dict[str, str] = {
     "aws:rds/cluster:Cluster": "clusterIdentifier",
     "aws:rds/clusterInstance:ClusterInstance": "identifier",
     "aws:rds/globalCluster:GlobalCluster": "globalClusterIdentifier",
+    "aws:rds/clusterSnapshot:ClusterSnapshot": "dbClusterSnapshotIdentifier",
     "aws:rds/subnetGroup:SubnetGroup": "name",
     "aws:elasticache/replicationGroup:ReplicationGroup": "replicationGroupId",
     "aws:dynamodb/table:Table": "name",
@@ -111,6 +112,7 @@ ARN_SHAPES: dict[str, tuple[str, bool]] = {
     "aws:rds/cluster:Cluster": ("cluster:", True),
     "aws:rds/clusterInstance:ClusterInstance": ("db:", True),
     "aws:rds/globalCluster:GlobalCluster": ("global-cluster:", False),
+    "aws:rds/clusterSnapshot:ClusterSnapshot": ("cluster-snapshot:", True),
     "aws:elasticache/replicationGroup:ReplicationGroup": ("replicationgroup:", True),
     "aws:dynamodb/table:Table": ("table/", True),
     "aws:iam/role:Role": ("role/", False),
@@ -164,6 +166,16 @@ def computed_outputs(
         )
         outputs["endpoint"] = f"{name}.cluster.{region}.rds.simulated.invalid"
         outputs["readerEndpoint"] = f"{name}.cluster-ro.{region}.rds.simulated.invalid"
+        if inputs.get("manageMasterUserPassword") is True:
+            # AWS names the secret it manages after the cluster's resource id.
+            outputs["masterUserSecrets"] = [
+                {
+                    "secretArn": f"arn:aws:secretsmanager:{region}:{SIMULATED_ACCOUNT}:secret:"
+                    f"rds!cluster-{resource_id}",
+                    "secretStatus": "active",
+                    "kmsKeyId": f"arn:aws:kms:{region}:{SIMULATED_ACCOUNT}:key/simulated",
+                }
+            ]
     if resource_type == "aws:acm/certificate:Certificate":
         domain = str(inputs.get("domainName") or name)
         outputs["arn"] = f"arn:aws:acm:{region}:{SIMULATED_ACCOUNT}:certificate/{resource_id}"
@@ -177,6 +189,13 @@ def computed_outputs(
         ]
     if resource_type == "aws:route53/record:Record":
         outputs["fqdn"] = str(inputs.get("name") or name).rstrip(".")
+    if resource_type == "aws:serverlessrepository/cloudFormationStack:CloudFormationStack":
+        # What AWS's secret rotation applications export: the function they deploy.
+        parameters = inputs.get("parameters") or {}
+        function = str(parameters.get("functionName") or name)
+        outputs["outputs"] = {
+            "RotationLambdaARN": f"arn:aws:lambda:{region}:{SIMULATED_ACCOUNT}:function:{function}"
+        }
     if resource_type == "aws:ec2/eip:Eip":
         outputs["publicIp"] = "192.0.2.10"  # TEST-NET-1: documentation range, never routable
     if resource_type == "aws:cloudfront/distribution:Distribution":

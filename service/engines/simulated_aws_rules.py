@@ -29,6 +29,7 @@ PREFIX = "[simulated AWS] "
 CLUSTER = "aws:rds/cluster:Cluster"
 CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
 GLOBAL_CLUSTER = "aws:rds/globalCluster:GlobalCluster"
+CLUSTER_SNAPSHOT = "aws:rds/clusterSnapshot:ClusterSnapshot"
 RDS_IDENTIFIER_TYPES = {CLUSTER, CLUSTER_INSTANCE, GLOBAL_CLUSTER}
 # Aurora Global Database runs only on memory-optimised classes (AWS documents db.r* and db.x*).
 GLOBAL_DATABASE_CLASS = re.compile(r"^db\.(r\d|x\d)")
@@ -153,6 +154,30 @@ def _unique_final_snapshot(inputs: dict[str, Any], urn: str, known: Known) -> li
             f"snapshot of {other}; each cluster needs its own",
         )
     ]
+
+
+def _snapshot_of_a_cluster(inputs: dict[str, Any], urn: str, known: Known) -> list[Failure]:
+    """A manual snapshot names a cluster that exists, and a name no other snapshot has."""
+    cluster, snapshot = inputs.get("dbClusterIdentifier"), inputs.get("dbClusterSnapshotIdentifier")
+    failures = []
+    if _is_known(cluster) and not known.find(CLUSTER, "id", cluster):
+        failures.append(
+            Failure(
+                "dbClusterIdentifier",
+                f"DBClusterNotFoundFault: there is no cluster {cluster} to snapshot",
+            )
+        )
+    if _is_known(snapshot):
+        other = known.claim("final snapshot", str(snapshot), urn)
+        if other is not None:
+            failures.append(
+                Failure(
+                    "dbClusterSnapshotIdentifier",
+                    f"DBClusterSnapshotAlreadyExists: the snapshot name '{snapshot}' is also "
+                    f"used by {other}",
+                )
+            )
+    return failures
 
 
 def _global_source(inputs: dict[str, Any], urn: str, known: Known) -> list[Failure]:
@@ -331,6 +356,7 @@ def _rule_weight(rule: dict[str, Any]) -> int:
 RULES: dict[str, tuple[Callable[[dict[str, Any], str, Known], list[Failure]], ...]] = {
     CLUSTER: (_global_membership, _unique_final_snapshot),
     GLOBAL_CLUSTER: (_global_source,),
+    CLUSTER_SNAPSHOT: (_snapshot_of_a_cluster,),
     CLUSTER_INSTANCE: (_cluster_instance,),
     "aws:ec2/instance:Instance": (_graviton_image("ami"),),
     "aws:ec2/launchTemplate:LaunchTemplate": (_graviton_image("imageId"),),

@@ -7,6 +7,7 @@ and every event says `[simulator]`.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
@@ -17,6 +18,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from programs import build
 from service.engines.diffing import diff_resources
+from service.engines.drift import DriftedResource, drift_events, find_drift
 from service.engines.model import (
     EngineError,
     EventSink,
@@ -35,18 +37,31 @@ PROJECT = "stepladder"
 class SimulatorEngine:
     name = "simulator"
 
-    def __init__(self, seconds_per_resource: float = 0.0) -> None:
+    def __init__(
+        self, seconds_per_resource: float = 0.0, out_of_band: list[dict[str, Any]] | None = None
+    ) -> None:
         # Pacing makes the live log readable; real AWS takes seconds to minutes per resource.
         self.seconds_per_resource = seconds_per_resource
+        # What an admin changed in the pretend cloud behind the state's back, by URN:
+        # {"urn", "properties": {...}, "deleted": bool}. Nothing real ever drifts here.
+        self.out_of_band = {item["urn"]: item for item in out_of_band or []}
 
     def run_step(
         self, step: StepRequest, state: list[ResourceState], emit: EventSink
     ) -> StepResult:
+        if step.action == "drift_check":
+            drift = find_drift(state, self._cloud(state))
+            for event in drift_events(drift, "[simulator] "):
+                emit(event)
+            return StepResult(
+                resources=state, changes=[], drift=drift, out_of_band=self._remaining()
+            )
         if step.action == "refresh":
-            emit(_event("diagnostic", "simulated resources cannot drift; nothing to refresh"))
-            unchanged = [_unchanged(resource) for resource in state]
-            self._summarize(unchanged, emit)
-            return StepResult(resources=state, changes=unchanged)
+            return self._refresh(state, emit)
+        if step.refresh:
+            # `up --refresh`: the cloud as it is becomes the state the declaration is diffed with.
+            state = self._cloud(state)
+            self.out_of_band = {}
 
         if step.action == "destroy":
             declared: list[ResourceState] = []
@@ -69,9 +84,78 @@ class SimulatorEngine:
                     time.sleep(self.seconds_per_resource)
                 emit(_resource_event("resource_outputs", change, applying))
         self._summarize(changes, emit)
+        if applying:
+            self._forget_overwritten(changes)
         return StepResult(
-            resources=declared if applying else state, changes=changes, outputs=outputs
+            resources=declared if applying else state,
+            changes=changes,
+            outputs=outputs,
+            out_of_band=self._remaining(),
         )
+
+    def _refresh(self, state: list[ResourceState], emit: EventSink) -> StepResult:
+        """Read the pretend cloud into the state, accepting every out-of-band change."""
+        actual = self._cloud(state)
+        drifted = {item.urn: item for item in find_drift(state, actual)}
+        changes = [_refreshed(resource, drifted.get(resource.urn)) for resource in state]
+        for change in changes:
+            if change.op == "same":
+                continue
+            found = (
+                "gone from the cloud"
+                if change.op == "delete"
+                else "accepted " + ", ".join(change.changed_inputs)
+            )
+            message = f"refreshed {change.type} {change.name}: {found}"
+            emit(_event("resource_outputs", message, urn=change.urn, op=change.op))
+        self._summarize(changes, emit)
+        self.out_of_band = {}
+        return StepResult(resources=actual, changes=changes, out_of_band=[])
+
+    def _cloud(self, state: list[ResourceState]) -> list[ResourceState]:
+        """The resources as the pretend cloud holds them: the state with the out-of-band
+        changes on top, less what was deleted behind its back."""
+        actual = []
+        for resource in state:
+            change = self.out_of_band.get(resource.urn)
+            if change is None:
+                actual.append(resource)
+            elif not change.get("deleted"):
+                properties = change.get("properties") or {}
+                actual.append(
+                    dataclasses.replace(
+                        resource,
+                        inputs={**resource.inputs, **properties},
+                        outputs={
+                            **resource.outputs,
+                            **{k: v for k, v in properties.items() if k in resource.outputs},
+                        },
+                    )
+                )
+        return actual
+
+    def _forget_overwritten(self, changes: list[ResourceChange]) -> None:
+        """An applied step overwrites what it changes: a created, replaced or deleted resource
+        is new (or gone), an updated one takes the declared value of each property it sets."""
+        for change in changes:
+            item = self.out_of_band.get(change.urn)
+            if item is None or change.op == "same":
+                continue
+            if change.op != "update" or item.get("deleted"):
+                del self.out_of_band[change.urn]
+                continue
+            kept = {
+                key: value
+                for key, value in (item.get("properties") or {}).items()
+                if key not in change.changed_inputs
+            }
+            if kept:
+                self.out_of_band[change.urn] = {**item, "properties": kept}
+            else:
+                del self.out_of_band[change.urn]
+
+    def _remaining(self) -> list[dict[str, Any]]:
+        return list(self.out_of_band.values())
 
     @staticmethod
     def _summarize(changes: list[ResourceChange], emit: EventSink) -> None:
@@ -117,8 +201,14 @@ def _refuse_protected(changes: list[ResourceChange], state: list[ResourceState])
         )
 
 
-def _unchanged(resource: ResourceState) -> ResourceChange:
-    return ResourceChange(urn=resource.urn, type=resource.type, name=resource.name, op="same")
+def _refreshed(resource: ResourceState, drift: DriftedResource | None) -> ResourceChange:
+    return ResourceChange(
+        urn=resource.urn,
+        type=resource.type,
+        name=resource.name,
+        op=drift.op if drift else "same",
+        changed_inputs=drift.properties if drift else (),
+    )
 
 
 def _event(event_type: str, message: str, **fields: Any) -> dict[str, Any]:

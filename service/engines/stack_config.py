@@ -2,8 +2,10 @@
 
 Without them, `pulumi up` in `programs/` would pick another backend or stack and build a second
 copy of the environment. `stepladder stack-config <env>` writes `Pulumi.<env>.yaml` beside
-`Pulumi.yaml`: the environment's spec as `stepladder:*` config (what `programs.config` reads),
-the region, and the secrets settings of the service's own workspace; it prints the backend.
+`Pulumi.yaml`: the environment's spec as `stepladder:*` config (what `programs.config` reads)
+and the region; it prints the backend. The secrets provider's settings are not in the file: the
+service keeps none on disk, and the CLI takes them from the stack's state when told to
+(PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER, see pulumi_workspace.py).
 """
 
 from __future__ import annotations
@@ -16,13 +18,8 @@ import yaml
 
 from programs import EnvironmentSpec
 
-# The stack settings (not config) that must match the service's for the state to decrypt.
-SECRETS_SETTINGS = ("secretsprovider", "encryptionsalt", "encryptedkey")
 
-
-def stack_config_document(
-    spec: EnvironmentSpec, service_stack_settings: dict[str, Any]
-) -> dict[str, Any]:
+def stack_config_document(spec: EnvironmentSpec) -> dict[str, Any]:
     """`programs.config.spec_from_config` reads each field as JSON (`get_object`), the tier as
     an integer and the name as plain text; the stack name is the environment's name."""
     config: dict[str, str] = {"aws:region": spec.region}
@@ -30,17 +27,11 @@ def stack_config_document(
         if field == "name" or value is None:
             continue
         config[f"stepladder:{field}"] = str(value) if field == "tier" else json.dumps(value)
-    settings = {key: service_stack_settings[key] for key in SECRETS_SETTINGS
-                if key in service_stack_settings}  # fmt: skip
-    return {**settings, "config": config}
+    return {"config": config}
 
 
-def write_stack_config(
-    spec: EnvironmentSpec, *, programs_dir: Path, service_workspace: Path
-) -> Path:
-    service_file = service_workspace / f"Pulumi.{spec.name}.yaml"
-    service_settings = yaml.safe_load(service_file.read_text()) if service_file.exists() else {}
+def write_stack_config(spec: EnvironmentSpec, *, programs_dir: Path) -> Path:
     target = programs_dir / f"Pulumi.{spec.name}.yaml"
-    document = stack_config_document(spec, service_settings or {})
+    document = stack_config_document(spec)
     target.write_text(yaml.safe_dump(document, sort_keys=True))
     return target

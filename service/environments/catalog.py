@@ -47,4 +47,6 @@ WEEKDAYS = re.compile(
     r"^(\*|((MON|TUE|WED|THU|FRI|SAT|SUN|[0-6])(-(MON|TUE|WED|THU|FRI|SAT|SUN|[0-6]))?)"
     r"(,((MON|TUE|WED|THU|FRI|SAT|SUN|[0-6])(-(MON|TUE|WED|THU|FRI|SAT|SUN|[0-6]))?))*)$"
 )
+# An IAM role in any partition: arn:aws:iam::<12-digit account>:role/<optional path/><name>.
+ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 CERTIFICATE_ARN = re.compile(r"^arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")

@@ -43,6 +43,8 @@ FIXED_WHILE_DEPLOYED = {
     "changing it replaces the Aurora cluster and loses its data",
     "availability_zones": "the number of availability zones can only change while nothing is "
     "deployed: other zones would replace subnets and database instances",
+    "assume_role_arn": "the role decides which AWS account holds the resources, and the "
+    "deployed ones stay in the current one: it can only change while nothing is deployed",
 }
 
 

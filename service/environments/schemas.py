@@ -2,54 +2,49 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
+from functools import cache
+from typing import TYPE_CHECKING, Any, Literal, Optional, Self, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import ConfigDict, ValidationInfo, field_validator
-from sqlmodel import SQLModel
+from annotated_types import Ge, Le, MaxLen
+from pydantic import (
+    ConfigDict,
+    ModelWrapValidatorHandler,
+    TypeAdapter,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
+from sqlmodel import Field, SQLModel
 
 from db.models import EnvironmentBase
 from service.environments import catalog
 
 EnvironmentStatus = Literal["idle", "busy", "failed"]
 
-
-# Aurora holds 15 replicas per cluster, and the standby (tier 2 up) is one of them.
-MAX_READERS = 14
-READERS_UNIT = " readers (Aurora's 15 replicas include the standby)"
-
-
-def _between(value: int, low: int, high: int, unit: str = "") -> int:
-    if not low <= value <= high:
-        raise ValueError(f"must be between {low} and {high}{unit}")
-    return value
+# The error types of a field's own limits (`Field(ge=..., le=..., max_length=...)`).
+LIMIT_ERRORS = frozenset({"greater_than_equal", "less_than_equal", "string_too_long", "too_long"})
 
 
 class EnvironmentRules(EnvironmentBase):
-    """The definition's rules; checked on create and on the merged result of every PATCH."""
+    """The definition's rules; checked on create and on the merged result of every PATCH.
+
+    Limits and units come with each field (`db/models/environment.py`); the formats below check
+    a value against what AWS offers; `_explain_and_relate` states each limit with its unit and
+    checks the rules between fields."""
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
-
-    @field_validator("description")
-    @classmethod
-    def _description(cls, value: str) -> str:
-        if len(value) > 500:
-            raise ValueError("must be at most 500 characters")
-        return value
 
     @field_validator("region")
     @classmethod
     def _region(cls, value: str) -> str:
         if value not in catalog.AWS_REGIONS:
             raise ValueError(f"'{value}' is not an AWS region code (for example eu-west-1)")
-        return value
-
-    @field_validator("availability_zones")
-    @classmethod
-    def _zones(cls, value: int) -> int:
-        if value not in (2, 3):
-            raise ValueError("must be 2 or 3")
         return value
 
     @field_validator("web_instance_type")
@@ -62,25 +57,6 @@ class EnvironmentRules(EnvironmentBase):
                 "for example t3.small)"
             )
         return value
-
-    @field_validator("web_min")
-    @classmethod
-    def _web_min(cls, value: int) -> int:
-        return _between(value, 1, 100, " instances")
-
-    @field_validator("web_max")
-    @classmethod
-    def _web_max(cls, value: int, info: ValidationInfo) -> int:
-        _between(value, 1, 100, " instances")
-        web_min = info.data.get("web_min")
-        if web_min is not None and value < web_min:
-            raise ValueError(f"must be at least web_min ({web_min})")
-        return value
-
-    @field_validator("target_cpu")
-    @classmethod
-    def _target_cpu(cls, value: int) -> int:
-        return _between(value, 10, 90, " percent")
 
     @field_validator("db_engine")
     @classmethod
@@ -108,20 +84,6 @@ class EnvironmentRules(EnvironmentBase):
             f"{memory} from large up (for example db.t4g.medium or db.r6g.large)"
         )
 
-    @field_validator("reader_count")
-    @classmethod
-    def _reader_count(cls, value: int) -> int:
-        return _between(value, 0, MAX_READERS, READERS_UNIT)
-
-    @field_validator("reader_max")
-    @classmethod
-    def _reader_max(cls, value: int, info: ValidationInfo) -> int:
-        _between(value, 1, MAX_READERS, READERS_UNIT)
-        reader_count = info.data.get("reader_count")
-        if reader_count is not None and value < reader_count:
-            raise ValueError(f"must be at least reader_count ({reader_count})")
-        return value
-
     @field_validator("cache_node_type")
     @classmethod
     def _cache_node_type(cls, value: str) -> str:
@@ -133,29 +95,16 @@ class EnvironmentRules(EnvironmentBase):
             )
         return value
 
-    @field_validator("cache_node_count")
-    @classmethod
-    def _cache_node_count(cls, value: int) -> int:
-        if value < 2:
-            raise ValueError("must be at least 2: multi-AZ failover needs a replica")
-        return _between(value, 2, 6, " nodes")
-
     @field_validator("secondary_region")
     @classmethod
-    def _secondary_region(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None:
-            return None
-        if value not in catalog.AWS_REGIONS:
+    def _secondary_region(cls, value: str | None) -> str | None:
+        if value is not None and value not in catalog.AWS_REGIONS:
             raise ValueError(f"'{value}' is not an AWS region code (for example us-west-2)")
-        if value == info.data.get("region"):
-            raise ValueError("must differ from region")
         return value
 
     @field_validator("federated_databases")
     @classmethod
     def _federated_databases(cls, value: list[str]) -> list[str]:
-        if len(value) > 5:
-            raise ValueError("may name at most 5 databases")
         for database in value:
             if not catalog.DATABASE_NAME.match(database):
                 raise ValueError(
@@ -177,34 +126,13 @@ class EnvironmentRules(EnvironmentBase):
             )
         return value
 
-    @field_validator("lambda_memory_mb")
+    @field_validator("assume_role_arn")
     @classmethod
-    def _lambda_memory(cls, value: int) -> int:
-        return _between(value, 128, 10240, " MB")
-
-    @field_validator("lambda_batch_size")
-    @classmethod
-    def _lambda_batch(cls, value: int) -> int:
-        return _between(value, 1, 10000, " messages")
-
-    @field_validator("business_hours_start")
-    @classmethod
-    def _hours_start(cls, value: int | None) -> int | None:
-        return None if value is None else _between(value, 0, 23, " (hour of the day)")
-
-    @field_validator("business_hours_end")
-    @classmethod
-    def _hours_end(cls, value: int | None, info: ValidationInfo) -> int | None:
-        start = info.data.get("business_hours_start")
-        if value is None:
-            if start is not None:
-                raise ValueError("must be set when business_hours_start is set")
-            return None
-        _between(value, 1, 24, " (hour of the day)")
-        if start is None:
-            raise ValueError("needs business_hours_start as well")
-        if value <= start:
-            raise ValueError(f"must be after business_hours_start ({start})")
+    def _assume_role_arn(cls, value: str | None) -> str | None:
+        if value is not None and not catalog.ROLE_ARN.match(value):
+            raise ValueError(
+                "must be an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)"
+            )
         return value
 
     @field_validator("business_hours_days")
@@ -225,14 +153,6 @@ class EnvironmentRules(EnvironmentBase):
             ) from None
         return value
 
-    @field_validator("off_hours_web_min")
-    @classmethod
-    def _off_hours_min(cls, value: int, info: ValidationInfo) -> int:
-        web_min = info.data.get("web_min")
-        if value < 0 or (web_min is not None and value > web_min):
-            raise ValueError(f"must be between 0 and web_min ({web_min})")
-        return value
-
     @field_validator("hosted_zone_id")
     @classmethod
     def _hosted_zone(cls, value: str | None) -> str | None:
@@ -242,12 +162,129 @@ class EnvironmentRules(EnvironmentBase):
 
     @field_validator("domain_name")
     @classmethod
-    def _domain_name(cls, value: str | None, info: ValidationInfo) -> str | None:
+    def _domain_name(cls, value: str | None) -> str | None:
         if value is not None and not catalog.DOMAIN_NAME.match(value):
             raise ValueError("must be a lowercase DNS name such as shop.example.com")
-        if (value is None) != (info.data.get("hosted_zone_id") is None):
-            raise ValueError("hosted_zone_id and domain_name are set together or not at all")
         return value
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _explain_and_relate(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        """Each limit stated with its unit and reason; then the rules between fields, among
+        the fields valid on their own, so that one answer names every problem."""
+        try:
+            definition = handler(data)
+        except ValidationError as error:
+            problems = [
+                InitErrorDetails(
+                    type=PydanticCustomError(item["type"], cls._explained(item)),
+                    loc=item["loc"],
+                    input=item["input"],
+                )
+                for item in error.errors()
+            ]
+            failed = {item["loc"][0] for item in error.errors() if item["loc"]}
+            values = _valid_values(data, failed)
+        else:
+            problems, values = [], definition.model_dump()
+        problems += [
+            InitErrorDetails(
+                type=PydanticCustomError("related_fields", rule),
+                loc=(field,),
+                input=values[field],
+            )
+            for field, rule in relation_problems(values)
+        ]
+        if problems:
+            raise ValidationError.from_exception_data(cls.__name__, problems)
+        return definition
+
+    @classmethod
+    def _explained(cls, error: ErrorDetails) -> str:
+        """A limit as the definition states it ("between 1 and 100 instances"); any other
+        error as it was."""
+        name = error["loc"][0] if error["loc"] else None
+        if error["type"] not in LIMIT_ERRORS or name not in cls.model_fields:
+            return error["msg"]
+        return describe_limit(cls.model_fields[str(name)])
+
+
+def describe_limit(info: FieldInfo) -> str:
+    """A field's limits as one sentence, with the unit and the reason the definition gives."""
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    unit = f" {extra['unit']}" if "unit" in extra else ""
+    why = f": {extra['why']}" if "why" in extra else ""
+    # The definition's limits are whole numbers (`ge`, `le`, `max_length` in db/models).
+    low = next((cast(int, item.ge) for item in info.metadata if isinstance(item, Ge)), None)
+    high = next((cast(int, item.le) for item in info.metadata if isinstance(item, Le)), None)
+    longest = next((item.max_length for item in info.metadata if isinstance(item, MaxLen)), None)
+    if longest is not None:
+        rule = (
+            f"may name at most {longest}{unit}" if unit else f"must be at most {longest} characters"
+        )
+    elif low is not None and high == low + 1:
+        rule = f"must be {low} or {high}"
+    elif high is not None:
+        rule = f"must be between {low} and {high}{unit}"
+    else:
+        rule = f"must be at least {low}{unit}"
+    return rule + why
+
+
+def relation_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The rules between fields, as (field, rule) pairs; a rule is checked only when every field
+    it relates is in `values` (the fields that are valid on their own)."""
+    problems = []
+
+    def given(*fields: str) -> bool:
+        return all(field in values for field in fields)
+
+    if given("web_min", "web_max") and values["web_max"] < values["web_min"]:
+        problems.append(("web_max", f"must be at least web_min ({values['web_min']})"))
+    if given("reader_count", "reader_max") and values["reader_max"] < values["reader_count"]:
+        problems.append(("reader_max", f"must be at least reader_count ({values['reader_count']})"))
+    if given("region", "secondary_region") and values["secondary_region"] == values["region"]:
+        problems.append(("secondary_region", "must differ from region"))
+    if given("business_hours_start", "business_hours_end"):
+        start, end = values["business_hours_start"], values["business_hours_end"]
+        if end is None and start is not None:
+            problems.append(("business_hours_end", "must be set when business_hours_start is set"))
+        elif end is not None and start is None:
+            problems.append(("business_hours_end", "needs business_hours_start as well"))
+        elif end is not None and start is not None and end <= start:
+            problems.append(("business_hours_end", f"must be after business_hours_start ({start})"))
+    if given("web_min", "off_hours_web_min") and values["off_hours_web_min"] > values["web_min"]:
+        web_min = values["web_min"]
+        problems.append(("off_hours_web_min", f"must be between 0 and web_min ({web_min})"))
+    if given("hosted_zone_id", "domain_name") and (values["hosted_zone_id"] is None) != (
+        values["domain_name"] is None
+    ):
+        problems.append(
+            ("domain_name", "hosted_zone_id and domain_name are set together or not at all")
+        )
+    return problems
+
+
+@cache
+def _adapter(name: str) -> TypeAdapter[Any]:
+    annotation = EnvironmentBase.model_fields[name].annotation
+    assert annotation is not None  # every field of a model class is annotated
+    return TypeAdapter(annotation)
+
+
+def _valid_values(data: Any, failed: set[str | int]) -> dict[str, Any]:
+    """The definition's fields that passed on their own, typed, with defaults for those unsent."""
+    if not isinstance(data, Mapping):
+        return {}
+    values = {}
+    for name, info in EnvironmentBase.model_fields.items():
+        if name in failed:
+            continue
+        if name in data:
+            values[name] = _adapter(name).validate_python(data[name])
+        else:
+            values[name] = info.get_default(call_default_factory=True)
+    return values
 
 
 EDGE_TIER = 3
@@ -279,7 +316,10 @@ def tier_problems(definition: EnvironmentBase, tier: int) -> list[dict[str, str]
 
 
 class EnvironmentCreate(EnvironmentRules):
-    name: str
+    name: str = Field(
+        title="Name",
+        description="Lowercase letters, digits and '-', 3-40 characters; it cannot change.",
+    )
 
     @field_validator("name")
     @classmethod
@@ -292,37 +332,28 @@ class EnvironmentCreate(EnvironmentRules):
         return value
 
 
-class EnvironmentUpdate(SQLModel):
-    """Every field optional; only the fields sent are changed."""
+class EnvironmentChanges(SQLModel):
+    """A PATCH body: any of the definition's fields; only the fields sent are changed.
+
+    Each is checked on the merged definition (`EnvironmentRules`), after the environment is
+    found and the ETag matches, so a change is refused and audited in one place."""
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-    description: str | None = None
-    region: str | None = None
-    availability_zones: int | None = None
-    protected: bool | None = None
-    web_instance_type: str | None = None
-    web_min: int | None = None
-    web_max: int | None = None
-    target_cpu: int | None = None
-    db_engine: str | None = None
-    db_instance_class: str | None = None
-    reader_count: int | None = None
-    reader_max: int | None = None
-    cache_node_type: str | None = None
-    cache_node_count: int | None = None
-    secondary_region: str | None = None
-    federated_databases: list[str] | None = None
-    certificate_arn: str | None = None
-    lambda_memory_mb: int | None = None
-    lambda_batch_size: int | None = None
-    business_hours_start: int | None = None
-    business_hours_end: int | None = None
-    business_hours_days: str | None = None
-    business_hours_timezone: str | None = None
-    off_hours_web_min: int | None = None
-    hosted_zone_id: str | None = None
-    domain_name: str | None = None
+
+def _every_field_optional() -> type[EnvironmentChanges]:
+    fields: dict[str, Any] = {
+        name: (Optional[info.annotation], None)  # noqa: UP045 (a type built at run time)
+        for name, info in EnvironmentBase.model_fields.items()
+    }
+    return create_model("EnvironmentUpdate", __base__=EnvironmentChanges, **fields)
+
+
+if TYPE_CHECKING:
+    # What the code may use of an update: `model_dump(exclude_unset=True)`.
+    EnvironmentUpdate = EnvironmentChanges
+else:
+    EnvironmentUpdate = _every_field_optional()
 
 
 class ResourcePublic(SQLModel):

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from db.engine import session_scope
 from db.models import Environment, Operation, OperationKind, OperationStatus
 from programs import EnvironmentSpec
+from service.drift import simulated_cloud
 from service.engines.protocol import OperationRequest
 from service.engines.pulumi_backend import state_backend
 from service.engines.runner import EngineProcess
@@ -44,6 +45,8 @@ class Outcome:
     outputs: dict[str, Any] = field(default_factory=dict)
     # Only previews report it: for other operations it was settled when they were accepted.
     data_loss: list[dict[str, Any]] | None = None
+    # Only drift checks report it.
+    drift: list[dict[str, Any]] | None = None
     error: str | None = None
     error_code: str | None = None
     completed_steps: int = 0
@@ -122,9 +125,11 @@ def _build_request(
 
     applied = environment.applied_tier
     kind = OperationKind(operation.kind)
-    if kind == OperationKind.apply:
+    if kind in (OperationKind.apply, OperationKind.reconcile):
         assert applied is not None
         steps = [{"action": "up", "tier": applied, "spec": spec(applied).to_dict()}]
+        if kind == OperationKind.reconcile:
+            steps[0]["refresh"] = True  # read the cloud first, so the up undoes its drift
     elif kind in (OperationKind.promote, OperationKind.demote, OperationKind.set_tier):
         assert operation.to_tier is not None
         tiers = step_tiers(applied, operation.to_tier)
@@ -138,6 +143,9 @@ def _build_request(
                 "spec": spec(operation.to_tier).to_dict(),
             }
         ]
+    elif kind == OperationKind.drift_check:
+        assert applied is not None
+        steps = [{"action": "drift_check", "tier": applied, "spec": spec(applied).to_dict()}]
     else:
         assert applied is not None
         action = "destroy" if kind == OperationKind.destroy else "refresh"
@@ -146,7 +154,8 @@ def _build_request(
 
     if (
         kind in TIER_CHANGING
-        and kind != OperationKind.apply  # applying the definition lifts protection itself
+        # applying the definition lifts protection itself
+        and kind not in (OperationKind.apply, OperationKind.reconcile)
         and applied is not None
         and not environment.protected
         and any(resource.protect for resource in stored)
@@ -173,11 +182,11 @@ def _build_request(
         }
         for resource in stored
     ]
+    options = engine_options(runtime, operation.engine)
+    if operation.engine == "simulator":
+        options["out_of_band"] = simulated_cloud.out_of_band(session, environment.id)
     return OperationRequest(
-        engine=operation.engine,
-        engine_options=engine_options(runtime, operation.engine),
-        steps=steps,
-        state=state,
+        engine=operation.engine, engine_options=options, steps=steps, state=state
     )
 
 
@@ -191,7 +200,8 @@ def engine_options(runtime: WorkerRuntime, engine: str) -> dict[str, Any]:
     backend = state_backend(settings, runtime.db_engine.url.render_as_string(hide_password=False))
     # Travels on the child's stdin only; never logged or stored.
     return {
-        "workspaces_dir": str(settings.resolved_data_dir() / "workspaces"),
+        "legacy_workspaces_dir": str(settings.resolved_data_dir() / "workspaces"),
+        "history_kept": settings.pulumi_history_kept,
         "backend_url": backend.url,
         "backend_password": backend.password or "",
         "secrets_provider": settings.pulumi_secrets_provider,
@@ -258,6 +268,7 @@ async def _execute(runtime: WorkerRuntime, prepared: PreparedOperation) -> None:
         changes=outcome.changes,
         outputs=outcome.outputs,
         data_loss=outcome.data_loss,
+        drift=outcome.drift,
         error=outcome.error,
         error_code=outcome.error_code,
     )
@@ -280,6 +291,8 @@ async def _handle_message(
                 for change in step.get("plan", [])
                 if change["stateful"] and change["op"] in ("delete", "replace")
             ]
+        if step.get("drift") is not None:
+            outcome.drift = step["drift"]
         outcome.completed_steps += 1
         await asyncio.to_thread(
             progress.complete_step,

@@ -57,6 +57,12 @@ def slack_text(payload: dict[str, Any]) -> str:
     data = payload["data"]
     label = "[simulator] " if data.get("simulated") else ""
     event = payload["event"]
+    if event == "drift.detected":
+        names = ", ".join(item["name"] for item in data["drift"])
+        return (
+            f"{label}Drift in {data['environment']}: {len(data['drift'])} resource(s) differ "
+            f"from what Stepladder applied ({names}); operation {data['operation_id']}."
+        )
     if event.startswith(("operation.", "approval.")):
         move = ""
         if data.get("to_tier") is not None:

@@ -12,7 +12,7 @@ from typing import Any
 import procrastinate
 from sqlmodel import Session, select
 
-from db.models import Operation, OperationStatus, Webhook, WebhookDelivery
+from db.models import Operation, OperationKind, OperationStatus, Webhook, WebhookDelivery
 from db.models.columns import utc_now
 from service.notifications.schemas import Event
 
@@ -66,6 +66,12 @@ def notify_operation_finished(session: Session, operation: Operation) -> None:
     succeeded = operation.status == OperationStatus.succeeded
     event = Event.operation_succeeded if succeeded else Event.operation_failed
     notify(session, event, operation_facts(operation))
+    if succeeded and operation.kind == OperationKind.drift_check and operation.drift:
+        drifted = [
+            {key: item[key] for key in ("type", "name", "op", "properties")}
+            for item in operation.drift
+        ]
+        notify(session, Event.drift_detected, {**operation_facts(operation), "drift": drifted})
 
 
 def notify_approval_needed(session: Session, operation: Operation) -> None:

@@ -16,6 +16,7 @@ class Event(StrEnum):
     approval_needed = "approval.needed"
     schedule_refused = "schedule.refused"  # it would have deleted more than was confirmed
     schedule_missed = "schedule.missed"  # later than its catch-up window
+    drift_detected = "drift.detected"  # a drift check found the cloud differs from the state
 
 
 class WebhookFormat(StrEnum):

@@ -251,6 +251,7 @@ def describe_operation(operation: Operation) -> OperationPublic:
         data_loss=operation.data_loss,
         confirmed=operation.confirmed,
         outputs=operation.outputs,
+        drift=operation.drift,
         error=operation.error,
         error_code=operation.error_code,
         cancel_requested=operation.cancel_requested_at is not None,

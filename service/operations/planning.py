@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from db.models import Environment, OperationKind, Resource
+from db.models import Environment, EnvironmentBase, OperationKind, Resource
+from db.models.environment import CONTROL_PLANE_FIELDS
 from programs import EnvironmentSpec, tier_by_level
 from programs.spec import HIGHEST_TIER
 from service.errors import Conflict
@@ -23,6 +24,10 @@ KNOB_FIRST_TIER = {
     "cache_node_count": 4,
 }
 SCHEDULABLE_KNOBS = tuple(KNOB_FIRST_TIER)
+
+# The definition's fields the programs read; the spec names one of them differently.
+SPEC_FIELDS = frozenset(EnvironmentBase.model_fields) - CONTROL_PLANE_FIELDS
+SPEC_NAMES = {"availability_zones": "availability_zone_count"}
 
 
 def plan_tiers(
@@ -98,6 +103,43 @@ def _in_index_order(zones: dict[int, str]) -> tuple[str, ...]:
     return tuple(ordered)
 
 
+CLUSTER = "aws:rds/cluster:Cluster"
+SECRET = "aws:secretsmanager/secret:Secret"
+SINGLE_BOX_TIER = 0
+
+
+@dataclass(frozen=True)
+class DeployedDatabase:
+    """The primary Aurora cluster as deployed: what the way back to the box reads from."""
+
+    cluster_identifier: str | None = None
+    writer_endpoint: str | None = None
+    secret_arn: str | None = None
+
+
+def deployed_database(name: str, resources: Sequence[Resource]) -> DeployedDatabase:
+    """The environment's primary cluster (`<name>-aurora-cluster`), empty when there is none.
+
+    Its master secret is the one AWS manages, or the secret Stepladder owns for a multi-region
+    definition (`<name>-aurora-master-password`)."""
+    cluster = next(
+        (r for r in resources if r.type == CLUSTER and r.name == f"{name}-aurora-cluster"), None
+    )
+    if cluster is None:
+        return DeployedDatabase()
+    owned = next(
+        (r for r in resources if r.type == SECRET and r.name == f"{name}-aurora-master-password"),
+        None,
+    )
+    managed = cluster.outputs.get("masterUserSecrets") or [{}]
+    secret_arn = owned.outputs.get("arn") if owned is not None else managed[0].get("secretArn")
+    return DeployedDatabase(
+        cluster_identifier=cluster.cloud_id or cluster.outputs.get("id"),
+        writer_endpoint=cluster.outputs.get("endpoint"),
+        secret_arn=secret_arn,
+    )
+
+
 def build_spec(
     environment: Environment,
     tier: int,
@@ -109,45 +151,28 @@ def build_spec(
     """The definition at `tier`, with the schedule layer's capacity overrides on top, in the
     zones its resources already use."""
     zones, secondary_zones = deployed_zones(deployed)
-    spec = EnvironmentSpec(
+    definition = {
+        SPEC_NAMES.get(name, name): value
+        for name, value in environment.model_dump(include=set(SPEC_FIELDS)).items()
+    }
+    overrides = environment.capacity_overrides or {}
+    capacity = {knob: int(overrides[knob]) for knob in SCHEDULABLE_KNOBS if knob in overrides}
+    programs_need = {"federated_databases": tuple(environment.federated_databases)}
+    # Tier 0 with a cluster deployed is the step back from tier 1: the data moves to the box.
+    returning = (
+        deployed_database(environment.name, deployed)
+        if tier == SINGLE_BOX_TIER
+        else DeployedDatabase()
+    )
+    return EnvironmentSpec(
+        **(definition | capacity | programs_need),
         name=environment.name,
         tier=tier,
-        region=environment.region,
-        availability_zone_count=environment.availability_zones,
-        protected=environment.protected,
-        web_instance_type=environment.web_instance_type,
-        web_min=environment.web_min,
-        web_max=environment.web_max,
-        target_cpu=environment.target_cpu,
-        db_engine=environment.db_engine,
-        db_instance_class=environment.db_instance_class,
-        reader_count=environment.reader_count,
-        reader_max=environment.reader_max,
-        cache_node_type=environment.cache_node_type,
-        cache_node_count=environment.cache_node_count,
-        secondary_region=environment.secondary_region,
-        federated_databases=tuple(environment.federated_databases),
-        certificate_arn=environment.certificate_arn,
-        lambda_memory_mb=environment.lambda_memory_mb,
-        lambda_batch_size=environment.lambda_batch_size,
-        business_hours_start=environment.business_hours_start,
-        business_hours_end=environment.business_hours_end,
-        business_hours_days=environment.business_hours_days,
-        business_hours_timezone=environment.business_hours_timezone,
-        off_hours_web_min=environment.off_hours_web_min,
-        hosted_zone_id=environment.hosted_zone_id,
-        domain_name=environment.domain_name,
         snapshot_stamp=requested_at.strftime("%Y%m%d-%H%M%S"),
         deployed_zones=zones,
         deployed_secondary_zones=secondary_zones,
+        returning_cluster_identifier=returning.cluster_identifier,
+        returning_writer_endpoint=returning.writer_endpoint,
+        returning_secret_arn=returning.secret_arn,
         aws_endpoint_url=aws_endpoint_url,
-    )
-    overrides = environment.capacity_overrides or {}
-    return dataclasses.replace(
-        spec,
-        web_min=int(overrides.get("web_min", spec.web_min)),
-        web_max=int(overrides.get("web_max", spec.web_max)),
-        reader_count=int(overrides.get("reader_count", spec.reader_count)),
-        reader_max=int(overrides.get("reader_max", spec.reader_max)),
-        cache_node_count=int(overrides.get("cache_node_count", spec.cache_node_count)),
     )

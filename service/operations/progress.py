@@ -14,6 +14,7 @@ from sqlmodel import Session
 from db.engine import session_scope
 from db.models import Environment, Operation, OperationEvent, OperationStatus, Resource
 from db.models.columns import utc_now
+from service.drift import simulated_cloud
 from service.environments import repository as environments
 from service.notifications.events import notify_operation_finished
 from service.operations import repository
@@ -40,7 +41,12 @@ def step_label(action: str, tier: int | None) -> str:
     """What a step does, in a few words: "up to tier 2", "destroy"."""
     if action == "destroy":
         return "destroy"
-    words = {"up": "up to", "preview": "preview of", "refresh": "refresh at"}
+    words = {
+        "up": "up to",
+        "preview": "preview of",
+        "refresh": "refresh at",
+        "drift_check": "drift check at",
+    }
     return f"{words.get(action, action)} tier {tier}"
 
 
@@ -55,6 +61,9 @@ def complete_step(
         label = "[simulator] " if operation is not None and operation.engine == "simulator" else ""
         if step.get("resources") is not None:
             _record_resources(session, environment_id, step)
+        if step.get("out_of_band") is not None:
+            # The simulator's pretend cloud after the step: what it overwrote is gone.
+            simulated_cloud.keep_only(session, environment_id, step["out_of_band"])
         session.add(
             OperationEvent(
                 operation_id=operation_id,
@@ -111,6 +120,7 @@ def close_operation(
     changes: dict[str, int] | None = None,
     outputs: dict[str, Any] | None = None,
     data_loss: list[dict[str, Any]] | None = None,
+    drift: list[dict[str, Any]] | None = None,
     error: str | None = None,
     error_code: str | None = None,
 ) -> bool:
@@ -127,6 +137,8 @@ def close_operation(
         operation.outputs = outputs
     if data_loss is not None:
         operation.data_loss = data_loss
+    if drift is not None:
+        operation.drift = drift
     if error is not None:
         operation.error = error
         operation.error_code = error_code

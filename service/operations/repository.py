@@ -20,6 +20,7 @@ TIER_CHANGING = (
     OperationKind.set_tier,
     OperationKind.destroy,
     OperationKind.apply,
+    OperationKind.reconcile,
 )
 
 

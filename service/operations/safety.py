@@ -17,6 +17,7 @@ from sqlmodel import Session
 from db.models import Environment, OperationKind
 from service.engines.diffing import diff_resources
 from service.engines.model import EngineError, ResourceChange, ResourceState, count_changes
+from service.environments.repository import list_resources
 from service.errors import Conflict
 from service.operations.declarations import declared_at_tiers
 from service.operations.planning import build_spec, step_tiers
@@ -54,8 +55,13 @@ SERVING_TYPES = {
 # Creating one of these moves data while the step runs, and the site waits for it.
 DATA_MOVES = {
     "stepladder:migration:DatabaseMove": (
-        "moves the box's database into Aurora: the site is down for the dump and load "
-        "(minutes for a first-users database)"
+        "moves the box's database into Aurora: the site is down for the dump, load and "
+        "check (minutes for a first-users database)"
+    ),
+    "stepladder:migration:DatabaseReturn": (
+        "snapshots the Aurora cluster, then moves its databases back onto the box: the site is "
+        "down for the dump, load and check (minutes for a first-users database); the cluster "
+        "is deleted only after the move succeeded"
     ),
 }
 
@@ -67,6 +73,8 @@ class MovePlan:
     # Each resource change of each step: op, type, name, changed inputs, why it is replaced.
     resources: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     downtime: list[str] = dataclasses.field(default_factory=list)
+    # The role the provider assumes to reach the environment's account; None: the service's.
+    assume_role_arn: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,6 +82,7 @@ class MovePlan:
             "data_loss": self.data_loss,
             "resources": self.resources,
             "downtime": self.downtime,
+            "assume_role_arn": self.assume_role_arn,
         }
 
 
@@ -94,8 +103,12 @@ def plan_move(
         assert to_tier is not None
         tiers = [from_tier, *step_tiers(from_tier, to_tier)]
     wanted = [tier for tier in tiers if tier is not None]
+    # What is deployed decides the zones kept and whether tier 0 moves the database back.
+    deployed = list_resources(session, environment.id) if environment.id is not None else []
     specs = [
-        build_spec(environment, tier, requested_at=PLANNED_AT, aws_endpoint_url=None)
+        build_spec(
+            environment, tier, requested_at=PLANNED_AT, aws_endpoint_url=None, deployed=deployed
+        )
         for tier in wanted
     ]
     try:
@@ -128,7 +141,7 @@ def plan_move(
                 verb = "removes" if change.op == "delete" else "replaces"
                 downtime.append(f"{_step_name(after_tier)} {verb} {serving} ({change.name})")
     data_loss = [{"type": r.type, "name": r.name, "urn": r.urn} for r in lost.values()]
-    return MovePlan(changes, data_loss, resources, downtime)
+    return MovePlan(changes, data_loss, resources, downtime, environment.assume_role_arn)
 
 
 def _describe_change(change: ResourceChange, after_tier: int | None) -> dict[str, Any]:

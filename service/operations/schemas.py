@@ -37,6 +37,8 @@ class OperationPublic(SQLModel):
     data_loss: list[dict[str, Any]]
     confirmed: bool
     outputs: dict[str, Any]
+    # A drift check's findings ({urn, type, name, op, properties}); None for other kinds.
+    drift: list[dict[str, Any]] | None = None
     error: str | None
     error_code: str | None
     cancel_requested: bool

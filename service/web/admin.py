@@ -15,9 +15,10 @@ from service.access.roles import Action, Role
 from service.access.schemas import TokenCreate, TokenCreated
 from service.api.deps import ClockDep, EnqueueDep, SessionDep, SettingsDep
 from service.api.params import BeforeId, OperationId
-from service.errors import InvalidInput, StepladderError
+from service.errors import InvalidInput, NotFound, StepladderError
 from service.operations import approvals
 from service.operations.domain import describe_operation, require_operation
+from service.operations.schemas import OperationPublic
 from service.web.auth import PageViewer, Viewer, allowed
 from service.web.environments import FormData
 from service.web.forms import form_errors
@@ -32,6 +33,7 @@ AUDIT_ACTIONS = (
     "environment.create", "environment.update", "environment.delete",
     "environment.promote", "environment.demote", "environment.set_tier",
     "environment.refresh", "environment.destroy", "environment.preview",
+    "environment.drift_check", "environment.reconcile", "simulator.change_resource",
     "operation.cancel", "operation.approve", "operation.reject",
     "schedule.create", "schedule.update", "schedule.delete", "schedule.run",
     "schedule.set_capacity", "schedule.set_tier", "schedule.restore",
@@ -110,8 +112,20 @@ def _approvals(
     return render(
         request, "approvals.html", viewer, settings, status_code=status, waiting=waiting,
         mine=mine, may_decide=may_decide, now=clock.now(), error=error,
-        done=request.query_params.get("done"), done_id=request.query_params.get("id"),
+        decided=_decided(request, session, viewer),
     )  # fmt: skip
+
+
+def _decided(request: Request, session: SessionDep, viewer: Viewer) -> OperationPublic | None:
+    """The operation just approved or rejected, for the message saying what happens to it."""
+    wanted = request.query_params.get("id", "")
+    # An id as the database stores it (a 32-bit integer), or no message.
+    if request.query_params.get("done") is None or not (wanted.isdigit() and len(wanted) < 10):
+        return None
+    try:
+        return describe_operation(require_operation(session, int(wanted), visible_to=viewer.actor))
+    except NotFound:
+        return None
 
 
 @router.get("/audit")

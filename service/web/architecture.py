@@ -13,8 +13,11 @@ from html import escape
 
 from db.models import Resource
 
-WIDTH = 640
-ROW = 70
+# Narrow enough to be drawn at its own scale on a 390 px phone (13 px labels stay 13 px), with
+# at most two boxes side by side; wider screens show it a little larger (style.css).
+WIDTH = 360
+BOXES_PER_ROW = 2
+ROW = 64
 BOX_HEIGHT = 44
 
 
@@ -90,7 +93,11 @@ def layers(resources: Sequence[Resource], environment: str) -> list[list[Box]]:
 
 
 def render_svg(resources: Sequence[Resource], environment: str) -> str:
-    rows = layers(resources, environment)
+    rows = [
+        layer[start : start + BOXES_PER_ROW]
+        for layer in layers(resources, environment)
+        for start in range(0, len(layer), BOXES_PER_ROW)
+    ]
     height = len(rows) * ROW + 10
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '

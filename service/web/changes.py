@@ -18,6 +18,10 @@ from programs.spec import HIGHEST_TIER
 from service.access.roles import Action
 from service.api.deps import EnqueueDep, SessionDep, SettingsDep
 from service.config import Settings
+from service.costs.domain import PRICED_MOVES, plan_cost
+from service.costs.prices import load_price_book
+from service.costs.schemas import PlanCost
+from service.drift.status import drift_report
 from service.environments.domain import require_environment
 from service.errors import InvalidInput, StepladderError
 from service.operations import repository as operation_queries
@@ -38,7 +42,11 @@ CHANGES = {
     "set_tier": OperationKind.set_tier,
     "refresh": OperationKind.refresh,
     "destroy": OperationKind.destroy,
+    "drift_check": OperationKind.drift_check,
+    "reconcile": OperationKind.reconcile,
 }
+# Changes whose effect no declaration predicts: they read the cloud first.
+READS_THE_CLOUD = (OperationKind.refresh, OperationKind.drift_check, OperationKind.reconcile)
 Operator = Annotated[Viewer, allowed(Action.operate, "environment.change")]
 RateLimitedOperator = Annotated[
     Viewer, allowed(Action.operate, "environment.change", rate_limited=True)
@@ -84,7 +92,10 @@ def confirm_change(
     target = form_int(form.get("target_tier"))
     try:
         if kind is None:
-            raise StepladderError("Choose a change: promote, demote, set tier, refresh, destroy.")
+            raise StepladderError(
+                "Choose a change: promote, demote, set tier, refresh, destroy, drift check, "
+                "reconcile."
+            )
         if isinstance(target, str):
             raise InvalidInput.from_fields([{"field": "target_tier", "rule": "a tier from 0 to 7"}])
         with session.begin_nested():
@@ -108,7 +119,7 @@ def confirm_change(
             target if isinstance(target, int) else None,
             errors={field: _sentence(refusal, environment)}, status=refusal.status_code,
         )  # fmt: skip
-    location = f"/operations/{operation.id}"
+    location = f"/operations/{operation.id}?done=requested"
     once.done(request, viewer, form, location)
     return RedirectResponse(location, status_code=303)
 
@@ -144,7 +155,7 @@ def _change_page(
             target_tier = projected  # the selector starts at the current tier; no plan yet
         else:
             from_tier, to_tier = plan_tiers(operation_kind, projected, target_tier)
-        if not choosing and operation_kind != OperationKind.refresh:
+        if not choosing and operation_kind not in READS_THE_CLOUD:
             plan = plan_move(session, environment, operation_kind, from_tier, to_tier)
     except StepladderError as refusal:
         errors = {"_form": refusal.detail, **errors}
@@ -158,6 +169,10 @@ def _change_page(
         environment=environment,
         kind=kind,
         kind_label=kind.replace("_", " ").capitalize(),
+        drift=drift_report(session, environment) if operation_kind in READS_THE_CLOUD else None,
+        cost=_plan_cost(session, settings, environment, operation_kind, target_tier)
+        if plan is not None
+        else None,
         target_tier=target_tier,
         from_tier=from_tier,
         to_tier=to_tier,
@@ -169,6 +184,23 @@ def _change_page(
         and needs_approval(environment, operation_kind, viewer.actor),
         idempotency_key=uuid.uuid4().hex,
     )
+
+
+def _plan_cost(
+    session: SessionDep,
+    settings: Settings,
+    environment: Environment,
+    kind: OperationKind | None,
+    target_tier: int | None,
+) -> PlanCost | None:
+    """The plan's estimate before and after; None where it has no price to show."""
+    if kind not in PRICED_MOVES:
+        return None
+    try:
+        book = load_price_book(settings.price_file)
+        return plan_cost(session, environment, kind, target_tier, book)
+    except StepladderError:
+        return None  # the plan itself already says why the move is refused
 
 
 def tier_choices(environment: Environment, current: int | None) -> list[dict[str, Any]]:

@@ -13,15 +13,28 @@ from db.models import Environment, OperationKind
 from programs import TIERS
 from service.access.roles import Action, in_scope
 from service.api.deps import ClockDep, SessionDep, SettingsDep
+from service.costs.domain import describe, estimate_tier
+from service.costs.prices import load_price_book
+from service.costs.schemas import CostEstimatePublic
+from service.drift.status import drift_report
 from service.environments import domain, repository
 from service.environments.schemas import EnvironmentCreate, EnvironmentUpdate
-from service.errors import Conflict, StepladderError
+from service.errors import Conflict, PreconditionFailed, StepladderError
 from service.operations import repository as operation_queries
 from service.operations.domain import describe_operation, needs_approval
 from service.schedules import domain as schedules
 from service.web import once
 from service.web.architecture import render_svg
 from service.web.auth import PageViewer, Viewer, allowed
+from service.web.definition_edit import (
+    Difference,
+    decode_loaded,
+    display_value,
+    encode_loaded,
+    fixed_while_deployed,
+    form_values,
+    reconcile,
+)
 from service.web.forms import BY_NAME, FIELDS, GROUPS, REQUIRED, form_errors, parse_definition
 from service.web.templating import render
 
@@ -94,7 +107,7 @@ def create_environment(
         return _definition_form(
             request, viewer, settings, form, errors, creating=True, status=status
         )
-    location = f"/environments/{environment.name}"
+    location = f"/environments/{environment.name}?done=created"
     once.done(request, viewer, form, location)
     return RedirectResponse(location, status_code=303)
 
@@ -108,10 +121,11 @@ def edit_environment(
     viewer: Annotated[Viewer, allowed(Action.edit, "environment.update")],
 ) -> Response:
     environment = domain.require_environment(session, name)
-    values = {field.name: _display(getattr(environment, field.name)) for field in FIELDS}
+    values = form_values(environment)
     return _definition_form(
-        request, viewer, settings, values, {}, creating=False, etag=domain.etag(environment)
-    )
+        request, viewer, settings, values, {}, creating=False, etag=domain.etag(environment),
+        fixed=fixed_while_deployed(environment), loaded=encode_loaded(values),
+    )  # fmt: skip
 
 
 @router.post("/environments/{name}/edit")
@@ -131,18 +145,33 @@ def save_environment(
                 session, name, changes, viewer.actor, if_match=form.get("etag")
             )
     except (ValidationError, StepladderError) as error:
+        environment = domain.require_environment(session, name)
+        current = form_values(environment)
         errors, status = form_errors(error)
+        loaded, differences = form.get("loaded"), None
+        if isinstance(error, PreconditionFailed):
+            # Show their change beside yours and take the new version: saving again is a choice.
+            values, differences = reconcile(decode_loaded(loaded), current, values)
+            errors = {"_form": _conflict_sentence(name, differences)}
+            loaded = encode_loaded(current)
         return _definition_form(
-            request,
-            viewer,
-            settings,
-            values,
-            errors,
-            creating=False,
-            status=status,
-            etag=form.get("etag"),
-        )
+            request, viewer, settings, values, errors, creating=False, status=status,
+            etag=domain.etag(environment) if differences is not None else form.get("etag"),
+            fixed=fixed_while_deployed(environment), loaded=loaded, differences=differences,
+        )  # fmt: skip
     return RedirectResponse(f"/environments/{name}?done=saved", status_code=303)
+
+
+def _conflict_sentence(name: str, differences: list[Difference]) -> str:
+    both = [difference.label for difference in differences if difference.both_changed]
+    sentence = (
+        f"Someone saved a change to {name} after you opened this form, so nothing was saved. "
+        "Their change and yours are compared below; fields only they changed now show their "
+        "value."
+    )
+    if both:
+        sentence += f" You both changed {', '.join(both)}: the form keeps yours."
+    return sentence + " Check the form, then save again to apply it."
 
 
 @router.post("/environments/{name}/delete")
@@ -213,6 +242,8 @@ def _environment_page(
         architecture=render_svg(resources, name),
         resources=[domain.describe_resource(resource) for resource in resources],
         operations=operations,
+        drift=drift_report(session, environment),
+        cost=_current_cost(session, settings, environment),
         schedules=[
             schedules.describe_schedule(s, environment)
             for s in schedules.list_schedules(session, environment.id)
@@ -228,6 +259,19 @@ def _environment_page(
     )
 
 
+def _current_cost(
+    session: SessionDep, settings: SettingsDep, environment: Environment
+) -> CostEstimatePublic | str | None:
+    """The applied tier's estimate, or why there is none (a sentence), or None if undeployed."""
+    if environment.applied_tier is None:
+        return None
+    try:
+        book = load_price_book(settings.price_file)
+        return describe(estimate_tier(session, environment, environment.applied_tier, book))
+    except StepladderError as refusal:
+        return refusal.detail
+
+
 def _definition_form(
     request: Request,
     viewer: Viewer,
@@ -238,8 +282,11 @@ def _definition_form(
     creating: bool,
     status: int = 200,
     etag: str | None = None,
+    fixed: dict[str, str] | None = None,
+    loaded: str | None = None,
+    differences: list[Difference] | None = None,
 ) -> HTMLResponse:
-    shown = {field.name: values.get(field.name, _display(field.default)) for field in FIELDS}
+    shown = {field.name: values.get(field.name, display_value(field.default)) for field in FIELDS}
     order = {name: index for index, name in enumerate(["_form", *BY_NAME])}
     # The summary lists the problems in the order of the fields on the page.
     errors = dict(sorted(errors.items(), key=lambda item: order.get(item[0], len(order))))
@@ -256,15 +303,8 @@ def _definition_form(
         errors=errors,
         creating=creating,
         etag=etag,
+        fixed=fixed or {},
+        loaded=loaded,
+        differences=differences,
         idempotency_key=uuid.uuid4().hex,
     )
-
-
-def _display(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return ", ".join(value)
-    if isinstance(value, bool):
-        return "on" if value else ""
-    return str(value)

@@ -1,68 +1,38 @@
-"""The definition form: every field with its default, unit and a line of help."""
+"""The definition form: every field with its default, unit and a line of help, from the
+definition itself (`db/models/environment.py`); only the layout and the choices are the form's."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import ValidationError
+from pydantic.fields import FieldInfo
 
-from db.models import EnvironmentBase
-from service.environments.catalog import AWS_REGIONS
+from service.environments.catalog import AWS_REGIONS, DB_ENGINES
 from service.environments.schemas import EnvironmentCreate
 from service.errors import StepladderError, describe_validation_errors
 
 
 @dataclass(frozen=True)
 class FormField:
+    """One field of the form, as the definition (`EnvironmentCreate`) describes it."""
+
     name: str
     label: str
     help: str
     unit: str = ""
     kind: str = "text"  # text, number, checkbox, select
     choices: tuple[str, ...] = ()
-
-    @property
-    def default(self) -> Any:
-        if self.name == "name":
-            return ""
-        value = EnvironmentBase.model_fields[self.name].get_default(call_default_factory=True)
-        return ", ".join(value) if isinstance(value, list) else value
+    default: Any = ""
+    optional: bool = False  # an empty box unsets it (None)
 
 
-FIELDS: tuple[FormField, ...] = (
-    FormField("name", "Name", "Lowercase letters, digits and '-', 3-40 characters; it cannot change."),
-    FormField("description", "Description", "What this environment is for."),
-    FormField("region", "Region", "The AWS region it runs in.", kind="select", choices=tuple(sorted(AWS_REGIONS))),
-    FormField("availability_zones", "Availability zones", "2 or 3.", "zones", "number"),
-    FormField("protected", "Protected (production)", "Deletion protection; operators' changes need approval.", kind="checkbox"),
-    FormField("web_instance_type", "Web instance type", "EC2 type, such as t3.small."),
-    FormField("web_min", "Web servers, minimum", "From tier 5, the Auto Scaling Group's minimum.", "instances", "number"),
-    FormField("web_max", "Web servers, maximum", "At least the minimum.", "instances", "number"),
-    FormField("target_cpu", "Target CPU", "What target tracking aims for.", "%", "number"),
-    FormField("db_engine", "Database engine", "Fixed once deployed.", kind="select", choices=("aurora-mysql", "aurora-postgresql")),
-    FormField("db_instance_class", "Database instance class", "Aurora class, such as db.t4g.medium."),
-    FormField("reader_count", "Aurora readers", "From tier 3; the replica scaling minimum.", "readers", "number"),
-    FormField("reader_max", "Aurora readers, maximum", "Replica auto scaling's maximum.", "readers", "number"),
-    FormField("cache_node_type", "Cache node type", "ElastiCache type, such as cache.t4g.small.", ),
-    FormField("cache_node_count", "Cache nodes", "From tier 4; 2-6 for multi-AZ failover.", "nodes", "number"),
-    FormField("lambda_memory_mb", "Lambda memory", "From tier 6.", "MB", "number"),
-    FormField("lambda_batch_size", "Lambda batch size", "Messages per invocation.", "messages", "number"),
-    FormField("business_hours_start", "Business hours start", "Hour (0-23); empty: no schedule in AWS.", "h", "number"),
-    FormField("business_hours_end", "Business hours end", "Hour (1-24), after the start.", "h", "number"),
-    FormField("business_hours_days", "Business days", "Cron days, such as MON-FRI."),
-    FormField("business_hours_timezone", "Business hours time zone", "IANA zone, such as Europe/Berlin."),
-    FormField("off_hours_web_min", "Web minimum off hours", "0 to the web minimum.", "instances", "number"),
-    FormField("certificate_arn", "Certificate ARN", "ACM certificate: the load balancer serves HTTPS."),
-    FormField("secondary_region", "Secondary region", "Needed for tier 7.", kind="select", choices=("", *sorted(AWS_REGIONS))),
-    FormField("federated_databases", "Federated databases", "Comma-separated names (tier 7)."),
-    FormField("hosted_zone_id", "Route 53 hosted zone", "With a domain name: latency records (tier 7)."),
-    FormField("domain_name", "Domain name", "Such as shop.example.com."),
-)  # fmt: skip
-
-# The form's sections, in order, each with its fields.
-GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+# The form's sections, in order, each with its fields; a field no section names is shown in a
+# last section of its own, so a new field of the definition is on the form without an edit here.
+LAYOUT: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Basics", ("name", "description", "region", "availability_zones", "protected")),
+    ("AWS account", ("assume_role_arn",)),
     ("Web tier", ("web_instance_type", "web_min", "web_max", "target_cpu", "certificate_arn")),
     ("Database", ("db_engine", "db_instance_class", "reader_count", "reader_max")),
     ("Cache", ("cache_node_type", "cache_node_count")),
@@ -79,16 +49,52 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("Multi-region", ("secondary_region", "federated_databases", "hosted_zone_id", "domain_name")),
 )
+
+# The fields offered as a list of choices, and the choices.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "region": tuple(sorted(AWS_REGIONS)),
+    "db_engine": DB_ENGINES,
+    "secondary_region": ("", *sorted(AWS_REGIONS)),
+}
+
+
+def form_field(name: str, info: FieldInfo) -> FormField:
+    """A field of the definition as the form shows it: label, help and unit from the field."""
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    types = set(get_args(info.annotation)) or {info.annotation}
+    if name in CHOICES:
+        kind = "select"
+    elif bool in types:
+        kind = "checkbox"
+    else:
+        kind = "number" if int in types else "text"
+    default = "" if info.is_required() else info.get_default(call_default_factory=True)
+    return FormField(
+        name=name,
+        label=info.title or name,
+        help=info.description or "",
+        unit=str(extra.get("unit", "")),
+        kind=kind,
+        choices=CHOICES.get(name, ()),
+        default=", ".join(default) if isinstance(default, list) else default,
+        optional=not info.is_required() and default is None,
+    )
+
+
+_PLACED = [name for _, names in LAYOUT for name in names]
+GROUPS = LAYOUT + (
+    (("More", unplaced),)
+    if (unplaced := tuple(name for name in EnvironmentCreate.model_fields if name not in _PLACED))
+    else ()
+)
+FIELDS: tuple[FormField, ...] = tuple(
+    form_field(name, EnvironmentCreate.model_fields[name]) for _, names in GROUPS for name in names
+)
 BY_NAME = {field.name: field for field in FIELDS}
 # What a definition cannot do without: the fields without a default.
 REQUIRED = frozenset(
     name for name, info in EnvironmentCreate.model_fields.items() if info.is_required()
 )
-
-OPTIONAL = {
-    "business_hours_start", "business_hours_end", "certificate_arn", "secondary_region",
-    "hosted_zone_id", "domain_name",
-}  # fmt: skip
 
 
 def form_errors(error: ValidationError | StepladderError) -> tuple[dict[str, str], int]:
@@ -119,7 +125,7 @@ def parse_definition(form: dict[str, str], *, include_name: bool) -> dict[str, A
         if field.name == "federated_databases":
             data[field.name] = [part.strip() for part in raw.split(",") if part.strip()]
         elif raw == "":
-            if field.name in OPTIONAL:
+            if field.optional:
                 data[field.name] = None
         else:
             data[field.name] = raw

@@ -19,6 +19,7 @@ from service.operations.domain import (
     is_finished,
     require_operation,
 )
+from service.operations.tally import changed_resource_count, planned_resource_count
 from service.web.auth import PageViewer, Viewer, allowed
 from service.web.environments import FormData
 from service.web.templating import render
@@ -95,6 +96,8 @@ def _page(
         operation=describe_operation(operation),
         events=[describe_event(event) for event in events],
         finished=is_finished(operation),
+        planned=planned_resource_count(session, operation),
+        changed=changed_resource_count(events),
         may_cancel=viewer.may(Action.operate, operation.environment_name),
         confirming=confirming,
         error=error,

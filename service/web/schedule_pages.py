@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -164,6 +165,7 @@ def delete_schedule(
     viewer: Scheduler,
 ) -> Response:
     try:
+        schedule_name = domain.require_schedule(session, name, schedule_id).name
         with session.begin_nested():
             domain.delete_schedule(session, name, schedule_id, viewer.actor)
     except StepladderError as error:
@@ -172,7 +174,9 @@ def delete_schedule(
             request, session, settings, clock, viewer, name, schedule_id, form, errors,
             status=error.status_code,
         )  # fmt: skip
-    return RedirectResponse(f"{PREFIX.format(name=name)}?done=deleted", status_code=303)
+    return RedirectResponse(
+        f"{PREFIX.format(name=name)}?done=deleted&name={quote(schedule_name)}", status_code=303
+    )
 
 
 @router.post(PREFIX + "/{schedule_id}/run")

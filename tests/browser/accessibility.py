@@ -25,14 +25,31 @@ def serious_violations(page: Any) -> list[str]:
     ]
 
 
+# Elements reaching past the right edge of the viewport: what makes a page scroll sideways.
+PAST_THE_EDGE = """width => [...document.querySelectorAll('body *')]
+  .filter(element => element.getBoundingClientRect().right > width + 1)
+  .map(element => element.tagName.toLowerCase() + (element.id ? '#' + element.id : '')
+       + (element.className && typeof element.className === 'string'
+          ? '.' + element.className.split(' ').join('.') : ''))
+  .slice(0, 5)"""
+
+
+def sideways_overflow(page: Any, width: int) -> list[str]:
+    """Nothing of the page may need horizontal scrolling (wide tables scroll in their own box)."""
+    if page.evaluate("document.documentElement.scrollWidth") <= width:
+        return []
+    return ["the page scrolls sideways: " + ", ".join(page.evaluate(PAST_THE_EDGE, width))]
+
+
 def check_page(page: Any, screenshots: Path, name: str) -> None:
-    """The page at both widths: a screenshot each, and no serious axe finding at either."""
+    """The page at both widths: a screenshot each, no sideways scrolling and no serious axe
+    finding at either."""
     found: dict[int, list[str]] = {}
     original = page.viewport_size
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
         page.screenshot(path=str(screenshots / f"{name}-{width}.png"), full_page=True)
-        violations = serious_violations(page)
+        violations = sideways_overflow(page, width) + serious_violations(page)
         if violations:
             found[width] = violations
     page.set_viewport_size(original)

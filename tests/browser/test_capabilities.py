@@ -89,7 +89,7 @@ def test_a_readable_plan_a_kept_confirmation_destroy_and_delete(
     page.get_by_text("Delete this definition").click()
     page.get_by_label("Type the environment's name, shop, to delete it").fill("shop")
     page.get_by_role("button", name="Delete definition").click()
-    assert "The definition of shop was deleted" in page.get_by_role("status").inner_text()
+    assert "Definition of shop deleted" in page.get_by_role("status").inner_text()
     assert server.client.get("/api/environments/shop").status_code == 404
     check_page(page, ARTIFACTS, "15-environments-after-delete")
 
@@ -149,7 +149,7 @@ def test_schedules_managed_end_to_end(
 
     page.get_by_role("link", name="nights").first.click()
     page.get_by_role("button", name="Pause").click()
-    assert "Schedule paused" in page.get_by_role("status").inner_text()
+    assert "Schedule nights paused" in page.get_by_role("status").inner_text()
     page.get_by_role("button", name="Resume").click()
     page.get_by_role("button", name="Skip the next run").click()
     assert "which will be skipped" in page.content()

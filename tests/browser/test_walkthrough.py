@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,10 @@ from tests.helpers import ADMIN_HEADERS, ADMIN_TOKEN, wait_for_operation
 
 def _shot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def counter_text(page: Any) -> str:
+    return str(page.locator("#counter").inner_text()).strip()
 
 
 def _log_in(page: Any, server: Server) -> None:
@@ -64,12 +69,16 @@ def test_create_promote_and_watch_the_live_log(
     _shot(page, "04-promote-preview")
     page.get_by_role("button", name="Confirm").click()
     page.locator("#operation").wait_for()
+    # The plan's total from the first render on; the count of changed resources moves up to it.
+    first = re.fullmatch(r"(\d+) of (\d+) planned resources changed", counter_text(page))
+    assert first is not None and int(first.group(2)) > 0
+    planned = int(first.group(2))
     page.evaluate("window.__notReloaded = true")
     status = page.locator("#status")
     status.filter(has_text="succeeded").wait_for(timeout=60_000)
     assert page.evaluate("window.__notReloaded") is True  # it updated live, no reload
     assert "created" in page.locator("#log").inner_text()
-    assert "resources" in page.locator("#counter").inner_text()
+    assert counter_text(page) == f"{planned} of {planned} planned resources changed"
     page.locator("#summary").filter(has_text="created").wait_for()  # without a reload
     assert "took" in page.locator("#timing").inner_text()
     _shot(page, "05-operation-succeeded-live")

@@ -38,15 +38,42 @@ EXAMPLE = {
         "availability_zone_count",
         "deployed_zones",
         "deployed_secondary_zones",
+        "returning_cluster_identifier",
+        "returning_writer_endpoint",
+        "returning_secret_arn",
     )
 }
 # The top of the ladder: the walk goes all the way up and back down.
 TOP_TIER = 7
 # The docs' example has a secondary region, so its database owns its password from tier 1 (a
-# secret and its version, for tier 7's global database); an environment without one has none.
+# secret and its version, for tier 7's global database, and AWS's rotation function in the VPC
+# with an endpoint for Secrets Manager); an environment without one has none of it.
 OWNED_PASSWORD = Counter(
-    {"aws:secretsmanager/secret:Secret": 1, "aws:secretsmanager/secretVersion:SecretVersion": 1}
+    {
+        "aws:secretsmanager/secret:Secret": 1,
+        "aws:secretsmanager/secretVersion:SecretVersion": 1,
+        "aws:secretsmanager/secretRotation:SecretRotation": 1,
+        "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": 1,
+        "aws:ec2/vpcEndpoint:VpcEndpoint": 1,
+        "aws:ec2/securityGroup:SecurityGroup": 2,
+        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": 1,
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 2,
+    }
 )
+# The step back to tier 0 keeps what moved the data back: the box's role for Systems Manager,
+# the association that ran, and the cluster's snapshot from before (AWS keeps it for good).
+RETURN_MOVE = Counter(
+    {
+        "aws:iam/role:Role": 1,
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
+        "aws:iam/instanceProfile:InstanceProfile": 1,
+        "aws:iam/rolePolicy:RolePolicy": 1,
+        "aws:ssm/document:Document": 1,
+        "aws:ssm/association:Association": 1,
+        "aws:rds/clusterSnapshot:ClusterSnapshot": 1,
+    }
+)
+CLUSTER_SNAPSHOT = "aws:rds/clusterSnapshot:ClusterSnapshot"
 CLUSTER = "aws:rds/cluster:Cluster"
 # Generous: each step is a real CLI run (seconds), far from any test's expectation of speed.
 STEP_TIMEOUT = 600
@@ -315,17 +342,27 @@ def test_preview_walk_0_to_7_and_back_to_0_refresh_and_destroy(
         assert asked.status_code == 202, asked.text
         done = wait_for_operation(server.client, asked.json()["id"], timeout=STEP_TIMEOUT)
         assert done["status"] == "succeeded", (tier, done)
-        _assert_step(server, simulated_aws, done, tier)
+        _assert_step(server, simulated_aws, done, tier, moved_back=tier == 0)
+    # The way back ran after the snapshot and before the cluster went (Pulumi's order).
+    lines = [e["message"] for e in events(server, done["id"])]
+    order = [_first(lines, prefix) for prefix in (
+        "created aws:rds/clusterSnapshot", "creating aws:ssm/association",
+        "created aws:ssm/association", "deleting aws:rds/cluster:")]  # fmt: skip
+    assert order == sorted(order), lines
 
     destroyed = run(server, "/api/environments/example/destroy", confirm="example")
     assert destroyed["status"] == "succeeded", destroyed
     assert stack_counts(server, "example") == Counter()
-    assert simulated_aws.records() == []
+    # All that is left in the account is the snapshot taken before the data moved back.
+    assert [r["type"] for r in simulated_aws.records()] == [CLUSTER_SNAPSHOT]
     # Aurora clusters go with a final snapshot, never skip_final_snapshot (TIERS.md): the step
-    # 7 -> 6 deleted the federated clusters and the secondary region's, the step 1 -> 0 the main.
-    deleted = sorted(name.rsplit("-final-", 1)[0] for name in simulated_aws.snapshots())
+    # 7 -> 6 deleted the federated clusters and the secondary region's, the step 1 -> 0 the main
+    # (after its snapshot from before the way back).
+    snapshots = simulated_aws.snapshots()
+    deleted = sorted(name.rsplit("-final-", 1)[0] for name in snapshots if "-final-" in name)
     assert deleted == ["example-aurora", "example-orders", "example-us-east-1-aurora",
-                       "example-users"], simulated_aws.snapshots()  # fmt: skip
+                       "example-users"], snapshots  # fmt: skip
+    assert [name for name in snapshots if "-before-box-" in name] != [], snapshots
 
 
 def test_tier_7_of_the_documented_example_passes_aws_rules(
@@ -339,11 +376,21 @@ def test_tier_7_of_the_documented_example_passes_aws_rules(
     assert preview["status"] == "succeeded", preview["error"]
 
 
+def _first(lines: list[str], prefix: str) -> int:
+    return next(index for index, line in enumerate(lines) if line.startswith(prefix))
+
+
 def _assert_step(
-    server: Server, account: SimulatedAccount, operation: dict[str, Any], tier: int
+    server: Server,
+    account: SimulatedAccount,
+    operation: dict[str, Any],
+    tier: int,
+    *,
+    moved_back: bool = False,
 ) -> None:
     assert operation["to_tier"] == tier
-    assert stack_counts(server, "example") == documented_counts(tier), tier
+    expected = documented_counts(tier) + (RETURN_MOVE if moved_back else Counter())
+    assert stack_counts(server, "example") == expected, tier
     assert cloud_ids(server, "example") == account_ids(account)
     assert_no_stateful_replacement(server, operation["id"])
     assert_real_engine_events(server, operation["id"])

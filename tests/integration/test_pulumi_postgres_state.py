@@ -51,9 +51,7 @@ def state(database_url: str) -> StateBackend:
 
 
 def engine_for(root: Path, backend: StateBackend, **kwargs: Any) -> PulumiEngine:
-    options = PulumiOptions(
-        root / "workspaces", backend.url, None, PASSPHRASE, backend_password=backend.password
-    )
+    options = PulumiOptions(backend.url, None, PASSPHRASE, backend_password=backend.password)
     return PulumiEngine(options, program=program(**kwargs))
 
 
@@ -118,7 +116,7 @@ def test_the_cli_keeps_the_stack_and_its_lock_as_rows_of_the_state_table(
     assert json.loads(output.strip().splitlines()[-1])["error"] == "cancelled"
     assert _locks(state).locks("stepladder", "shop") == []
     assert _keys(database_url, ".pulumi/stacks/stepladder/shop.json")
-    assert not (root / "workspaces" / "shop" / ".pulumi").exists()  # nothing on local disk
+    assert not (root / "workspaces").exists()  # nothing on local disk
 
 
 def test_a_live_holder_s_lock_in_the_table_is_left_alone(root: Path, state: StateBackend) -> None:
@@ -190,4 +188,39 @@ def test_an_environment_created_through_one_worker_is_promoted_by_another(
     assert in_stack == Counter(record["id"] for record in simulated_aws.records())
     for machine in ("machine-a", "machine-b"):
         assert not (tmp_path / machine / "pulumi-state").exists()
-        assert not list((tmp_path / machine).glob("workspaces/*/.pulumi"))
+        assert not (tmp_path / machine / "workspaces").exists()
+
+
+def test_the_table_keeps_the_newest_updates_history_and_no_checkpoint_backups(
+    root: Path, state: StateBackend, database_url: str
+) -> None:
+    options = PulumiOptions(state.url, None, PASSPHRASE, state.password, history_kept=2)
+    history = ".pulumi/history/stepladder/shop/%"
+    # Checkpoint backups an older version let the CLI write, of this stack and of another.
+    old_backups = [".pulumi/backups/stepladder/shop/shop.1795000000000000000.json",
+                   ".pulumi/backups/stepladder/shop2/shop2.1795000000000000000.json"]  # fmt: skip
+    with psycopg.connect(libpq_url(database_url)) as connection:
+        for key in old_backups:
+            connection.execute(
+                "INSERT INTO stepladder_pulumi.pulumi_state (key, data) VALUES (%s, %s)",
+                (key, '{"data": ""}'),
+            )
+    stamps = []
+    for _ in range(3):
+        engine = PulumiEngine(options, program=program(generation=1))
+        try:
+            up(engine, [])
+        finally:
+            engine.close()
+        stamps.append({key.split("-")[-1].split(".")[0] for key in _keys(database_url, history)})
+
+    # Each update leaves its history entry and a copy of its checkpoint; the oldest went.
+    assert [len(found) for found in stamps] == [1, 2, 2]
+    assert stamps[2] == (stamps[1] - stamps[0]) | (stamps[2] - stamps[1])
+    kept = _keys(database_url, history)
+    assert len(kept) == 4 and sum(key.endswith(".checkpoint.json") for key in kept) == 2
+    assert _keys(database_url, ".pulumi/backups/%") == old_backups[1:]  # only the other's
+    assert _keys(database_url, ".pulumi/stacks/stepladder/shop.json%") == [
+        ".pulumi/stacks/stepladder/shop.json",
+        ".pulumi/stacks/stepladder/shop.json.bak",
+    ]

@@ -79,7 +79,6 @@ def program(generation: int, seconds: float = 0, marker: str = "") -> Callable[.
 
 def engine_for(root: Path, **kwargs: Any) -> PulumiEngine:
     options = PulumiOptions(
-        workspaces_dir=root / "workspaces",
         backend_url=f"file://{root / 'state'}",
         secrets_provider=None,
         passphrase=PASSPHRASE,
@@ -242,10 +241,14 @@ def test_an_interrupt_mid_create_lets_the_cli_finish_and_unlock(root: Path) -> N
 
     assert json.loads(output.strip().splitlines()[-1])["error"] == "cancelled"
     assert _locks(root) == []
+    project = root / "project"  # the engine's own workspace folder went with its process
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text("name: stepladder\nruntime: python\n")
     state = subprocess.run(
-        ["pulumi", "stack", "export", "--stack", "shop", "--cwd", str(root / "workspaces/shop")],
+        ["pulumi", "stack", "export", "--stack", "shop", "--cwd", str(project)],
         capture_output=True, text=True, check=True,
-        env={**os.environ, "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE},
+        env={**os.environ, "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+             "PULUMI_BACKEND_URL": f"file://{root / 'state'}"},
     )  # fmt: skip
     assert "pending_operations" not in json.loads(state.stdout)["deployment"]
     again = up(engine_for(root, generation=1))

@@ -1,46 +1,46 @@
-"""`stepladder state migrate` on the real CLI: three stacks of different sizes move from a file
-backend to the default one (the database's state table), and run there without drift."""
+"""`stepladder state migrate` on the real CLI: three stacks at real tiers (0, 2 and 4 of the
+ladder, through the simulated AWS provider) move from a file backend to the default one (the
+database's state table) with every resource, and run there without drift."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections import Counter
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from db.engine import libpq_url
 from programs import EnvironmentSpec
-from service.engines.model import StepRequest
+from service.engines.model import ResourceState, StepRequest
 from service.engines.pulumi_backend import StateBackend
 from service.engines.pulumi_engine import PulumiEngine, PulumiOptions
+from tests.integration.aws_plugin.cloud import SimulatedAccount
 from tests.integration.test_pulumi_postgres_state import state
-from tests.integration.test_pulumi_recovery import PASSPHRASE, REPOSITORY, Thing, root
+from tests.integration.test_pulumi_recovery import PASSPHRASE, REPOSITORY
 
-__all__ = ["root", "state"]
-# As if at tiers 0, 1 and 2: stacks of 1, 3 and 5 resources.
-SIZES = {"alpha": 1, "beta": 3, "gamma": 5}
-
-
-def things(count: int) -> Callable[[EnvironmentSpec], None]:
-    def run(spec: EnvironmentSpec) -> None:
-        for index in range(count):
-            Thing(f"{spec.name}-{index}", {"generation": 0})
-
-    return run
+__all__ = ["state"]
+TIERS = {"alpha": 0, "beta": 2, "gamma": 4}
 
 
-def engine(root: Path, backend: StateBackend, name: str) -> PulumiEngine:
-    options = PulumiOptions(root / "workspaces", backend.url, None, PASSPHRASE, backend.password)
-    return PulumiEngine(options, program=things(SIZES[name]))
-
-
-def step(engine: PulumiEngine, action: str, name: str) -> list[str]:
-    spec = EnvironmentSpec(name=name, tier=0, region="eu-west-1")
-    result = engine.run_step(StepRequest(action=action, spec=spec, to_tier=0), [], lambda e: None)
-    return [change.op for change in result.changes if change.type != "pulumi:pulumi:Stack"]
+def step(
+    backend: StateBackend, action: str, name: str
+) -> tuple[dict[str, str], list[ResourceState]]:
+    """One engine step on the stack; its changes (URN -> op) but the stack's own, and its
+    resources."""
+    engine = PulumiEngine(PulumiOptions(backend.url, None, PASSPHRASE, backend.password))
+    spec = EnvironmentSpec(name=name, tier=TIERS[name], region="eu-west-1")
+    try:
+        result = engine.run_step(
+            StepRequest(action=action, spec=spec, to_tier=spec.tier), [], lambda e: None
+        )
+    finally:
+        engine.close()
+    ops = {c.urn: c.op for c in result.changes if c.type != "pulumi:pulumi:Stack"}
+    return ops, result.resources
 
 
 def migrate(database_url: str, root: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
@@ -57,24 +57,36 @@ def migrate(database_url: str, root: Path, *arguments: str) -> subprocess.Comple
     )  # fmt: skip
 
 
-def test_three_stacks_move_from_files_to_the_database_and_run_there_unchanged(
-    root: Path, state: StateBackend, database_url: str
+@pytest.mark.slow
+def test_three_stacks_at_real_tiers_move_from_files_to_the_database_and_run_there_unchanged(
+    simulated_aws: SimulatedAccount, state: StateBackend, database_url: str, tmp_path: Path
 ) -> None:
+    root = tmp_path
     files = StateBackend(f"file://{root / 'state'}")
-    (root / "state").mkdir()
-    for name in SIZES:
-        assert step(engine(root, files, name), "up", name) == ["create"] * SIZES[name]
+    deployed: dict[str, list[ResourceState]] = {}
+    planned: dict[str, dict[str, str]] = {}
+    for name in TIERS:
+        ops, deployed[name] = step(files, "up", name)
+        assert set(ops.values()) == {"create"}, (name, Counter(ops.values()))
+        planned[name], _ = step(files, "preview", name)
+    kinds = {name: Counter(r.type for r in found) for name, found in deployed.items()}
+    assert kinds["alpha"]["aws:ec2/instance:Instance"] == 1  # tier 0: the single box
+    assert kinds["beta"]["aws:lb/loadBalancer:LoadBalancer"] == 1  # tier 2: load balanced
+    assert kinds["gamma"]["aws:dynamodb/table:Table"] == 1  # tier 4: sessions off the web boxes
 
     moved = migrate(database_url, root, "--from", files.url, "--to", "default")
 
     assert moved.returncode == 0, moved.stderr
-    # Each with the stack itself and the dynamic provider's default provider.
-    expected = [f"{name}\t{count + 2} resources" for name, count in SIZES.items()]
+    # Every resource read back, and the stack itself.
+    expected = [f"{name}\t{len(found) + 1} resources" for name, found in deployed.items()]
     assert moved.stdout.splitlines() == expected
     assert "unset STEPLADDER_PULUMI_BACKEND_URL" in moved.stderr
-    for name, count in SIZES.items():
-        # The same stack in the database: its next run finds nothing to change.
-        assert step(engine(root, state, name), "preview", name) == ["same"] * count
+    for name, found in deployed.items():
+        # The same stack in the database: its next run plans what it would have in the files.
+        ops, _ = step(state, "preview", name)
+        assert ops == planned[name], name
+        providers = sum(r.type.startswith("pulumi:providers:") for r in found)
+        assert len(ops) == len(found) - providers, name
     assert (root / "state" / ".pulumi" / "stacks" / "stepladder" / "alpha.json").exists()
     with psycopg.connect(libpq_url(database_url)) as connection:
         audit = connection.execute(

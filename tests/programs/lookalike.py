@@ -27,6 +27,8 @@ class Recorded:
     look_ups: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     # Logical names each resource explicitly depends on (`depends_on`, not input links).
     depends_on: dict[str, set[str]] = field(default_factory=dict)
+    # Logical names registered with `retain_on_delete`: Pulumi forgets them, AWS keeps them.
+    retained: set[str] = field(default_factory=set)
 
     def of_type(self, resource_type: str) -> list[dict[str, Any]]:
         return [inputs for kind, _, inputs in self.resources if kind == resource_type]
@@ -57,6 +59,9 @@ class AwsLookalike(pulumi.runtime.Mocks):
                     "resourceRecordValue": "_answer.acm-validations.aws.",
                 }
             ]
+        if args.typ == "aws:serverlessrepository/cloudFormationStack:CloudFormationStack":
+            function = args.inputs["parameters"]["functionName"]
+            outputs["outputs"] = {"RotationLambdaARN": f"arn:aws:lambda:sim:::{function}"}
         if args.typ == "aws:route53/record:Record":
             outputs["fqdn"] = args.inputs.get("name")
         return f"{args.name}-id", outputs
@@ -91,6 +96,8 @@ class DependencyMonitor(MockMonitor):
         self.recorded.depends_on[request.name] = {
             urn.rsplit("::", 1)[-1] for urn in request.dependencies
         }
+        if request.retainOnDelete:
+            self.recorded.retained.add(request.name)
         return super().RegisterResource(request)
 
 

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from programs.components.master_password import PASSWORD_VERSION
 from service.engines.model import EngineError
 from service.engines.secrets import SECRET_SIGNATURE, SECRET_SIGNATURE_KEY
 from tests.programs.conftest import SPEC, declare, unsecret
@@ -82,12 +83,13 @@ def test_a_multi_region_definition_owns_its_password_write_only(tier: int) -> No
         SECRET_SIGNATURE_KEY: SECRET_SIGNATURE,
         "value": "generated-in-aws",
     }
-    assert cluster["masterPasswordWoVersion"] == 1
+    assert cluster["masterPasswordWoVersion"] == PASSWORD_VERSION
     assert "masterPassword" not in cluster
     value = recorded.named("acme-aurora-master-password-value")
     assert value["secretStringWo"][SECRET_SIGNATURE_KEY] == SECRET_SIGNATURE
     assert '"password": "generated-in-aws"' in value["secretStringWo"]["value"]
-    assert value["secretStringWoVersion"] == 1
+    # The cluster and the secret take the same password in the same update.
+    assert value["secretStringWoVersion"] == PASSWORD_VERSION
     assert "secretString" not in value
 
 

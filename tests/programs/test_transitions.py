@@ -28,12 +28,18 @@ def _counts(changes: list[ResourceChange], op: str) -> Counter[str]:
 
 # Cloud resources each step up creates, by type; the step down deletes exactly these again.
 CREATED_GOING_UP: dict[int, dict[str, int]] = {
-    1: {"aws:ec2/subnet:Subnet": 2, "aws:ec2/securityGroup:SecurityGroup": 1,
-        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 1,
+    1: {"aws:ec2/subnet:Subnet": 2, "aws:ec2/securityGroup:SecurityGroup": 1 + 2,
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 1 + 2,
         "aws:rds/subnetGroup:SubnetGroup": 1, "aws:rds/cluster:Cluster": 1,
         "aws:rds/clusterInstance:ClusterInstance": 1,
-        # A multi-region definition keeps its own master password (see test_aws_rules).
+        # A multi-region definition keeps its own master password (see test_aws_rules), rotated
+        # by AWS's function with its groups, rules and Secrets Manager endpoint
+        # (test_master_password).
         "aws:secretsmanager/secret:Secret": 1, "aws:secretsmanager/secretVersion:SecretVersion": 1,
+        "aws:secretsmanager/secretRotation:SecretRotation": 1,
+        "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": 1,
+        "aws:ec2/vpcEndpoint:VpcEndpoint": 1,
+        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": 1,
         # The box's role for Systems Manager, and the move of its database (test_database_move).
         # ... and the automation that settles the cluster's replicas (test_replicas).
         "aws:iam/role:Role": 2, "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,

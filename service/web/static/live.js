@@ -6,8 +6,12 @@
   if (!page || page.dataset.finished === "true" || !window.EventSource) { return; }
   var log = document.getElementById("log");
   var counter = document.getElementById("counter");
-  var total = Number(page.dataset.total || 0);
+  // The total is the plan's, fixed before the run starts (empty when no plan can say).
+  var total = page.dataset.total === "" ? null : Number(page.dataset.total);
   var done = Number(page.dataset.done || 0);
+  // One per resource per step, as the server counts (a replacement reports twice).
+  var step = 0;
+  var finished = {};
   var lastSeq = Number(page.dataset.lastSeq || 0);
   var source = new EventSource("/api/operations/" + page.dataset.id + "/events");
   source.onmessage = null;
@@ -22,9 +26,17 @@
       status.className = "status-running";
     }
     log.scrollTop = log.scrollHeight;
-    if (data.type === "resource_pre") { total += 1; }
-    if (data.type === "resource_outputs") { done += 1; }
-    if (counter) { counter.textContent = done + " of " + total + " resources"; }
+    if (data.type === "step_started") { step += 1; }
+    if (data.type === "resource_outputs") {
+      var key = step + " " + ((data.data && data.data.urn) || data.message);
+      if (!finished[key]) { finished[key] = true; done += 1; }
+    }
+    if (counter) {
+      counter.textContent = total === null
+        ? done + (done === 1 ? " resource" : " resources") + " changed"
+        : done + " of " + total + (total === 1 ? " planned resource" : " planned resources") +
+          " changed";
+    }
     if (data.type === "operation_finished" && data.data && data.data.status) {
       status.textContent = data.data.status;
       status.className = "status-" + data.data.status;

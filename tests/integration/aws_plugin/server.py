@@ -33,6 +33,7 @@ from service.engines.simulated_aws import (
 )
 from service.engines.simulated_aws_rules import (
     CLUSTER,
+    CLUSTER_SNAPSHOT,
     GLOBAL_CLUSTER,
     PREFIX,
     UNKNOWN,
@@ -192,6 +193,8 @@ class SimulatedAwsProvider(provider_pb2_grpc.ResourceProviderServicer):
         }
         if resource_type == GLOBAL_CLUSTER:
             outputs.update(self._global_cluster_engine(inputs))
+        if resource_type == CLUSTER_SNAPSHOT:
+            self._snapshot_cluster(inputs, context)
         # AWS has the resource as soon as it accepts the create; the provider then waits for it
         # to become available. A process killed meanwhile leaves it in AWS, tagged.
         self.account.put(
@@ -258,6 +261,24 @@ class SimulatedAwsProvider(provider_pb2_grpc.ResourceProviderServicer):
                 )
         self.account.remove(resource_type, request.id)
         return empty_pb2.Empty()
+
+    def _snapshot_cluster(self, inputs: dict[str, Any], context: Any) -> None:
+        """A manual cluster snapshot: of a cluster that exists, under a name of its own."""
+        cluster, snapshot = (
+            inputs.get("dbClusterIdentifier"),
+            inputs.get("dbClusterSnapshotIdentifier"),
+        )
+        if self.account.get(CLUSTER, str(cluster)) is None:
+            context.abort(
+                grpc.StatusCode.NOT_FOUND,
+                f"{PREFIX}DBClusterNotFoundFault: there is no cluster {cluster} to snapshot",
+            )
+        if not self.account.take_snapshot(self.region, str(snapshot)):
+            context.abort(
+                grpc.StatusCode.ALREADY_EXISTS,
+                f"{PREFIX}DBClusterSnapshotAlreadyExistsFault: a snapshot named {snapshot} "
+                f"already exists in {self.region}",
+            )
 
     # Functions.
 

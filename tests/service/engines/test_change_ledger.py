@@ -174,3 +174,40 @@ def test_steps_the_summary_leaves_out_do_not_count_against_it() -> None:
 
     assert ledger.disagreement({"create": 1}) is None
     assert [change.name for change in ledger.changes()] == ["shop-vpc", "shop-aurora-cluster"]
+
+
+ASG = (
+    "urn:pulumi:shop::stepladder::stepladder:autoscaling:AutoScaling$aws:autoscaling/group:Group"
+    "::shop-web-asg"
+)
+
+
+def _with_inputs(urn: str, **inputs: Any) -> dict[str, Any]:
+    return {**_state(urn), "inputs": inputs}
+
+
+def test_a_preview_refresh_reports_drift_as_the_cli_does() -> None:
+    """`pulumi refresh --preview-only` (v3.274): a `refresh` pre event, then the outcome on the
+    outputs event as `same`, `update` or `delete`."""
+    old_vpc = _with_inputs(VPC, cidrBlock="10.0.0.0/16")
+    old_asg = _with_inputs(ASG, desiredCapacity=2, maxSize=4)
+    ledger = _fed([
+        _pre("refresh", VPC, old=old_vpc, new=old_vpc),
+        _post("same", VPC, old=old_vpc, new=old_vpc),
+        _pre("refresh", ASG, old=old_asg, new=old_asg),
+        _post("update", ASG, old=old_asg, new=_with_inputs(ASG, desiredCapacity=5, maxSize=4)),
+        _pre("refresh", CLUSTER, old=_state(CLUSTER)),
+        _post("delete", CLUSTER, old=_state(CLUSTER)),
+    ])  # fmt: skip
+
+    drifted = [item.to_dict() for item in ledger.drifted()]
+
+    # The ASG's desired capacity moved: autoscaling at work, not drift. The cluster is gone.
+    assert [(d["name"], d["op"], d["properties"]) for d in drifted] == [
+        ("shop-aurora-cluster", "delete", [])
+    ]
+    ledger = _fed([
+        _pre("refresh", ASG, old=old_asg, new=old_asg),
+        _post("update", ASG, old=old_asg, new=_with_inputs(ASG, desiredCapacity=2, maxSize=9)),
+    ])  # fmt: skip
+    assert [(d.name, d.properties) for d in ledger.drifted()] == [("shop-web-asg", ("maxSize",))]

@@ -20,7 +20,7 @@ def test_the_engine_process_inherits_no_passphrase_variable() -> None:
 
 
 def test_the_cli_gets_the_passphrase_as_a_file_only_its_parent_holds(tmp_path: Path) -> None:
-    engine = PulumiEngine(PulumiOptions(tmp_path, f"file://{tmp_path}", None, "hunter2"))
+    engine = PulumiEngine(PulumiOptions(f"file://{tmp_path}", None, "hunter2"))
     try:
         env = engine.env
 

@@ -60,7 +60,7 @@ def test_the_cli_gets_the_state_password_as_a_pgpass_file_only_its_owner_reads(
     tmp_path: Path,
 ) -> None:
     backend = postgres_backend("postgresql://stepladder_pulumi:pa:ss\\word@db/stepladder")
-    options = PulumiOptions(tmp_path, backend.url, None, "hunter2", backend.password)
+    options = PulumiOptions(backend.url, None, "hunter2", backend.password)
     engine = PulumiEngine(options)
     try:
         env = engine.env

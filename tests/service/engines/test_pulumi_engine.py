@@ -49,9 +49,7 @@ class PlannedStack:
 
 
 def _run_up(tmp_path: Path, stack: PlannedStack) -> EngineError:
-    engine = PulumiEngine(
-        PulumiOptions(tmp_path / "workspaces", f"file://{tmp_path}/state", None, "secret")
-    )
+    engine = PulumiEngine(PulumiOptions(f"file://{tmp_path}/state", None, "secret"))
     engine._stack = lambda spec: stack  # type: ignore[method-assign,assignment,return-value]
     step = StepRequest(
         action="up", spec=EnvironmentSpec(name="shop", tier=2, region="eu-west-1"), to_tier=2

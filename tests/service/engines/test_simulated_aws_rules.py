@@ -205,3 +205,19 @@ def test_a_prefix_list_counts_as_its_size_against_a_group_s_sixty_rules() -> Non
     # An update checks a rule that already exists (with an id AWS gave it): counted once.
     itself = {**on_443, "id": "sgr-0123", "urn": "urn::x"}
     assert reasons(ingress, on_443, cloud=Cloud(vpc__securityGroupIngressRule=[itself])) == ""
+
+
+def test_a_manual_snapshot_needs_its_cluster_and_a_name_no_snapshot_has() -> None:
+    snapshot = "aws:rds/clusterSnapshot:ClusterSnapshot"
+    cloud = Cloud(rds__cluster=[{"id": "shop-aurora-cluster"}])
+    before_box = {"dbClusterIdentifier": "shop-aurora-cluster", "dbClusterSnapshotIdentifier": "s1"}
+
+    assert reasons(snapshot, before_box, name="a", cloud=cloud) == ""
+    assert "DBClusterNotFoundFault" in reasons(
+        snapshot, {**before_box, "dbClusterIdentifier": "gone"}, name="a", cloud=cloud
+    )
+    # Final and manual snapshots share AWS's one namespace of cluster snapshot names.
+    final = {"finalSnapshotIdentifier": "s1", "skipFinalSnapshot": False}
+    assert "DBClusterSnapshotAlreadyExists" in reasons(
+        "aws:rds/cluster:Cluster", final, name="b", cloud=cloud
+    )

@@ -35,15 +35,11 @@ def clean_config() -> Iterator[None]:
 
 
 def test_the_written_config_reads_back_as_the_same_spec(tmp_path: Path, clean_config: None) -> None:
-    service_workspace = tmp_path / "workspaces" / "acme"
-    service_workspace.mkdir(parents=True)
-    (service_workspace / "Pulumi.acme.yaml").write_text("encryptionsalt: v1:salt:abc\n")
-
-    written = write_stack_config(SPEC, programs_dir=tmp_path, service_workspace=service_workspace)
+    written = write_stack_config(SPEC, programs_dir=tmp_path)
 
     document = yaml.safe_load(written.read_text())
     assert written.name == "Pulumi.acme.yaml"
-    assert document["encryptionsalt"] == "v1:salt:abc"  # the service's state decrypts
+    assert "encryptionsalt" not in document  # the CLI takes the state's own, see the command
     runtime_config.set_all_config({key: str(value) for key, value in document["config"].items()})
     assert spec_from_config(pulumi.Config("stepladder"), "acme") == SPEC
 
@@ -69,6 +65,7 @@ def test_the_command_writes_the_deployed_environments_stack_and_prints_the_backe
     # The default backend: the state table of the service's own database, no password in it.
     assert "PULUMI_BACKEND_URL='postgres://stepladder_pulumi@" in done.stdout
     assert "table=stepladder_pulumi.pulumi_state'" in done.stdout
+    assert "export PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER=true" in done.stdout
     document = yaml.safe_load((tmp_path / "Pulumi.handrun.yaml").read_text())
     runtime_config.set_all_config({key: str(value) for key, value in document["config"].items()})
     spec = spec_from_config(pulumi.Config("stepladder"), "handrun")

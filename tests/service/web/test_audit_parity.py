@@ -20,10 +20,16 @@ from tests.conftest import make_settings
 from tests.helpers import ADMIN_HEADERS, ADMIN_TOKEN, wait_for_operation
 from tests.service.web.form_client import Browser
 
+# An edit sent with a version that is not the definition's: refused with 412 on both channels.
+STALE_ETAG = '"0"'
+
 
 class Channel(Protocol):
+    tag: str  # names what each channel creates, so the second run's names are free
+
     def create(self, name: str, **fields: str) -> None: ...
     def update(self, name: str, **fields: str) -> None: ...
+    def stale_update(self, name: str, **fields: str) -> None: ...
     def change(self, name: str, kind: str, ok: bool = True, **fields: str) -> int | None: ...
     def cancel(self, operation_id: int) -> None: ...
     def decide(self, operation_id: int, decision: str) -> None: ...
@@ -32,15 +38,24 @@ class Channel(Protocol):
     def run_schedule(self, name: str, schedule_id: int) -> int: ...
     def delete_schedule(self, name: str, schedule_id: int) -> None: ...
     def delete(self, name: str) -> None: ...
+    def add_token(self, name: str, ok: bool = True) -> None: ...
+    def revoke_token(self, name: str) -> None: ...
+    def add_webhook(self, name: str) -> None: ...
+    def delete_webhook(self, name: str) -> None: ...
 
 
 class Api:
+    tag = "api"
+
     def __init__(self, client: TestClient, token: str) -> None:
         self.client = client
         self.headers = {"Authorization": f"Bearer {token}"}
 
-    def _call(self, method: str, path: str, status: int, **body: Any) -> Any:
-        response = self.client.request(method, path, json=body or None, headers=self.headers)
+    def _call(
+        self, method: str, path: str, status: int, *, if_match: str | None = None, **body: Any
+    ) -> Any:
+        headers = {**self.headers, **({"If-Match": if_match} if if_match else {})}
+        response = self.client.request(method, path, json=body or None, headers=headers)
         assert response.status_code == status, response.text
         return response.json() if response.content else None
 
@@ -50,8 +65,12 @@ class Api:
     def update(self, name: str, **fields: Any) -> None:
         self._call("PATCH", f"/api/environments/{name}", 200, **fields)
 
+    def stale_update(self, name: str, **fields: Any) -> None:
+        self._call("PATCH", f"/api/environments/{name}", 412, if_match=STALE_ETAG, **fields)
+
     def change(self, name: str, kind: str, ok: bool = True, **fields: Any) -> int | None:
-        path = f"/api/environments/{name}/{'tier' if kind == 'set_tier' else kind}"
+        route = {"set_tier": "tier", "drift_check": "drift-check"}.get(kind, kind)
+        path = f"/api/environments/{name}/{route}"
         body = {key: int(value) if key == "target_tier" else value for key, value in fields.items()}
         response = self._call("POST", path, 202 if ok else 409, **body)
         return int(response["id"]) if ok else None
@@ -82,8 +101,25 @@ class Api:
     def delete(self, name: str) -> None:
         self._call("DELETE", f"/api/environments/{name}", 204)
 
+    def add_token(self, name: str, ok: bool = True) -> None:
+        self._call("POST", "/api/tokens", 201 if ok else 403, name=name, role="viewer")
+
+    def revoke_token(self, name: str) -> None:
+        self._call("DELETE", f"/api/tokens/{name}", 200)
+
+    def add_webhook(self, name: str) -> None:
+        self._call(
+            "POST", "/api/webhooks", 201, name=name, url="https://hooks.example.com/stepladder",
+            events=["operation.failed"],
+        )  # fmt: skip
+
+    def delete_webhook(self, name: str) -> None:
+        self._call("DELETE", f"/api/webhooks/{name}", 200)
+
 
 class Web:
+    tag = "web"
+
     def __init__(self, client: TestClient, token: str) -> None:
         # A browser of its own: its own cookie jar, so each person keeps their session.
         own = TestClient(client.app, base_url=str(client.base_url))
@@ -105,11 +141,15 @@ class Web:
             values.pop("protected")
         self._post(f"/environments/{name}/edit", **values)
 
+    def stale_update(self, name: str, **fields: Any) -> None:
+        values = {"region": "eu-west-1", **fields}
+        self._post(f"/environments/{name}/edit", 412, etag=STALE_ETAG, **values)
+
     def change(self, name: str, kind: str, ok: bool = True, **fields: str) -> int | None:
         location = self._post(
             f"/environments/{name}/change", 303 if ok else 409, kind=kind, **fields
         )
-        return int(location.rsplit("/", 1)[1]) if ok else None
+        return int(location.split("?")[0].rsplit("/", 1)[1]) if ok else None
 
     def cancel(self, operation_id: int) -> None:
         self._post(f"/operations/{operation_id}/cancel")
@@ -136,6 +176,22 @@ class Web:
     def delete(self, name: str) -> None:
         self._post(f"/environments/{name}/delete", confirm=name)
 
+    def add_token(self, name: str, ok: bool = True) -> None:
+        # The page answers the secret itself (201), not a redirect to another page.
+        self._post("/tokens", 201 if ok else 403, name=name, role="viewer")
+
+    def revoke_token(self, name: str) -> None:
+        self._post(f"/tokens/{name}/revoke")
+
+    def add_webhook(self, name: str) -> None:
+        self._post(
+            "/webhooks", 201, name=name, url="https://hooks.example.com/stepladder",
+            format="json", **{"event:operation.failed": "on"},
+        )  # fmt: skip
+
+    def delete_webhook(self, name: str) -> None:
+        self._post(f"/webhooks/{name}/delete")
+
 
 def _form_value(value: Any) -> str:
     return "on" if value is True else str(value)
@@ -147,11 +203,14 @@ def lifecycle(admin: Channel, operator: Channel, settle: Any) -> None:
     where the next step needs the result (a deployed or an empty environment)."""
     admin.create("shop", description="first")
     admin.update("shop", description="second")
+    admin.stale_update("shop", description="lost")  # someone else's version: 412
     admin.change("shop", "promote")
     admin.change("shop", "set_tier", target_tier="1")
     admin.change("shop", "demote", ok=False)  # deletes data: refused without the name
     admin.change("shop", "demote", confirm="shop")
     admin.change("shop", "refresh")
+    admin.change("shop", "drift_check")
+    admin.change("shop", "reconcile")
     nights = admin.add_schedule(
         "shop", name="nights", cron="0 19 * * *", timezone="UTC", action="set_capacity",
         web_min="1",
@@ -179,6 +238,12 @@ def lifecycle(admin: Channel, operator: Channel, settle: Any) -> None:
     settle()
     admin.delete("prod")
 
+    admin.add_token(f"bot-{admin.tag}")
+    operator.add_token(f"sneak-{operator.tag}", ok=False)  # an operator may not: denied
+    admin.revoke_token(f"bot-{admin.tag}")
+    admin.add_webhook(f"chat-{admin.tag}")
+    admin.delete_webhook(f"chat-{admin.tag}")
+
 
 @pytest.fixture
 def client(tmp_path: Path, database_url: str, db_engine: Engine) -> Iterator[TestClient]:
@@ -196,7 +261,7 @@ def _records(client: TestClient, after_id: int) -> list[dict[str, Any]]:
     ]
 
 
-@pytest.mark.timeout(900)  # sixteen operations, each a child process, on a shared machine
+@pytest.mark.timeout(900)  # eighteen operations, each a child process, on a shared machine
 def test_every_change_is_audited_the_same_from_the_api_and_the_web(client: TestClient) -> None:
     operator_token = client.post(
         "/api/tokens", json={"name": "olga", "role": "operator"}, headers=ADMIN_HEADERS
@@ -225,10 +290,15 @@ def test_every_change_is_audited_the_same_from_the_api_and_the_web(client: TestC
     assert actions >= {
         "environment.create", "environment.update", "environment.promote",
         "environment.demote", "environment.set_tier", "environment.refresh",
-        "environment.destroy", "environment.delete", "operation.cancel", "operation.approve",
+        "environment.destroy", "environment.delete", "environment.drift_check",
+        "environment.reconcile", "operation.cancel", "operation.approve",
         "operation.reject", "schedule.create", "schedule.update", "schedule.run",
-        "schedule.delete", "schedule.set_capacity",
+        "schedule.delete", "schedule.set_capacity", "token.create", "token.revoke",
+        "webhook.create", "webhook.delete",
     }  # fmt: skip
+    outcomes = {(r["action"], r["outcome"]) for r in through_web}
+    assert ("environment.update", "failed") in outcomes  # the stale edit
+    assert ("token.create", "denied") in outcomes
     assert ("environment.demote", "failed") in {(r["action"], r["outcome"]) for r in through_web}
     people = {"bootstrap", "olga"}
     for records, channel in ((through_api, "api"), (through_web, "web")):

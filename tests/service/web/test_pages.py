@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -16,14 +14,6 @@ from tests.conftest import make_settings
 from tests.helpers import ADMIN_HEADERS, wait_for_operation
 from tests.service.web.form_client import Browser
 from tests.service.web.form_client import hidden as _hidden
-
-
-@pytest.fixture
-def web(tmp_path: Path, database_url: str, db_engine: Engine) -> Iterator[Browser]:
-    settings = make_settings(tmp_path, database_url)
-    app = create_app(settings, database_url, db_engine=db_engine)
-    with TestClient(app, base_url="https://stepladder.test") as client:
-        yield Browser(client)
 
 
 def _create(web: Browser, name: str = "shop", **fields: str) -> object:
@@ -84,7 +74,8 @@ def test_create_errors_appear_next_to_the_field_with_input_kept(web: Browser) ->
 
 def test_create_then_the_environment_page(web: Browser) -> None:
     created = _create(web, description="the shop")
-    assert (created.status_code, created.headers["location"]) == (303, "/environments/shop")
+    assert created.status_code == 303
+    assert created.headers["location"] == "/environments/shop?done=created"
 
     page = web.client.get("/environments/shop").text
 
@@ -118,7 +109,7 @@ def test_change_flow_previews_then_runs_once_even_when_submitted_twice(web: Brow
     second = web.form("/environments/shop/change", kind="promote", idempotency_key=key)
 
     assert first.headers["location"] == second.headers["location"]
-    _wait(web, int(first.headers["location"].rsplit("/", 1)[1]))
+    _wait(web, int(first.headers["location"].split("?")[0].rsplit("/", 1)[1]))
     operations = web.client.get("/api/environments/shop/operations", headers=ADMIN_HEADERS).json()
     assert len(operations) == 1
     page = web.client.get(first.headers["location"]).text
@@ -169,7 +160,7 @@ def test_edit_uses_the_etag_so_two_editors_cannot_overwrite_each_other(web: Brow
     stale = web.form("/environments/shop/edit", etag=etag, region="eu-west-1", description="second")
 
     assert stale.status_code == 412
-    assert "changed since you read it" in stale.text
+    assert "Someone saved a change to shop after you opened this form" in stale.text
     detail = web.client.get("/api/environments/shop", headers=ADMIN_HEADERS).json()
     assert detail["description"] == "first"
 
@@ -234,8 +225,29 @@ def test_the_change_form_of_0_to_1_says_the_database_moves_and_the_site_waits(
     # The template capitalises the line (Jinja lowers the rest).
     assert (
         "The step to tier 1 moves the box's database into aurora: the site is down for the "
-        "dump and load (minutes for a first-users database)."
+        "dump, load and check (minutes for a first-users database)."
     ) in page
+
+
+def test_the_change_form_of_1_to_0_says_the_database_comes_back_after_a_snapshot(
+    web: Browser,
+) -> None:
+    _create(web)
+    operation = web.client.post(
+        "/api/environments/shop/tier", json={"target_tier": 1}, headers=ADMIN_HEADERS
+    ).json()
+    _wait(web, operation["id"])
+
+    page = html.unescape(
+        web.client.get("/environments/shop/change", params={"kind": "demote"}).text
+    )
+
+    assert (
+        "The step to tier 0 snapshots the aurora cluster, then moves its databases back onto "
+        "the box: the site is down for the dump, load and check"
+    ) in page, page
+    # Still destructive: the cluster goes (with its final snapshot) once the data is back.
+    assert "This step deletes data" in page and "shop-aurora-cluster" in page
 
 
 def test_approvals_page_lets_another_admin_decide(web: Browser) -> None:
@@ -310,7 +322,8 @@ def test_a_double_submitted_create_form_creates_once(web: Browser) -> None:
     second = _create(web, idempotency_key=key)
 
     assert first.status_code == second.status_code == 303
-    assert first.headers["location"] == second.headers["location"] == "/environments/shop"
+    assert first.headers["location"] == second.headers["location"]
+    assert first.headers["location"] == "/environments/shop?done=created"
     assert len(web.client.get("/api/environments", headers=ADMIN_HEADERS).json()) == 1
 
 

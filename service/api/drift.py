@@ -1,0 +1,92 @@
+"""Drift of a deployed environment: check, read, reconcile; and, in the simulator only, the
+admin's out-of-band change that makes drift to find."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+
+from db.models import OperationKind
+from service.access.roles import Action
+from service.api.deps import EnqueueDep, SessionDep, SettingsDep
+from service.api.environments import OPERATION_REQUEST_ERRORS, request_change
+from service.api.guard import Guard, Permission, RateLimited, Reader
+from service.api.idempotency import IdempotentRoute
+from service.api.responses import EVERY_ROUTE, errors
+from service.drift import simulated_cloud
+from service.drift.schemas import DriftPublic, OutOfBandChange, OutOfBandChangePublic
+from service.drift.status import drift_report
+from service.environments.domain import require_environment
+from service.operations.schemas import ConfirmRequest, OperationPublic
+
+router = APIRouter(
+    prefix="/api/environments",
+    tags=["drift"],
+    route_class=IdempotentRoute,
+    responses=EVERY_ROUTE,
+)
+
+
+@router.get("/{name}/drift", responses=errors(404))
+def get_drift(name: str, session: SessionDep, _: Reader) -> DriftPublic:
+    """`in_sync`, `drifted` (with the resources and the properties that differ) or `unknown`."""
+    return drift_report(session, require_environment(session, name))
+
+
+@router.post(
+    "/{name}/drift-check",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=OPERATION_REQUEST_ERRORS,
+)
+def check_drift(
+    name: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    enqueue: EnqueueDep,
+    guard: Annotated[
+        Guard, Depends(RateLimited(Action.operate, "environment.drift_check"), scope="function")
+    ],
+) -> OperationPublic:
+    """Queue a refresh in preview mode: reads the cloud, compares, changes nothing."""
+    return request_change(session, settings, enqueue, name, guard, OperationKind.drift_check, None)
+
+
+@router.post(
+    "/{name}/reconcile",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=OPERATION_REQUEST_ERRORS,
+)
+def reconcile_environment(
+    name: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    enqueue: EnqueueDep,
+    guard: Annotated[
+        Guard, Depends(RateLimited(Action.operate, "environment.reconcile"), scope="function")
+    ],
+    body: ConfirmRequest | None = None,
+) -> OperationPublic:
+    """Queue `up --refresh` at the current tier: the definition applied again over the cloud
+    as it is, undoing out-of-band changes."""
+    return request_change(session, settings, enqueue, name, guard, OperationKind.reconcile, body)
+
+
+@router.post(
+    "/{name}/simulator/out-of-band-change",
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(404, 409),
+)
+def change_out_of_band(
+    name: str,
+    change: OutOfBandChange,
+    session: SessionDep,
+    settings: SettingsDep,
+    guard: Annotated[
+        Guard,
+        Depends(Permission(Action.administer, "simulator.change_resource"), scope="function"),
+    ],
+) -> OutOfBandChangePublic:
+    """Simulator only, admins only: change a resource in the pretend cloud behind the state's
+    back, as someone with console access would, so a drift check has something to find."""
+    return simulated_cloud.change_out_of_band(session, name, change, settings.engine, guard.actor)

@@ -1,0 +1,1 @@
+"""What an environment costs: monthly estimates from list prices, per tier and per plan."""

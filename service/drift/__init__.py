@@ -1,0 +1,1 @@
+"""Drift: checking that the cloud still matches what Stepladder applied, and reconciling."""
