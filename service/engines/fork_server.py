@@ -70,6 +70,7 @@ AWS_PACKAGES = (
     "route53",
     "s3",
     "secretsmanager",
+    "serverlessrepository",
     "sns",
     "sqs",
     "ssm",
