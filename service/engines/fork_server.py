@@ -70,6 +70,7 @@ AWS_PACKAGES = (
     "route53",
     "s3",
     "secretsmanager",
+    "serverlessrepository",
     "sns",
     "sqs",
     "ssm",
@@ -116,7 +117,7 @@ def serve(socket_path: str) -> None:
                     _answer(connection, waiting, inherited)
                 elif key.fileobj == 0:
                     if not os.read(0, 4096):
-                        return  # the starter is gone
+                        _starter_gone(socket_path)
                 else:
                     with contextlib.suppress(BlockingIOError):
                         os.read(wake_read, 4096)
@@ -124,6 +125,14 @@ def serve(socket_path: str) -> None:
     finally:
         with contextlib.suppress(OSError):
             os.unlink(socket_path)
+
+
+def _starter_gone(socket_path: str) -> None:
+    """Exit at once: tearing down an interpreter holding pulumi_aws takes seconds under load,
+    and the children must get their SIGTERM (PR_SET_PDEATHSIG) as soon as the worker is gone."""
+    with contextlib.suppress(OSError):
+        os.unlink(socket_path)
+    os._exit(0)
 
 
 def _answer(
