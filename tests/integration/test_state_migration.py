@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 import psycopg
 
@@ -37,7 +38,9 @@ def engine(root: Path, backend: StateBackend, name: str) -> PulumiEngine:
     return PulumiEngine(options, program=things(SIZES[name]))
 
 
-def step(engine: PulumiEngine, action: str, name: str) -> list[str]:
+def step(
+    engine: PulumiEngine, action: Literal["up", "preview", "refresh", "destroy"], name: str
+) -> list[str]:
     spec = EnvironmentSpec(name=name, tier=0, region="eu-west-1")
     result = engine.run_step(StepRequest(action=action, spec=spec, to_tier=0), [], lambda e: None)
     return [change.op for change in result.changes if change.type != "pulumi:pulumi:Stack"]

@@ -23,7 +23,7 @@ from tests.service.web.form_client import Browser
 
 class Channel(Protocol):
     def create(self, name: str, **fields: str) -> None: ...
-    def update(self, name: str, **fields: str) -> None: ...
+    def update(self, name: str, **fields: Any) -> None: ...
     def change(self, name: str, kind: str, ok: bool = True, **fields: str) -> int | None: ...
     def cancel(self, operation_id: int) -> None: ...
     def decide(self, operation_id: int, decision: str) -> None: ...
@@ -89,13 +89,13 @@ class Web:
         own = TestClient(client.app, base_url=str(client.base_url))
         self.browser = Browser(own, token)
 
-    def _post(self, path: str, status: int = 303, **fields: str) -> str:
-        response = self.browser.form(path, **fields)
+    def _post(self, path: str, fields: dict[str, str] | None = None, status: int = 303) -> str:
+        response = self.browser.form(path, **(fields or {}))
         assert response.status_code == status, response.text
         return str(response.headers.get("location", ""))
 
     def create(self, name: str, **fields: str) -> None:
-        self._post("/environments", name=name, region="eu-west-1", **fields)
+        self._post("/environments", {"name": name, "region": "eu-west-1", **fields})
 
     def update(self, name: str, **fields: Any) -> None:
         page = self.browser.client.get(f"/environments/{name}/edit").text
@@ -103,11 +103,11 @@ class Web:
         values = {"region": "eu-west-1", **{k: _form_value(v) for k, v in fields.items()}}
         if fields.get("protected") is False:
             values.pop("protected")
-        self._post(f"/environments/{name}/edit", **values)
+        self._post(f"/environments/{name}/edit", values)
 
     def change(self, name: str, kind: str, ok: bool = True, **fields: str) -> int | None:
         location = self._post(
-            f"/environments/{name}/change", 303 if ok else 409, kind=kind, **fields
+            f"/environments/{name}/change", {"kind": kind, **fields}, 303 if ok else 409
         )
         return int(location.rsplit("/", 1)[1]) if ok else None
 
@@ -115,16 +115,16 @@ class Web:
         self._post(f"/operations/{operation_id}/cancel")
 
     def decide(self, operation_id: int, decision: str) -> None:
-        self._post(f"/approvals/{operation_id}", decision=decision, comment="looked")
+        self._post(f"/approvals/{operation_id}", {"decision": decision, "comment": "looked"})
 
     def add_schedule(self, environment: str, **fields: str) -> int:
-        self._post(f"/environments/{environment}/schedules", **fields)
+        self._post(f"/environments/{environment}/schedules", fields)
         page = self.browser.client.get(f"/environments/{environment}/schedules").text
         marker = f'href="/environments/{environment}/schedules/'
         return int(page.split(marker, 1)[1].split('"', 1)[0])
 
     def pause_schedule(self, name: str, schedule_id: int) -> None:
-        self._post(f"/environments/{name}/schedules/{schedule_id}", state="pause")
+        self._post(f"/environments/{name}/schedules/{schedule_id}", {"state": "pause"})
 
     def run_schedule(self, name: str, schedule_id: int) -> int:
         location = self._post(f"/environments/{name}/schedules/{schedule_id}/run")
@@ -134,7 +134,7 @@ class Web:
         self._post(f"/environments/{name}/schedules/{schedule_id}/delete")
 
     def delete(self, name: str) -> None:
-        self._post(f"/environments/{name}/delete", confirm=name)
+        self._post(f"/environments/{name}/delete", {"confirm": name})
 
 
 def _form_value(value: Any) -> str:

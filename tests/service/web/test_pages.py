@@ -6,6 +6,7 @@ import html
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -26,7 +27,7 @@ def web(tmp_path: Path, database_url: str, db_engine: Engine) -> Iterator[Browse
         yield Browser(client)
 
 
-def _create(web: Browser, name: str = "shop", **fields: str) -> object:
+def _create(web: Browser, name: str = "shop", **fields: str) -> httpx.Response:
     return web.form("/environments", name=name, region="eu-west-1", **fields)
 
 
