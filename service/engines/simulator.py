@@ -18,6 +18,7 @@ from pulumi.runtime.sync_await import _sync_await
 from programs import build
 from service.engines.diffing import diff_resources
 from service.engines.model import (
+    SIMULATED_LABEL,
     EngineError,
     EventSink,
     ResourceChange,
@@ -122,7 +123,7 @@ def _unchanged(resource: ResourceState) -> ResourceChange:
 
 
 def _event(event_type: str, message: str, **fields: Any) -> dict[str, Any]:
-    return {"type": event_type, "message": f"[simulator] {message}", **fields}
+    return {"type": event_type, "message": f"{SIMULATED_LABEL}{message}", **fields}
 
 
 def _resource_event(event_type: str, change: ResourceChange, applying: bool) -> dict[str, Any]:
