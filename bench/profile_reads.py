@@ -25,7 +25,7 @@ def main(which: str) -> None:
     with embedded_database() as database_url, tempfile.TemporaryDirectory() as data_dir:
         settings = Settings(
             database_url=database_url, data_dir=Path(data_dir), bootstrap_token=BENCH_TOKEN
-        )  # type: ignore[call-arg]
+        )
         app = create_app(settings, database_url, run_worker_in_process=False)
         with TestClient(app, headers=HEADERS) as client:
             for index in range(100):

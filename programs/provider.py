@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi_aws as aws
 
 from programs.spec import EnvironmentSpec
@@ -40,7 +42,7 @@ def environment_tags(spec: EnvironmentSpec) -> dict[str, str]:
 def aws_provider(spec: EnvironmentSpec, region: str | None = None) -> aws.Provider:
     region = region or spec.region
     suffix = "" if region == spec.region else f"-{region}"
-    settings: dict = {
+    settings: dict[str, Any] = {
         "region": region,
         "default_tags": {"tags": environment_tags(spec)},
     }

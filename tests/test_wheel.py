@@ -99,7 +99,7 @@ def test_the_installed_wheel_serves(installed: Path, fresh_database: str, tmp_pa
     }
     port = free_port()
     command = [str(installed / "stepladder"), "serve"]
-    healthcheck = [installed / "stepladder", "healthcheck"]
+    healthcheck = [str(installed / "stepladder"), "healthcheck"]
     with live_server(command, env, port=port, cwd=tmp_path) as server:
         server.wait_healthy()
         # The image's HEALTHCHECK: the configured port, from the settings.

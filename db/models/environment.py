@@ -1,7 +1,7 @@
 """Environment definitions: what an environment should look like, and where it stands."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from sqlalchemy import Column, String
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -30,94 +30,112 @@ class EnvironmentBase(SQLModel):
     `service/environments/schemas.py`, since `db` does not import the service's catalog.
     """
 
-    description: str = Field(
-        "",
-        max_length=500,
-        sa_type=String,  # the column predates the limit: unbounded text, as migrated
-        title="Description",
-        description="What this environment is for.",
+    description: Annotated[
+        str,
+        Field(
+            max_length=500,
+            sa_type=String,  # the column predates the limit: unbounded text, as migrated
+            title="Description",
+            description="What this environment is for.",
+        ),
+    ] = ""
+    region: Annotated[str, Field(title="Region", description="The AWS region it runs in.")] = (
+        "us-east-1"
     )
-    region: str = Field("us-east-1", title="Region", description="The AWS region it runs in.")
-    availability_zones: int = Field(
-        2,
-        ge=2,
-        le=3,
-        title="Availability zones",
-        description="2 or 3.",
-        schema_extra=shown("zones"),
-    )
-    protected: bool = Field(
-        False,
-        title="Protected (production)",
-        description="Deletion protection; operators' changes need approval.",
-    )
-    web_instance_type: str = Field(
-        "t3.small", title="Web instance type", description="EC2 type, such as t3.small."
-    )
-    web_min: int = Field(
-        2,
-        ge=1,
-        le=100,
-        title="Web servers, minimum",
-        description="From tier 5, the Auto Scaling Group's minimum.",
-        schema_extra=shown("instances"),
-    )
-    web_max: int = Field(
-        4,
-        ge=1,
-        le=100,
-        title="Web servers, maximum",
-        description="At least the minimum.",
-        schema_extra=shown("instances"),
-    )
-    target_cpu: int = Field(
-        50,
-        ge=10,
-        le=90,
-        title="Target CPU",
-        description="What target tracking aims for.",
-        schema_extra=shown("%"),
-    )
-    db_engine: str = Field(
-        "aurora-mysql", title="Database engine", description="Fixed once deployed."
-    )
-    db_instance_class: str = Field(
-        "db.t4g.medium",
-        title="Database instance class",
-        description="Aurora class, such as db.t4g.medium.",
-    )
-    reader_count: int = Field(
-        1,
-        ge=0,
-        le=MAX_READERS,
-        title="Aurora readers",
-        description="From tier 3; the replica scaling minimum.",
-        schema_extra=shown("readers", why=READERS_WHY),
-    )
-    reader_max: int = Field(
-        3,
-        ge=1,
-        le=MAX_READERS,
-        title="Aurora readers, maximum",
-        description="Replica auto scaling's maximum.",
-        schema_extra=shown("readers", why=READERS_WHY),
-    )
-    cache_node_type: str = Field(
-        "cache.t4g.small",
-        title="Cache node type",
-        description="ElastiCache type, such as cache.t4g.small.",
-    )
-    cache_node_count: int = Field(
-        2,
-        ge=2,
-        le=6,
-        title="Cache nodes",
-        description="From tier 4; 2-6 for multi-AZ failover.",
-        schema_extra=shown("nodes", why="multi-AZ failover needs a replica"),
-    )
-    secondary_region: str | None = Field(
-        None, title="Secondary region", description="Needed for tier 7."
-    )
+    availability_zones: Annotated[
+        int,
+        Field(
+            ge=2,
+            le=3,
+            title="Availability zones",
+            description="2 or 3.",
+            schema_extra=shown("zones"),
+        ),
+    ] = 2
+    protected: Annotated[
+        bool,
+        Field(
+            title="Protected (production)",
+            description="Deletion protection; operators' changes need approval.",
+        ),
+    ] = False
+    web_instance_type: Annotated[
+        str, Field(title="Web instance type", description="EC2 type, such as t3.small.")
+    ] = "t3.small"
+    web_min: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=100,
+            title="Web servers, minimum",
+            description="From tier 5, the Auto Scaling Group's minimum.",
+            schema_extra=shown("instances"),
+        ),
+    ] = 2
+    web_max: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=100,
+            title="Web servers, maximum",
+            description="At least the minimum.",
+            schema_extra=shown("instances"),
+        ),
+    ] = 4
+    target_cpu: Annotated[
+        int,
+        Field(
+            ge=10,
+            le=90,
+            title="Target CPU",
+            description="What target tracking aims for.",
+            schema_extra=shown("%"),
+        ),
+    ] = 50
+    db_engine: Annotated[
+        str, Field(title="Database engine", description="Fixed once deployed.")
+    ] = "aurora-mysql"
+    db_instance_class: Annotated[
+        str,
+        Field(title="Database instance class", description="Aurora class, such as db.t4g.medium."),
+    ] = "db.t4g.medium"
+    reader_count: Annotated[
+        int,
+        Field(
+            ge=0,
+            le=MAX_READERS,
+            title="Aurora readers",
+            description="From tier 3; the replica scaling minimum.",
+            schema_extra=shown("readers", why=READERS_WHY),
+        ),
+    ] = 1
+    reader_max: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=MAX_READERS,
+            title="Aurora readers, maximum",
+            description="Replica auto scaling's maximum.",
+            schema_extra=shown("readers", why=READERS_WHY),
+        ),
+    ] = 3
+    cache_node_type: Annotated[
+        str,
+        Field(title="Cache node type", description="ElastiCache type, such as cache.t4g.small."),
+    ] = "cache.t4g.small"
+    cache_node_count: Annotated[
+        int,
+        Field(
+            ge=2,
+            le=6,
+            title="Cache nodes",
+            description="From tier 4; 2-6 for multi-AZ failover.",
+            schema_extra=shown("nodes", why="multi-AZ failover needs a replica"),
+        ),
+    ] = 2
+    secondary_region: Annotated[
+        str | None, Field(title="Secondary region", description="Needed for tier 7.")
+    ] = None
     federated_databases: list[str] = Field(
         default_factory=list,
         max_length=5,
@@ -126,75 +144,91 @@ class EnvironmentBase(SQLModel):
         description="Comma-separated names (tier 7).",
         schema_extra=shown("databases"),
     )
-    certificate_arn: str | None = Field(
-        None,
-        title="Certificate ARN",
-        description="ACM certificate: the load balancer serves HTTPS.",
-    )
-    lambda_memory_mb: int = Field(
-        256,
-        ge=128,
-        le=10240,
-        title="Lambda memory",
-        description="From tier 6.",
-        schema_extra=shown("MB"),
-    )
-    lambda_batch_size: int = Field(
-        10,
-        ge=1,
-        le=10000,
-        title="Lambda batch size",
-        description="Messages per invocation.",
-        schema_extra=shown("messages"),
-    )
+    certificate_arn: Annotated[
+        str | None,
+        Field(
+            title="Certificate ARN", description="ACM certificate: the load balancer serves HTTPS."
+        ),
+    ] = None
+    lambda_memory_mb: Annotated[
+        int,
+        Field(
+            ge=128,
+            le=10240,
+            title="Lambda memory",
+            description="From tier 6.",
+            schema_extra=shown("MB"),
+        ),
+    ] = 256
+    lambda_batch_size: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=10000,
+            title="Lambda batch size",
+            description="Messages per invocation.",
+            schema_extra=shown("messages"),
+        ),
+    ] = 10
     # Business hours (tier 5+): Auto Scaling scheduled actions keep capacity up between these
     # hours and drop the minimum to off_hours_web_min outside them. Unset: no schedule.
-    business_hours_start: int | None = Field(
-        None,
-        ge=0,
-        le=23,
-        title="Business hours start",
-        description="Hour (0-23); empty: no schedule in AWS.",
-        schema_extra=shown("h"),
-    )
-    business_hours_end: int | None = Field(
-        None,
-        ge=1,
-        le=24,
-        title="Business hours end",
-        description="Hour (1-24), after the start.",
-        schema_extra=shown("h"),
-    )
-    business_hours_days: str = Field(
-        "MON-FRI", title="Business days", description="Cron days, such as MON-FRI."
-    )
-    business_hours_timezone: str = Field(
-        "UTC", title="Business hours time zone", description="IANA zone, such as Europe/Berlin."
-    )
-    off_hours_web_min: int = Field(
-        1,
-        ge=0,
-        title="Web minimum off hours",
-        description="0 to the web minimum.",
-        schema_extra=shown("instances"),
-    )
+    business_hours_start: Annotated[
+        int | None,
+        Field(
+            ge=0,
+            le=23,
+            title="Business hours start",
+            description="Hour (0-23); empty: no schedule in AWS.",
+            schema_extra=shown("h"),
+        ),
+    ] = None
+    business_hours_end: Annotated[
+        int | None,
+        Field(
+            ge=1,
+            le=24,
+            title="Business hours end",
+            description="Hour (1-24), after the start.",
+            schema_extra=shown("h"),
+        ),
+    ] = None
+    business_hours_days: Annotated[
+        str, Field(title="Business days", description="Cron days, such as MON-FRI.")
+    ] = "MON-FRI"
+    business_hours_timezone: Annotated[
+        str,
+        Field(title="Business hours time zone", description="IANA zone, such as Europe/Berlin."),
+    ] = "UTC"
+    off_hours_web_min: Annotated[
+        int,
+        Field(
+            ge=0,
+            title="Web minimum off hours",
+            description="0 to the web minimum.",
+            schema_extra=shown("instances"),
+        ),
+    ] = 1
     # Route 53 (tier 7): latency records for domain_name in this hosted zone.
-    hosted_zone_id: str | None = Field(
-        None,
-        title="Route 53 hosted zone",
-        description="With a domain name: latency records (tier 7).",
-    )
-    domain_name: str | None = Field(
-        None, title="Domain name", description="Such as shop.example.com."
-    )
+    hosted_zone_id: Annotated[
+        str | None,
+        Field(
+            title="Route 53 hosted zone",
+            description="With a domain name: latency records (tier 7).",
+        ),
+    ] = None
+    domain_name: Annotated[
+        str | None, Field(title="Domain name", description="Such as shop.example.com.")
+    ] = None
     # An IAM role the engine's AWS provider assumes (another account); unset: the service's
     # own credentials. An ARN only: no credential is ever stored.
-    assume_role_arn: str | None = Field(
-        None,
-        title="Role to assume",
-        description="IAM role ARN in the account to deploy into; empty: the service's own "
-        "account. Fixed once deployed.",
-    )
+    assume_role_arn: Annotated[
+        str | None,
+        Field(
+            title="Role to assume",
+            description="IAM role ARN in the account to deploy into; empty: the service's own "
+            "account. Fixed once deployed.",
+        ),
+    ] = None
 
 
 # The definition's fields the Pulumi programs never read: every other one is a field of

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -114,7 +115,7 @@ def _alarm_key_policy(account_id: str) -> str:
 
 
 def _dashboard(region: str, load_balancer: str, cluster: str, group: str) -> str:
-    def widget(title: str, metrics: list[list[str]]) -> dict:
+    def widget(title: str, metrics: list[list[str]]) -> dict[str, Any]:
         return {
             "type": "metric",
             "width": 12,

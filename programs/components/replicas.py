@@ -12,6 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -79,7 +80,7 @@ class ReplicaSettling(pulumi.ComponentResource):
         self.register_outputs({})
 
 
-def _automation() -> dict:
+def _automation() -> dict[str, Any]:
     return {
         "schemaVersion": "0.3",
         "description": "Wait until Aurora auto scaling's readers are gone and the writer is "

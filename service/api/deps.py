@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlmodel import Session
 
+from db.engine import session_scope
 from service.clock import Clock
 from service.config import Settings
 from service.operations.domain import Enqueue
@@ -15,13 +16,8 @@ from service.operations.domain import Enqueue
 
 def get_session(request: Request) -> Iterator[Session]:
     """The request's unit of work: the one place that commits (before the response is sent)."""
-    with Session(request.app.state.db_engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    with session_scope(request.app.state.db_engine) as session:
+        yield session
 
 
 def get_settings(request: Request) -> Settings:

@@ -14,6 +14,13 @@ CHANGE_OPS: tuple[ChangeOp, ...] = ("create", "update", "delete", "replace", "sa
 # Sends one event (a JSON-able dict with at least "type" and "message") to the worker.
 EventSink = Callable[[dict[str, Any]], None]
 
+# What every message about simulated work starts with, so nothing simulated passes as real.
+SIMULATED_LABEL = "[simulator] "
+
+
+def simulated_label(simulated: bool) -> str:
+    return SIMULATED_LABEL if simulated else ""
+
 
 @dataclass
 class ResourceState:

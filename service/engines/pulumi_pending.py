@@ -82,7 +82,7 @@ def lookup_program(
     declare: Callable[[], object],
     regions: set[str],
     types: set[str],
-    found: dict[str, list],
+    found: dict[str, list[TaggedResource]],
 ) -> Callable[[], None]:
     """A program for a preview: the environment as `declare` declares it (so the preview plans
     nothing unusual), and a look-up of its tagged resources in each region through a provider
@@ -113,7 +113,7 @@ def lookup_program(
 def match(
     creates: list[dict[str, Any]],
     deployment: dict[str, Any],
-    found: dict[str, list],
+    found: dict[str, list[TaggedResource]],
     default_region: str,
 ) -> dict[str, str]:
     """URN -> id of each pending create that is exactly one tagged resource the state does not

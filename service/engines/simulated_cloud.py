@@ -27,11 +27,11 @@ class SimulatedCloud(Mocks):
     def __init__(self, region: str) -> None:
         self.region = region
 
-    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict]:
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         # Unused: RecordingMonitor registers resources itself, because it needs the URN.
         raise NotImplementedError
 
-    def call(self, args: MockCallArgs) -> dict:  # type: ignore[override] # a dict is allowed
+    def call(self, args: MockCallArgs) -> dict[str, Any]:  # type: ignore[override] # a dict is allowed
         return look_up(args.token, dict(args.args), self.region) or {}
 
 
@@ -53,7 +53,7 @@ class RecordingMonitor(MockMonitor):
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == "pulumi:pulumi:Stack":
             return resource_pb2.RegisterResourceResponse(urn=urn)
-        _ensure_event_loop()
+        _ensure_event_loop()  # type: ignore[no-untyped-call]  # pulumi leaves it unannotated
         raw_inputs = rpc.deserialize_properties(request.object)
         inputs = _plain(raw_inputs)
         custom = bool(request.custom)

@@ -20,6 +20,7 @@ from programs import build
 from service.engines.diffing import diff_resources
 from service.engines.drift import DriftedResource, drift_events, find_drift
 from service.engines.model import (
+    SIMULATED_LABEL,
     EngineError,
     EventSink,
     ResourceChange,
@@ -212,7 +213,7 @@ def _refreshed(resource: ResourceState, drift: DriftedResource | None) -> Resour
 
 
 def _event(event_type: str, message: str, **fields: Any) -> dict[str, Any]:
-    return {"type": event_type, "message": f"[simulator] {message}", **fields}
+    return {"type": event_type, "message": f"{SIMULATED_LABEL}{message}", **fields}
 
 
 def _resource_event(event_type: str, change: ResourceChange, applying: bool) -> dict[str, Any]:

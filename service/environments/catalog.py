@@ -1,6 +1,7 @@
 """What AWS offers that a definition may name: regions and instance families."""
 
 import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 AWS_REGIONS: frozenset[str] = frozenset(
     {
@@ -50,3 +51,14 @@ WEEKDAYS = re.compile(
 # An IAM role in any partition: arn:aws:iam::<12-digit account>:role/<optional path/><name>.
 ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 CERTIFICATE_ARN = re.compile(r"^arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
+
+
+def time_zone(value: str) -> str:
+    """`value` when it names an IANA time zone; otherwise a refusal a person can act on."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"'{value}' is not an IANA time zone (for example Europe/Berlin)"
+        ) from None
+    return value

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal, Optional, Self, cast
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from annotated_types import Ge, Le, MaxLen
 from pydantic import (
@@ -145,13 +144,7 @@ class EnvironmentRules(EnvironmentBase):
     @field_validator("business_hours_timezone")
     @classmethod
     def _hours_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"'{value}' is not an IANA time zone (for example Europe/Berlin)"
-            ) from None
-        return value
+        return catalog.time_zone(value)
 
     @field_validator("hosted_zone_id")
     @classmethod

@@ -7,6 +7,7 @@ from sqlmodel import Session
 
 from db.engine import libpq_url
 from db.models import Environment
+from service.jobs.deferral import defer_in_transaction
 from service.jobs.tasks import RUN_NEXT_OPERATION, register_tasks
 from service.operations.domain import Enqueue
 
@@ -37,14 +38,12 @@ def environment_lock(environment_name: str) -> str:
 
 def enqueuer(job_app: procrastinate.App) -> Enqueue:
     def enqueue(session: Session, environment: Environment) -> int:
-        # The job is inserted on the request's own connection: it commits with the operation.
-        connection = session.connection().connection.driver_connection
-        job_id: int = job_app.configure_task(
+        return defer_in_transaction(
+            job_app,
+            session,
             RUN_NEXT_OPERATION,
-            allow_unknown=True,
             lock=environment_lock(environment.name),
-            connection=connection,
-        ).defer(environment_id=environment.id)
-        return job_id
+            environment_id=environment.id,
+        )
 
     return enqueue

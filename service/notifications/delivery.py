@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from db.engine import session_scope
 from db.models import Webhook, WebhookDelivery
 from db.models.columns import utc_now
+from service.engines.model import simulated_label
 from service.jobs.runtime import WorkerRuntime
 from service.notifications.events import DELIVER_WEBHOOK
 from service.notifications.sealing import SecretKeyMismatch, service_key, unseal
@@ -55,7 +56,7 @@ def render(format_name: str, payload: dict[str, Any]) -> bytes:
 
 def slack_text(payload: dict[str, Any]) -> str:
     data = payload["data"]
-    label = "[simulator] " if data.get("simulated") else ""
+    label = simulated_label(bool(data.get("simulated")))
     event = payload["event"]
     if event == "drift.detected":
         names = ", ".join(item["name"] for item in data["drift"])

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from db.models import Operation, OperationKind, OperationStatus, Webhook, WebhookDelivery
 from db.models.columns import utc_now
+from service.jobs.deferral import defer_in_transaction
 from service.notifications.schemas import Event
 
 DELIVER_WEBHOOK = "stepladder:deliver_webhook"
@@ -37,10 +38,7 @@ def notify(session: Session, event: Event, data: dict[str, Any]) -> list[int]:
         session.add(delivery)
         session.flush()
         assert delivery.id is not None
-        connection = session.connection().connection.driver_connection
-        _deferrer.configure_task(DELIVER_WEBHOOK, allow_unknown=True, connection=connection).defer(
-            delivery_id=delivery.id
-        )
+        defer_in_transaction(_deferrer, session, DELIVER_WEBHOOK, delivery_id=delivery.id)
         deliveries.append(delivery.id)
     return deliveries
 

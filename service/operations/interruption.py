@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from db.engine import session_scope
 from db.models import Operation, OperationEvent, OperationStatus
+from service.engines.model import simulated_label
 from service.operations import progress, repository
 
 OPERATION_STARTED = "operation_started"
@@ -38,7 +39,7 @@ def _close_one(session: Session, operation_id: int, reason: str) -> bool:
     completed = [event.data for event in events if event.type == progress.STEP_COMPLETED]
     if planned and len(completed) == len(planned):
         operation = session.get(Operation, operation_id)
-        label = "[simulator] " if operation is not None and operation.engine == "simulator" else ""
+        label = simulated_label(operation is not None and operation.engine == "simulator")
         session.add(
             OperationEvent(
                 operation_id=operation_id,

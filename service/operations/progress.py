@@ -15,6 +15,7 @@ from db.engine import session_scope
 from db.models import Environment, Operation, OperationEvent, OperationStatus, Resource
 from db.models.columns import utc_now
 from service.drift import simulated_cloud
+from service.engines.model import simulated_label
 from service.environments import repository as environments
 from service.notifications.events import notify_operation_finished
 from service.operations import repository
@@ -58,7 +59,7 @@ def complete_step(
     events say exactly which steps took effect."""
     with session_scope(db) as session:
         operation = session.get(Operation, operation_id)
-        label = "[simulator] " if operation is not None and operation.engine == "simulator" else ""
+        label = simulated_label(operation is not None and operation.engine == "simulator")
         if step.get("resources") is not None:
             _record_resources(session, environment_id, step)
         if step.get("out_of_band") is not None:
@@ -143,7 +144,7 @@ def close_operation(
         operation.error = error
         operation.error_code = error_code
     session.add(operation)
-    label = "[simulator] " if operation.engine == "simulator" else ""
+    label = simulated_label(operation.engine == "simulator")
     session.add(
         OperationEvent(
             operation_id=operation_id,

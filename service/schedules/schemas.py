@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 from sqlmodel import SQLModel
 
 from programs.spec import HIGHEST_TIER, LOWEST_TIER
+from service.environments.catalog import time_zone
 from service.operations.planning import SCHEDULABLE_KNOBS
 from service.schedules.clock import ever_fires, is_valid_cron
 
@@ -25,16 +25,6 @@ def _check_cron(value: str) -> str:
         raise ValueError("must be a 5-field cron expression, such as '0 19 * * 1-5'")
     if not ever_fires(value):
         raise ValueError("never fires: it names no real date (such as 31 February)")
-    return value
-
-
-def _check_timezone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"'{value}' is not an IANA time zone (for example Europe/Berlin)"
-        ) from None
     return value
 
 
@@ -78,7 +68,7 @@ class ScheduleCreate(SQLModel):
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
-        return _check_timezone(value)
+        return time_zone(value)
 
     @field_validator("blackouts")
     @classmethod
@@ -123,7 +113,7 @@ class ScheduleUpdate(SQLModel):
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str | None) -> str | None:
-        return None if value is None else _check_timezone(value)
+        return None if value is None else time_zone(value)
 
     @field_validator("blackouts")
     @classmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -93,7 +94,7 @@ def test_grants_are_idempotent_and_leave_the_owner_in_charge(database_url: str) 
     assert [row[0] for row in privileges] == ["INSERT", "SELECT"]
 
 
-def _audit(database_url: str) -> list[tuple]:
+def _audit(database_url: str) -> list[tuple[Any, ...]]:
     with psycopg.connect(libpq_url(database_url)) as connection:
         return connection.execute(
             "SELECT id, outcome, detail FROM audit_records ORDER BY id"

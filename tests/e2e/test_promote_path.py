@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from typing import Any
 
 from tests.e2e.conftest import Server
 from tests.helpers import wait_for_operation
@@ -69,7 +70,7 @@ def test_concurrent_requests_run_one_at_a_time_in_request_order(
 
     kinds = ["promote", "demote"] * 5
 
-    def request(kind: str) -> tuple[int, dict]:
+    def request(kind: str) -> tuple[int, dict[str, Any]]:
         # Confirmed, so that steps down which delete data are not refused for that reason.
         while True:
             response = client.post(f"/api/environments/one/{kind}", json={"confirm": "one"})

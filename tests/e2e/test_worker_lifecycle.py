@@ -106,7 +106,8 @@ def test_a_kill_after_every_step_was_recorded_reports_the_operation_succeeded(
     operation_id = server.client.post("/api/environments/shop/promote").json()["id"]
 
     def running() -> bool:
-        return server.client.get(f"/api/operations/{operation_id}").json()["status"] == "running"
+        status: str = server.client.get(f"/api/operations/{operation_id}").json()["status"]
+        return status == "running"
 
     _wait_until(running, "the worker claimed the operation")
 

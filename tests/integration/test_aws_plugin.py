@@ -55,7 +55,8 @@ def _struct(values: dict[str, Any]) -> struct_pb2.Struct:
 
 
 def _plain(struct: struct_pb2.Struct) -> dict[str, Any]:
-    return json_format.MessageToDict(struct)
+    plain: dict[str, Any] = json_format.MessageToDict(struct)
+    return plain
 
 
 def _check(plugin: Any, urn: str, news: dict[str, Any], olds: dict[str, Any] | None = None) -> Any:

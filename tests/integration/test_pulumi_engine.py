@@ -20,7 +20,7 @@ import pytest
 from service.engines.simulated_aws import ami_architecture
 from service.reference import EXAMPLE_SPEC
 from tests.e2e.conftest import Server
-from tests.helpers import engine_processes, wait_for_operation
+from tests.helpers import engine_processes, wait_for_event, wait_for_operation
 from tests.integration.aws_plugin.cloud import SimulatedAccount
 from tests.integration.conftest import PASSPHRASE, state_keys
 
@@ -93,6 +93,16 @@ def run(server: Server, path: str, **body: object) -> dict[str, Any]:
     response = ask(server, path, body or None)
     assert response.status_code == 202, response.text
     return wait_for_operation(server.client, response.json()["id"], timeout=STEP_TIMEOUT)
+
+
+def _wait_for_message(server: Server, operation_id: int, prefix: str) -> None:
+    wait_for_event(
+        server.client,
+        operation_id,
+        lambda event: str(event["message"]).startswith(prefix),
+        what=repr(prefix),
+        timeout=STEP_TIMEOUT,
+    )
 
 
 def events(server: Server, operation_id: int) -> list[dict[str, Any]]:
@@ -190,7 +200,7 @@ def test_cancel_during_a_slow_create_then_the_next_promote_succeeds(
     assert run(server, "/api/environments/shop/promote")["status"] == "succeeded"
     simulated_aws.write_settings(slow_creates={"aws:rds/cluster:Cluster": 300})
     operation = server.client.post("/api/environments/shop/promote").json()
-    _wait_for_event(server, operation["id"], "creating aws:rds/cluster:Cluster")
+    _wait_for_message(server, operation["id"], "creating aws:rds/cluster:Cluster")
 
     assert server.client.post(f"/api/operations/{operation['id']}/cancel").status_code == 202
     cancelled = wait_for_operation(server.client, operation["id"], timeout=STEP_TIMEOUT)
@@ -217,7 +227,7 @@ def test_kill_9_of_the_service_mid_create_then_restart_adopts_the_create_without
     assert run(server, "/api/environments/shop/promote")["status"] == "succeeded"
     simulated_aws.write_settings(slow_creates={CLUSTER: 600})
     operation = ask(server, "/api/environments/shop/promote").json()
-    _wait_for_event(server, operation["id"], f"creating {CLUSTER}")
+    _wait_for_message(server, operation["id"], f"creating {CLUSTER}")
     _wait_until(lambda: len(simulated_aws.find(CLUSTER, "engine", "aurora-mysql")) == 1)
     [cluster] = simulated_aws.find(CLUSTER, "engine", "aurora-mysql")  # AWS has it, "creating"
     engines = engine_processes(server.process.pid)
@@ -284,15 +294,6 @@ def test_a_graviton_instance_type_boots_an_arm64_image_the_provider_accepts(
     assert promoted["status"] == "succeeded", promoted["error"]
     [box] = simulated_aws.find("aws:ec2/instance:Instance", "instanceType", "t4g.small")
     assert ami_architecture(box["ami"]) == "arm64"
-
-
-def _wait_for_event(server: Server, operation_id: int, prefix: str) -> None:
-    deadline = time.monotonic() + STEP_TIMEOUT
-    while time.monotonic() < deadline:
-        if any(e["message"].startswith(prefix) for e in events(server, operation_id)):
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"no event starting with {prefix!r}")
 
 
 @pytest.mark.slow

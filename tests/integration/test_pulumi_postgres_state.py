@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -29,13 +28,14 @@ from service.engines.pulumi_locks import PostgresLocks
 from tests.e2e.conftest import Server
 from tests.helpers import wait_for_operation
 from tests.integration.aws_plugin.cloud import SimulatedAccount
+from tests.integration.conftest import state_keys
 from tests.integration.test_pulumi_recovery import (
     PASSPHRASE,
-    REPOSITORY,
     SPEC,
     _wait_for,
     program,
     root,
+    start_engine_driver,
 )
 
 __all__ = ["root"]  # the fixture: an offline CLI with the dynamic provider on PATH
@@ -59,45 +59,21 @@ def up(engine: PulumiEngine, events: list[dict[str, Any]]) -> Any:
     return engine.run_step(StepRequest(action="up", spec=SPEC, to_tier=0), [], events.append)
 
 
-def _driver(root: Path, backend: StateBackend, seconds: float, marker: Path) -> subprocess.Popen:
-    """An engine process as the worker starts one: its own session, interrupts forwarded."""
-    script = f"""
-import json
-from pathlib import Path
-from service.engines.child import forward_interrupts
-from service.engines.model import EngineError
+def _driver(
+    root: Path, backend: StateBackend, seconds: float, marker: Path
+) -> subprocess.Popen[str]:
+    return start_engine_driver(f"""
 from service.engines.pulumi_backend import StateBackend
 from tests.integration.test_pulumi_postgres_state import engine_for, up
 backend = StateBackend({backend.url!r}, {backend.password!r})
 engine = engine_for(Path({str(root)!r}), backend, generation=1, seconds={seconds},
                     marker={str(marker)!r})
-forward_interrupts(lambda: setattr(engine, "interrupted", True), 600)
-try:
-    up(engine, [])
-    print(json.dumps({{"result": "done"}}))
-except EngineError as error:
-    print(json.dumps({{"error": error.code, "message": error.message}}))
-"""
-    return subprocess.Popen(
-        [sys.executable, "-c", script],
-        stdout=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        cwd=REPOSITORY,
-    )
+step = lambda: up(engine, [])
+""")
 
 
 def _locks(backend: StateBackend) -> PostgresLocks:
     return PostgresLocks(backend.url, backend.password)
-
-
-def _keys(database_url: str, pattern: str) -> list[str]:
-    with psycopg.connect(libpq_url(database_url)) as connection:
-        rows = connection.execute(
-            "SELECT key FROM stepladder_pulumi.pulumi_state WHERE key LIKE %s ORDER BY key",
-            (pattern,),
-        ).fetchall()
-    return [row[0] for row in rows]
 
 
 def test_the_cli_keeps_the_stack_and_its_lock_as_rows_of_the_state_table(
@@ -115,7 +91,7 @@ def test_the_cli_keeps_the_stack_and_its_lock_as_rows_of_the_state_table(
 
     assert json.loads(output.strip().splitlines()[-1])["error"] == "cancelled"
     assert _locks(state).locks("stepladder", "shop") == []
-    assert _keys(database_url, ".pulumi/stacks/stepladder/shop.json")
+    assert state_keys(database_url, ".pulumi/stacks/stepladder/shop.json")
     assert not (root / "workspaces").exists()  # nothing on local disk
 
 
@@ -212,15 +188,17 @@ def test_the_table_keeps_the_newest_updates_history_and_no_checkpoint_backups(
             up(engine, [])
         finally:
             engine.close()
-        stamps.append({key.split("-")[-1].split(".")[0] for key in _keys(database_url, history)})
+        stamps.append(
+            {key.split("-")[-1].split(".")[0] for key in state_keys(database_url, history)}
+        )
 
     # Each update leaves its history entry and a copy of its checkpoint; the oldest went.
     assert [len(found) for found in stamps] == [1, 2, 2]
     assert stamps[2] == (stamps[1] - stamps[0]) | (stamps[2] - stamps[1])
-    kept = _keys(database_url, history)
+    kept = state_keys(database_url, history)
     assert len(kept) == 4 and sum(key.endswith(".checkpoint.json") for key in kept) == 2
-    assert _keys(database_url, ".pulumi/backups/%") == old_backups[1:]  # only the other's
-    assert _keys(database_url, ".pulumi/stacks/stepladder/shop.json%") == [
+    assert state_keys(database_url, ".pulumi/backups/%") == old_backups[1:]  # only the other's
+    assert state_keys(database_url, ".pulumi/stacks/stepladder/shop.json%") == [
         ".pulumi/stacks/stepladder/shop.json",
         ".pulumi/stacks/stepladder/shop.json.bak",
     ]

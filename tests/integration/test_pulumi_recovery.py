@@ -179,18 +179,20 @@ def test_a_replacement_counts_once_and_agrees_with_the_engines_summary(root: Pat
     assert warnings == []  # the refresh's counts agree with its summary too
 
 
-def _driver(root: Path, seconds: float, marker: Path) -> subprocess.Popen[str]:
-    """An engine process as the worker starts one: its own session, interrupts forwarded."""
+def start_engine_driver(setup: str) -> subprocess.Popen[str]:
+    """An engine process as the worker starts one: its own session, interrupts forwarded.
+
+    `setup` is Python that defines `engine` and `step()`, the step to run; the process prints
+    its outcome as one JSON line."""
     script = f"""
-import json, sys
+import json
 from pathlib import Path
 from service.engines.child import forward_interrupts
 from service.engines.model import EngineError
-from tests.integration.test_pulumi_recovery import engine_for, up
-engine = engine_for(Path({str(root)!r}), generation=1, seconds={seconds}, marker={str(marker)!r})
+{setup}
 forward_interrupts(lambda: setattr(engine, "interrupted", True), 600)
 try:
-    up(engine)
+    step()
     print(json.dumps({{"result": "done"}}))
 except EngineError as error:
     print(json.dumps({{"error": error.code, "message": error.message}}))
@@ -202,6 +204,14 @@ except EngineError as error:
         start_new_session=True,
         cwd=REPOSITORY,
     )
+
+
+def _driver(root: Path, seconds: float, marker: Path) -> subprocess.Popen[str]:
+    return start_engine_driver(f"""
+from tests.integration.test_pulumi_recovery import engine_for, up
+engine = engine_for(Path({str(root)!r}), generation=1, seconds={seconds}, marker={str(marker)!r})
+step = lambda: up(engine)
+""")
 
 
 def _wait_for(marker: Path, process: subprocess.Popen[str]) -> None:

@@ -44,7 +44,7 @@ class AwsLookalike(pulumi.runtime.Mocks):
     def __init__(self, recorded: Recorded) -> None:
         self.recorded = recorded
 
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         self.recorded.resources.append((args.typ, args.name, dict(args.inputs)))
         outputs = {**args.inputs, "arn": f"arn:aws:sim:::{args.name}"}
         if args.typ == "aws:rds/globalCluster:GlobalCluster":
@@ -66,7 +66,7 @@ class AwsLookalike(pulumi.runtime.Mocks):
             outputs["fqdn"] = args.inputs.get("name")
         return f"{args.name}-id", outputs
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:  # type: ignore[override]
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         self.recorded.look_ups.append((args.token, dict(args.args)))
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             names = ["zone-a", "zone-b", "zone-c"]
@@ -98,7 +98,8 @@ class DependencyMonitor(MockMonitor):
         }
         if request.retainOnDelete:
             self.recorded.retained.add(request.name)
-        return super().RegisterResource(request)
+        # Pulumi's MockMonitor leaves its methods unannotated.
+        return super().RegisterResource(request)  # type: ignore[no-untyped-call]
 
 
 def run_build(spec: EnvironmentSpec) -> Recorded:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from service.engines.secrets import SECRET_SIGNATURE, SECRET_SIGNATURE_KEY, redact
 from tests.programs.conftest import SPEC, declare
@@ -12,7 +13,7 @@ CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 
 
-def _balancer_ingress(recorded: Recorded) -> list[dict]:
+def _balancer_ingress(recorded: Recorded) -> list[dict[str, Any]]:
     return [
         inputs
         for kind, name, inputs in recorded.resources

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from tests.programs.conftest import SPEC
 from tests.programs.lookalike import run_build
@@ -10,7 +11,7 @@ from tests.programs.lookalike import run_build
 SUBNET = "aws:ec2/subnet:Subnet"
 
 
-def _subnet_zones(spec_changes: dict) -> dict[str, str]:
+def _subnet_zones(spec_changes: dict[str, Any]) -> dict[str, str]:
     recorded = run_build(dataclasses.replace(SPEC, tier=2, secondary_region=None, **spec_changes))
     return {
         name: inputs["availabilityZone"]

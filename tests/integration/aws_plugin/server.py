@@ -228,6 +228,7 @@ class SimulatedAwsProvider(provider_pb2_grpc.ResourceProviderServicer):
             context.abort(
                 grpc.StatusCode.NOT_FOUND, f"{PREFIX}{resource_type} {request.id} does not exist"
             )
+            raise AssertionError("abort raises")  # grpc's context is untyped here
         outputs = {
             **_plain(request.olds),
             **news,
@@ -304,7 +305,7 @@ class SimulatedAwsProvider(provider_pb2_grpc.ResourceProviderServicer):
         region = str(args.get("region") or self.region)
         types = set(args.get("resourceTypeFilters") or [])
         filters = args.get("tagFilters") or []
-        found = []
+        found: list[dict[str, Any]] = []
         for record in self.account.records():
             tags = record["outputs"].get("tagsAll") or {}
             arn = str(record["outputs"].get("arn", ""))
@@ -353,7 +354,8 @@ def _fresh_id(resource_type: str) -> str:
 def _plain(struct: struct_pb2.Struct | None) -> dict[str, Any]:
     if struct is None:
         return {}
-    return json_format.MessageToDict(struct)
+    plain: dict[str, Any] = json_format.MessageToDict(struct)
+    return plain
 
 
 def _struct(values: dict[str, Any]) -> struct_pb2.Struct:

@@ -6,13 +6,16 @@ import os
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from starlette.routing import BaseRoute, Route
 
 from db.engine import libpq_url
 from service.app import create_app
@@ -27,20 +30,24 @@ def _is_page(path: str) -> bool:
     return not path.startswith("/api/") and path not in ("/docs", "/openapi.json", "/metrics")
 
 
-def _route_table(routes: list, prefix: str = "") -> Iterator[tuple[str, set[str]]]:
+def _route_table(routes: Sequence[BaseRoute], prefix: str = "") -> Iterator[tuple[str, set[str]]]:
     """Every (path, methods) of the app, including those of included routers."""
     for route in routes:
         included = getattr(route, "original_router", None)
         if included is not None:
-            context_prefix = getattr(route.include_context, "prefix", "") or ""
-            yield from _route_table(included.routes, prefix + context_prefix)
-        elif getattr(route, "methods", None):
+            context = getattr(route, "include_context", None)
+            yield from _route_table(
+                included.routes, prefix + (getattr(context, "prefix", "") or "")
+            )
+        elif isinstance(route, Route) and route.methods:
             yield prefix + route.path, set(route.methods)
 
 
 def test_every_route_but_healthz_needs_credentials(idle_client: TestClient) -> None:
     checked = 0
-    table = list(_route_table(idle_client.app.routes))  # type: ignore[attr-defined]
+    app = idle_client.app
+    assert isinstance(app, FastAPI)
+    table = list(_route_table(app.routes))
     assert "/healthz" in {path for path, _ in table}
     for route_path, methods in table:
         if route_path in OPEN_ROUTES:
@@ -111,7 +118,7 @@ def expected(role: str, action: str, in_scope: bool, protected: bool) -> bool:
     return BASE[(role, action)]
 
 
-def _attempt(client: TestClient, token: str, action: str, environment: str) -> int:
+def _attempt(client: httpx.Client, token: str, action: str, environment: str) -> int:
     headers = {"Authorization": f"Bearer {token}"}
     if action == "read":
         return client.get(f"/api/environments/{environment}", headers=headers).status_code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -25,10 +26,10 @@ def people(idle_client: TestClient) -> dict[str, dict[str, str]]:
     return headers
 
 
-def _ask(client: TestClient, headers: dict[str, str]) -> dict:
+def _ask(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:
     response = client.post("/api/environments/prod/promote", headers=headers)
     assert response.status_code == 202, response.text
-    body: dict = response.json()
+    body: dict[str, Any] = response.json()
     return body
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.testclient import TestClient
 
 from tests.helpers import create_environment, run, wait_for_operation
@@ -117,6 +119,6 @@ def test_protected_environment_refuses_destructive_steps_until_protection_is_lif
     assert client.get("/api/environments/shop").json()["applied_tier"] == 0
 
 
-def _resource(client: TestClient, name: str) -> dict:
+def _resource(client: TestClient, name: str) -> dict[str, Any]:
     resources = client.get("/api/environments/shop/resources").json()
     return next(resource for resource in resources if resource["name"] == name)

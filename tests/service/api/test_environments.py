@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -38,7 +39,8 @@ def test_duplicate_name_is_409(idle_client: TestClient) -> None:
 def test_racing_creates_of_one_name_make_one_environment(idle_client: TestClient) -> None:
     def create(_: int) -> int:
         body = {"name": "race", "region": "eu-west-1"}
-        return idle_client.post("/api/environments", json=body).status_code
+        status: int = idle_client.post("/api/environments", json=body).status_code
+        return status
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         codes = sorted(pool.map(create, range(8)))
@@ -83,7 +85,7 @@ def test_racing_creates_of_one_name_make_one_environment(idle_client: TestClient
     ],
 )
 def test_invalid_fields_are_422_naming_field_and_rule(
-    idle_client: TestClient, fields: dict, field: str, rule: str
+    idle_client: TestClient, fields: dict[str, Any], field: str, rule: str
 ) -> None:
     body = {"name": "shop", "region": "eu-west-1", **fields}
     response = idle_client.post("/api/environments", json=body)
@@ -133,7 +135,7 @@ def test_unknown_environment_is_404_everywhere(idle_client: TestClient) -> None:
         ("post", "/api/environments/nope/refresh"),
         ("post", "/api/environments/nope/destroy"),
     ]:
-        kwargs = {"json": {}} if method == "patch" else {}
+        kwargs: dict[str, Any] = {"json": {}} if method == "patch" else {}
         response = getattr(idle_client, method)(path, **kwargs)
         assert response.status_code == 404, (method, path, response.text)
         assert response.json()["error"] == "not_found"
@@ -181,7 +183,7 @@ def test_patch_refuses_region_change_while_deployed(client: TestClient) -> None:
     ],
 )
 def test_patch_refuses_changes_the_deployed_resources_cannot_take(
-    client: TestClient, change: dict, field: str
+    client: TestClient, change: dict[str, Any], field: str
 ) -> None:
     create_environment(client, "shop")
     assert run(client, "/api/environments/shop/promote")["status"] == "succeeded"

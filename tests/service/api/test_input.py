@@ -62,7 +62,7 @@ def test_ids_beyond_the_database_integers_are_refused_not_500(idle_client: TestC
     ],
 )
 def test_nul_characters_anywhere_are_422_naming_where(
-    idle_client: TestClient, method: str, path: str, body: dict | None, field: str
+    idle_client: TestClient, method: str, path: str, body: dict[str, Any] | None, field: str
 ) -> None:
     create_environment(idle_client, "shop")
 

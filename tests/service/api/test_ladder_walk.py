@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,7 +12,7 @@ from programs import EnvironmentSpec, is_stateful
 from service.reference import declared_by_tier, resource_counts
 from tests.helpers import create_environment, run
 
-DEFINITION = {
+DEFINITION: dict[str, Any] = {
     "region": "eu-west-1",
     "secondary_region": "us-east-1",
     "db_instance_class": "db.r6g.large",
@@ -30,7 +31,7 @@ def test_walk_up_to_7_and_back_to_0_matches_the_tier_reference(client: TestClien
         name="shop", tier=0, **{**DEFINITION, "federated_databases": ("users", "orders")}
     )
     reference = [resource_counts(declared) for declared in declared_by_tier(spec)]
-    operations = []
+    operations: list[dict[str, Any]] = []
 
     for tier in [*range(8), *range(6, -1, -1)]:
         done = run(

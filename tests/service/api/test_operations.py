@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,14 @@ from sqlalchemy import Engine
 
 from service.app import create_app
 from tests.conftest import make_settings
-from tests.helpers import ADMIN_HEADERS, create_environment, resource_types, run, wait_for_operation
+from tests.helpers import (
+    ADMIN_HEADERS,
+    create_environment,
+    resource_types,
+    run,
+    wait_for_event,
+    wait_for_operation,
+)
 
 
 def test_promote_from_nothing_deploys_tier_0(client: TestClient) -> None:
@@ -206,7 +212,12 @@ def test_cancel_running_operation_interrupts_it(
     ) as client:
         create_environment(client, "shop")
         operation = client.post("/api/environments/shop/promote").json()
-        _wait_for_event(client, operation["id"], "resource_pre")
+        wait_for_event(
+            client,
+            operation["id"],
+            lambda event: event["type"] == "resource_pre",
+            what="resource_pre",
+        )
 
         response = client.post(f"/api/operations/{operation['id']}/cancel")
 
@@ -307,13 +318,3 @@ def test_environment_deployed_by_another_engine_is_refused(
         response = pulumi_client.post("/api/environments/shop/promote")
     assert response.status_code == 409
     assert "simulator engine" in response.json()["detail"]
-
-
-def _wait_for_event(client: TestClient, operation_id: int, event_type: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        events = client.get(f"/api/operations/{operation_id}/events?format=json").json()
-        if any(event["type"] == event_type for event in events):
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"no {event_type} event for operation {operation_id}")

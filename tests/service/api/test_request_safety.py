@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -20,8 +21,8 @@ from tests.conftest import make_settings
 from tests.helpers import ADMIN_HEADERS, ADMIN_TOKEN, create_environment
 
 
-def _operations(client: TestClient) -> list[dict]:
-    listed: list[dict] = client.get("/api/environments/shop/operations").json()
+def _operations(client: TestClient) -> list[dict[str, Any]]:
+    listed: list[dict[str, Any]] = client.get("/api/environments/shop/operations").json()
     return listed
 
 
@@ -132,7 +133,7 @@ def _browser_session(client: TestClient) -> str:
     assert client.post(
         "/login", data={"token": ADMIN_TOKEN}, headers=no_bearer, follow_redirects=False
     ).is_redirect
-    page = client.get("/", headers=no_bearer).text
+    page: str = client.get("/", headers=no_bearer).text
     marker = 'name="csrf_token" value="'
     start = page.index(marker) + len(marker)
     return page[start : page.index('"', start)]

@@ -45,19 +45,23 @@ def tick(database_url: str, db_engine: Engine, clock: Clock) -> Callable[[dateti
     return tick_at
 
 
-def _schedule(client: TestClient, body: dict[str, Any], environment: str = "shop") -> dict:
+def _schedule(
+    client: TestClient, body: dict[str, Any], environment: str = "shop"
+) -> dict[str, Any]:
     response = client.post(f"/api/environments/{environment}/schedules", json=body)
     assert response.status_code == 201, response.text
-    created: dict = response.json()
+    created: dict[str, Any] = response.json()
     return created
 
 
-def _due(schedule: dict) -> datetime:
+def _due(schedule: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(schedule["next_run_at"])
 
 
-def _runs(client: TestClient, schedule: dict) -> list[dict]:
-    runs: list[dict] = client.get(f"/api/environments/shop/schedules/{schedule['id']}/runs").json()
+def _runs(client: TestClient, schedule: dict[str, Any]) -> list[dict[str, Any]]:
+    runs: list[dict[str, Any]] = client.get(
+        f"/api/environments/shop/schedules/{schedule['id']}/runs"
+    ).json()
     return runs
 
 
@@ -81,7 +85,7 @@ def _runs(client: TestClient, schedule: dict) -> list[dict]:
     ],
 )
 def test_bad_schedules_are_422_naming_the_field(
-    idle_client: TestClient, change: dict, field: str
+    idle_client: TestClient, change: dict[str, Any], field: str
 ) -> None:
     create_environment(idle_client, "shop")
 

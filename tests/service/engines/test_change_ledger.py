@@ -28,7 +28,8 @@ def _state(urn: str, **outputs: Any) -> dict[str, Any]:
             "provider": "", "outputs": outputs}  # fmt: skip
 
 
-def _metadata(op: str, urn: str, *, old: dict | None = None, new: dict | None = None,
+def _metadata(op: str, urn: str, *, old: dict[str, Any] | None = None,
+              new: dict[str, Any] | None = None,
               diffs: list[str] | None = None) -> dict[str, Any]:  # fmt: skip
     data: dict[str, Any] = {"op": op, "urn": urn, "type": urn.split("::")[2].split("$")[-1],
                             "provider": ""}  # fmt: skip
@@ -121,8 +122,9 @@ def test_rarer_steps_are_counted_not_dropped(op: str, counted: str) -> None:
 
 def test_an_unknown_step_cannot_be_counted() -> None:
     # A newer CLI's step kind that this SDK cannot even parse into an OpType.
-    newer = StepEventMetadata(op="frobnicate", urn=CLUSTER, type="aws:rds/cluster:Cluster",
-                              provider="")  # type: ignore[arg-type]  # fmt: skip
+    unparsable: Any = "frobnicate"  # not an OpType, on purpose
+    newer = StepEventMetadata(op=unparsable, urn=CLUSTER, type="aws:rds/cluster:Cluster",
+                              provider="")  # fmt: skip
 
     with pytest.raises(UnknownStep):
         ChangeLedger().record(newer, post=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from pulumi.automation.events import EngineEvent
 
@@ -12,7 +13,7 @@ from service.engines.pulumi_events import translate
 RECORDED = json.loads((Path(__file__).parent / "recorded_events.json").read_text())
 
 
-def _translated(preview: bool = False) -> list[dict]:
+def _translated(preview: bool = False) -> list[dict[str, Any]]:
     events = [translate(EngineEvent.from_json(data), preview=preview) for data in RECORDED]
     return [event for event in events if event is not None]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,12 @@ class CrashedStack:
 
     def __init__(self, pending: list[dict[str, Any]]) -> None:
         self.deployment = {"resources": [], "pending_operations": pending}
-        self.imported: list[dict[str, Any]] = []
+        self.imported: list[Mapping[str, Any]] = []
         self.refreshed = 0
+
+    def import_deployment(self, deployment: auto.Deployment) -> None:
+        assert deployment.deployment is not None
+        self.imported.append(deployment.deployment)
 
     def export_stack(self) -> auto.Deployment:
         return auto.Deployment(version=3, deployment=self.deployment)
@@ -52,7 +57,7 @@ def _recover(
         locks=lock_store(backend),
         project="stepladder",
         emit=events.append,
-        replace_deployment=lambda deployment: stack.imported.append(deployment.deployment),
+        replace_deployment=stack.import_deployment,
         refresh=refresh,
         find_pending_creates=lambda creates, _deployment: {
             urn: resource_id

@@ -101,7 +101,7 @@ def fake_pulumi(tmp_path: Path) -> Iterator[Callable[[str], subprocess.Popen[byt
         started.append(process)
         return process
 
-    yield start  # type: ignore[misc]
+    yield start
     for process in started:
         process.kill()
         process.wait()

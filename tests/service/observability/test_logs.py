@@ -8,6 +8,7 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from service.observability import logs
@@ -65,8 +66,9 @@ def test_a_request_id_reaches_the_lines_logged_while_answering(
 ) -> None:
     caplog.handler.addFilter(logs.ContextFilter())
     app = idle_client.app
+    assert isinstance(app, FastAPI)
 
-    @app.get("/test-only/log")  # type: ignore[attr-defined]
+    @app.get("/test-only/log")
     def log_something() -> dict[str, str]:
         logger.warning("answering")
         return {}

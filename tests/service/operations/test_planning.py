@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from db.models import Environment, Resource
+from programs import EnvironmentSpec
 from service.operations.planning import build_spec
 
 PRIMARY = "urn:pulumi:shop::stepladder::stepladder:network:Network$aws:ec2/subnet:Subnet::"
@@ -27,8 +28,10 @@ def _subnet(prefix: str, name: str, zone: str) -> Resource:
     )
 
 
-def _spec(deployed: list[Resource]):  # type: ignore[no-untyped-def]
-    environment = Environment(name="shop", region="eu-west-1", secondary_region="us-east-1")
+def _spec(deployed: list[Resource]) -> EnvironmentSpec:
+    environment = Environment(
+        name="shop", engine="simulator", region="eu-west-1", secondary_region="us-east-1"
+    )
     return build_spec(
         environment, 2, requested_at=datetime(2026, 1, 1, tzinfo=UTC), aws_endpoint_url=None,
         deployed=deployed,

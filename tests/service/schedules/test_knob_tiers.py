@@ -3,10 +3,9 @@ the rule that flags a schedule as changing nothing matches what the programs dec
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
+from programs import EnvironmentSpec
 from service.operations.planning import KNOB_FIRST_TIER
 from tests.programs.conftest import SPEC, declare
 
@@ -14,7 +13,7 @@ CHANGED = {"web_min": 3, "web_max": 6, "reader_count": 2, "reader_max": 5, "cach
 
 
 def _inputs(knob: str, value: int, tier: int) -> dict[str, object]:
-    spec = dataclasses.replace(SPEC, tier=tier, **{knob: value})
+    spec = EnvironmentSpec.from_dict({**SPEC.to_dict(), "tier": tier, knob: value})
     return {resource.urn: resource.inputs for resource in declare(spec).resources}
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import html as html_module
 import re
-from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
 
 from tests.helpers import ADMIN_TOKEN
@@ -18,10 +18,11 @@ class Browser:
         assert page.status_code == 200, page.text
         self.csrf = hidden(page.text, "csrf_token")
 
-    def form(self, path: str, **fields: str) -> Any:
-        return self.client.post(
+    def form(self, path: str, **fields: str) -> httpx.Response:
+        response: httpx.Response = self.client.post(
             path, data={"csrf_token": self.csrf, **fields}, follow_redirects=False
         )
+        return response
 
 
 def hidden(html: str, name: str) -> str:

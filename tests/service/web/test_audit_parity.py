@@ -28,8 +28,8 @@ class Channel(Protocol):
     tag: str  # names what each channel creates, so the second run's names are free
 
     def create(self, name: str, **fields: str) -> None: ...
-    def update(self, name: str, **fields: str) -> None: ...
-    def stale_update(self, name: str, **fields: str) -> None: ...
+    def update(self, name: str, **fields: Any) -> None: ...
+    def stale_update(self, name: str, **fields: Any) -> None: ...
     def change(self, name: str, kind: str, ok: bool = True, **fields: str) -> int | None: ...
     def refused_change(self, name: str, kind: str) -> None: ...
     def refused_decision(self, operation_id: int, decision: str) -> None: ...
@@ -133,13 +133,13 @@ class Web:
         own = TestClient(client.app, base_url=str(client.base_url))
         self.browser = Browser(own, token)
 
-    def _post(self, path: str, status: int = 303, **fields: str) -> str:
-        response = self.browser.form(path, **fields)
+    def _post(self, path: str, fields: dict[str, str] | None = None, status: int = 303) -> str:
+        response = self.browser.form(path, **(fields or {}))
         assert response.status_code == status, response.text
         return str(response.headers.get("location", ""))
 
     def create(self, name: str, **fields: str) -> None:
-        self._post("/environments", name=name, region="eu-west-1", **fields)
+        self._post("/environments", {"name": name, "region": "eu-west-1", **fields})
 
     def update(self, name: str, **fields: Any) -> None:
         page = self.browser.client.get(f"/environments/{name}/edit").text
@@ -147,7 +147,7 @@ class Web:
         values = {"region": "eu-west-1", **{k: _form_value(v) for k, v in fields.items()}}
         if fields.get("protected") is False:
             values.pop("protected")
-        self._post(f"/environments/{name}/edit", **values)
+        self._post(f"/environments/{name}/edit", values)
 
     def stale_update(self, name: str, **fields: Any) -> None:
         values = {"region": "eu-west-1", **fields}
@@ -155,7 +155,7 @@ class Web:
 
     def change(self, name: str, kind: str, ok: bool = True, **fields: str) -> int | None:
         location = self._post(
-            f"/environments/{name}/change", 303 if ok else 409, kind=kind, **fields
+            f"/environments/{name}/change", {"kind": kind, **fields}, 303 if ok else 409
         )
         return int(location.split("?")[0].rsplit("/", 1)[1]) if ok else None
 
@@ -169,16 +169,16 @@ class Web:
         self._post(f"/operations/{operation_id}/cancel")
 
     def decide(self, operation_id: int, decision: str) -> None:
-        self._post(f"/approvals/{operation_id}", decision=decision, comment="looked")
+        self._post(f"/approvals/{operation_id}", {"decision": decision, "comment": "looked"})
 
     def add_schedule(self, environment: str, **fields: str) -> int:
-        self._post(f"/environments/{environment}/schedules", **fields)
+        self._post(f"/environments/{environment}/schedules", fields)
         page = self.browser.client.get(f"/environments/{environment}/schedules").text
         marker = f'href="/environments/{environment}/schedules/'
         return int(page.split(marker, 1)[1].split('"', 1)[0])
 
     def pause_schedule(self, name: str, schedule_id: int) -> None:
-        self._post(f"/environments/{name}/schedules/{schedule_id}", state="pause")
+        self._post(f"/environments/{name}/schedules/{schedule_id}", {"state": "pause"})
 
     def run_schedule(self, name: str, schedule_id: int) -> int:
         location = self._post(f"/environments/{name}/schedules/{schedule_id}/run")
@@ -188,7 +188,7 @@ class Web:
         self._post(f"/environments/{name}/schedules/{schedule_id}/delete")
 
     def delete(self, name: str) -> None:
-        self._post(f"/environments/{name}/delete", confirm=name)
+        self._post(f"/environments/{name}/delete", {"confirm": name})
 
     def add_token(self, name: str, ok: bool = True) -> None:
         # The page answers the secret itself (201), not a redirect to another page.

@@ -36,8 +36,9 @@ def _log_in(browser: TestClient, token: str = ADMIN_TOKEN) -> str:
     page = browser.get("/")
     assert page.status_code == 200
     marker = 'name="csrf_token" value="'
-    start = page.text.index(marker) + len(marker)
-    return page.text[start : page.text.index('"', start)]
+    text: str = page.text
+    start = text.index(marker) + len(marker)
+    return text[start : text.index('"', start)]
 
 
 def test_login_page_has_a_labelled_token_field(browser: TestClient) -> None:

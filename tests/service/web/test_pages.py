@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -16,7 +17,7 @@ from tests.service.web.form_client import Browser
 from tests.service.web.form_client import hidden as _hidden
 
 
-def _create(web: Browser, name: str = "shop", **fields: str) -> object:
+def _create(web: Browser, name: str = "shop", **fields: str) -> httpx.Response:
     return web.form("/environments", name=name, region="eu-west-1", **fields)
 
 
