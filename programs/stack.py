@@ -12,11 +12,12 @@ from typing import Any
 import pulumi
 
 from programs.components.autoscaling import AutoScaling, AutoScalingArgs, BusinessHours
-from programs.components.data import MASTER_USERNAME, AuroraDatabase, AuroraDatabaseArgs
+from programs.components.data import AuroraDatabase, AuroraDatabaseArgs
 from programs.components.decoupling import WorkQueue, WorkQueueArgs
 from programs.components.edge import Edge, EdgeArgs, OriginName
 from programs.components.federation import RegionalEndpoint, latency_records
 from programs.components.loadbalancer import LoadBalancer, LoadBalancerArgs
+from programs.components.master_password import MASTER_USERNAME
 from programs.components.migration import (
     BoxAccess,
     DatabaseMove,

@@ -9,6 +9,7 @@ from typing import Any, Literal, Protocol
 from programs import EnvironmentSpec, is_stateful
 
 ChangeOp = Literal["create", "update", "delete", "replace", "same"]
+StepAction = Literal["up", "preview", "refresh", "destroy", "drift_check"]
 CHANGE_OPS: tuple[ChangeOp, ...] = ("create", "update", "delete", "replace", "same")
 
 # Sends one event (a JSON-able dict with at least "type" and "message") to the worker.
@@ -100,7 +101,7 @@ def count_changes(changes: list[ResourceChange]) -> dict[str, int]:
 class StepRequest:
     """One step of an operation: bring the environment to `spec` (or remove it: `spec=None`)."""
 
-    action: Literal["up", "preview", "refresh", "destroy", "drift_check"]
+    action: StepAction
     spec: EnvironmentSpec
     to_tier: int | None
     # An `up` that first reads the cloud into the state, so it undoes out-of-band changes.

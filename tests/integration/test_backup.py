@@ -15,7 +15,7 @@ from db.engine import create_db_engine, libpq_url, session_scope
 from db.models import Environment
 from db.roles import STATE_ROLE, as_user
 from programs import EnvironmentSpec
-from service.engines.model import StepRequest
+from service.engines.model import StepAction, StepRequest
 from service.engines.pulumi_backend import StateBackend, postgres_backend
 from service.engines.pulumi_engine import PulumiEngine, PulumiOptions
 from tests.integration.test_pulumi_postgres_state import state
@@ -54,7 +54,7 @@ def engine(backend: StateBackend, name: str) -> PulumiEngine:
     return PulumiEngine(PulumiOptions(backend.url, None, PASSPHRASE, backend.password), program)
 
 
-def step(engine: PulumiEngine, action: str, name: str) -> list[str]:
+def step(engine: PulumiEngine, action: StepAction, name: str) -> list[str]:
     spec = EnvironmentSpec(name=name, tier=0, region="eu-west-1")
     try:
         result = engine.run_step(

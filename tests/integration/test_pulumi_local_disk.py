@@ -43,7 +43,8 @@ def checkpoint(database_url: str, stack: str) -> dict[str, Any]:
         ).fetchone()
     assert row is not None, f"no checkpoint of {stack}"
     document: dict[str, Any] = json.loads(base64.b64decode(row[0]))
-    return document["checkpoint"]
+    checkpoint: dict[str, Any] = document["checkpoint"]
+    return checkpoint
 
 
 def salt(database_url: str, stack: str) -> str:

@@ -15,7 +15,7 @@ import pytest
 
 from db.engine import libpq_url
 from programs import EnvironmentSpec
-from service.engines.model import ResourceState, StepRequest
+from service.engines.model import ChangeOp, ResourceState, StepAction, StepRequest
 from service.engines.pulumi_backend import StateBackend
 from service.engines.pulumi_engine import PulumiEngine, PulumiOptions
 from tests.integration.aws_plugin.cloud import SimulatedAccount
@@ -27,8 +27,8 @@ TIERS = {"alpha": 0, "beta": 2, "gamma": 4}
 
 
 def step(
-    backend: StateBackend, action: str, name: str
-) -> tuple[dict[str, str], list[ResourceState]]:
+    backend: StateBackend, action: StepAction, name: str
+) -> tuple[dict[str, ChangeOp], list[ResourceState]]:
     """One engine step on the stack; its changes (URN -> op) but the stack's own, and its
     resources."""
     engine = PulumiEngine(PulumiOptions(backend.url, None, PASSPHRASE, backend.password))
@@ -64,7 +64,7 @@ def test_three_stacks_at_real_tiers_move_from_files_to_the_database_and_run_ther
     root = tmp_path
     files = StateBackend(f"file://{root / 'state'}")
     deployed: dict[str, list[ResourceState]] = {}
-    planned: dict[str, dict[str, str]] = {}
+    planned: dict[str, dict[str, ChangeOp]] = {}
     for name in TIERS:
         ops, deployed[name] = step(files, "up", name)
         assert set(ops.values()) == {"create"}, (name, Counter(ops.values()))

@@ -8,6 +8,7 @@ import dataclasses
 import json
 import subprocess
 from collections import Counter
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,7 @@ RETURNING = dataclasses.replace(
 )
 
 
-def _script(recorded_document: dict) -> str:
+def _script(recorded_document: dict[str, Any]) -> str:
     content = json.loads(recorded_document["content"])
     return str(content["mainSteps"][0]["inputs"]["runCommand"][0])
 

@@ -20,7 +20,7 @@ def box(client: TestClient, name: str = "shop") -> dict[str, Any]:
         for resource in client.get(f"/api/environments/{name}/resources").json()
         if resource["type"] == INSTANCE
     ]
-    return instance
+    return dict(instance)
 
 
 def change_out_of_band(client: TestClient, name: str, **body: Any) -> Any:

@@ -181,6 +181,6 @@ def test_killing_the_worker_kills_the_fork_server_and_its_child() -> None:
 def _running(pid: int) -> bool:
     """Alive and not a zombie: an orphan waits for init (or a subreaper) to reap it."""
     try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return False

@@ -4,6 +4,7 @@ the deployed cluster whose data it moves back."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from db.models import Environment, Resource
 from programs import EnvironmentSpec
@@ -73,7 +74,7 @@ def _cluster(**outputs: object) -> Resource:
     )  # fmt: skip
 
 
-def _at(tier: int, deployed: list[Resource], **fields: object):  # type: ignore[no-untyped-def]
+def _at(tier: int, deployed: list[Resource], **fields: Any) -> EnvironmentSpec:
     environment = Environment(name="shop", region="eu-west-1", **fields)
     return build_spec(
         environment, tier, requested_at=datetime(2026, 1, 1, tzinfo=UTC), aws_endpoint_url=None,

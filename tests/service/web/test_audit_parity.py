@@ -73,7 +73,9 @@ class Api:
     def change(self, name: str, kind: str, ok: bool = True, **fields: Any) -> int | None:
         route = {"set_tier": "tier", "drift_check": "drift-check"}.get(kind, kind)
         path = f"/api/environments/{name}/{route}"
-        body = {key: int(value) if key == "target_tier" else value for key, value in fields.items()}
+        body: dict[str, Any] = {
+            key: int(value) if key == "target_tier" else value for key, value in fields.items()
+        }
         response = self._call("POST", path, 202 if ok else 409, **body)
         return int(response["id"]) if ok else None
 
@@ -150,8 +152,8 @@ class Web:
         self._post(f"/environments/{name}/edit", values)
 
     def stale_update(self, name: str, **fields: Any) -> None:
-        values = {"region": "eu-west-1", **fields}
-        self._post(f"/environments/{name}/edit", 412, etag=STALE_ETAG, **values)
+        values = {"region": "eu-west-1", "etag": STALE_ETAG, **fields}
+        self._post(f"/environments/{name}/edit", values, 412)
 
     def change(self, name: str, kind: str, ok: bool = True, **fields: str) -> int | None:
         location = self._post(
@@ -160,10 +162,10 @@ class Web:
         return int(location.split("?")[0].rsplit("/", 1)[1]) if ok else None
 
     def refused_change(self, name: str, kind: str) -> None:
-        self._post(f"/environments/{name}/change", 403, kind=kind)
+        self._post(f"/environments/{name}/change", {"kind": kind}, 403)
 
     def refused_decision(self, operation_id: int, decision: str) -> None:
-        self._post(f"/approvals/{operation_id}", 403, decision=decision, comment="no")
+        self._post(f"/approvals/{operation_id}", {"decision": decision, "comment": "no"}, 403)
 
     def cancel(self, operation_id: int) -> None:
         self._post(f"/operations/{operation_id}/cancel")
@@ -192,16 +194,15 @@ class Web:
 
     def add_token(self, name: str, ok: bool = True) -> None:
         # The page answers the secret itself (201), not a redirect to another page.
-        self._post("/tokens", 201 if ok else 403, name=name, role="viewer")
+        self._post("/tokens", {"name": name, "role": "viewer"}, 201 if ok else 403)
 
     def revoke_token(self, name: str) -> None:
         self._post(f"/tokens/{name}/revoke")
 
     def add_webhook(self, name: str) -> None:
-        self._post(
-            "/webhooks", 201, name=name, url="https://hooks.example.com/stepladder",
-            format="json", **{"event:operation.failed": "on"},
-        )  # fmt: skip
+        fields = {"name": name, "url": "https://hooks.example.com/stepladder", "format": "json",
+                  "event:operation.failed": "on"}  # fmt: skip
+        self._post("/webhooks", fields, 201)
 
     def delete_webhook(self, name: str) -> None:
         self._post(f"/webhooks/{name}/delete")
