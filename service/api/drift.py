@@ -75,7 +75,7 @@ def reconcile_environment(
 @router.post(
     "/{name}/simulator/out-of-band-change",
     status_code=status.HTTP_201_CREATED,
-    responses=errors(404, 409),
+    responses=errors(400, 404, 409),
 )
 def change_out_of_band(
     name: str,

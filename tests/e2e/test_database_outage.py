@@ -64,8 +64,13 @@ def test_serve_recovers_from_a_killed_database_without_a_restart(tmp_path: Path)
             _until(
                 lambda: client.get(f"/api/operations/{running}").json()["status"] in FINISHED, 60
             )
+            # Closed honestly: failed as interrupted, or, if its engine process outlived the
+            # outage (a fork server's child does), succeeded with what it deployed recorded.
             interrupted = client.get(f"/api/operations/{running}").json()
-            assert interrupted["status"] == "failed", interrupted
+            if interrupted["status"] == "succeeded":
+                assert client.get("/api/environments/shop/resources").json(), interrupted
+            else:
+                assert interrupted["status"] == "failed" and interrupted["error"], interrupted
             fresh = client.post("/api/environments/shop/promote").json()["id"]
             _until(lambda: client.get(f"/api/operations/{fresh}").json()["status"] in FINISHED, 120)
             recovered_after = time.monotonic() - killed_at

@@ -39,7 +39,7 @@ class PlannedStack:
     def export_stack(self) -> auto.Deployment:
         return auto.Deployment(version=3, deployment={"resources": []})
 
-    def preview(self, on_event: Any) -> auto.PreviewResult:
+    def preview(self, on_event: Any, **_: Any) -> auto.PreviewResult:
         for data in self.events:
             on_event(EngineEvent.from_json(data))
         return auto.PreviewResult(stdout="", stderr="", change_summary=self.summary)  # type: ignore[arg-type]

@@ -39,7 +39,7 @@ def change(web: Browser, kind: str) -> dict[str, object]:
         "/environments/shop/change", kind=kind, idempotency_key=hidden(page.text, "idempotency_key")
     )
     assert sent.status_code == 303, sent.text
-    operation_id = int(sent.headers["location"].rsplit("/", 1)[1])
+    operation_id = int(sent.headers["location"].split("?")[0].rsplit("/", 1)[1])
     return wait_for_operation(_Api(web.client), operation_id)
 
 

@@ -203,9 +203,9 @@ def test_preview_counts_every_kind_of_change(web: Browser) -> None:
 
     page = web.client.get("/environments/shop/change", params={"kind": "demote"}).text
 
-    # 1 -> 0: the web box gets the database back (an update); the data tier goes, and with it
-    # the box's Systems Manager role, the database move and the replica settling (8 + 8 + 5).
-    assert "0 to create" in page and "1 to update" in page and "21 to delete" in page
+    # 1 -> 0: the web box gets the database back (an update); the way back is created (the
+    # cluster's snapshot, its move document and what runs it: 5), and the data tier goes (17).
+    assert "5 to create" in page and "1 to update" in page and "17 to delete" in page
     assert "built-in method" not in page
 
 
