@@ -7,6 +7,7 @@ and every event says `[simulator]`.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from typing import Any
@@ -170,6 +171,7 @@ def run_program(
 ) -> tuple[list[ResourceState], dict[str, dict[str, list[str]]], dict[str, Any]]:
     """Run `build(spec)` under the mock monitor; returns what it declared, options and outputs."""
     monitor = RecordingMonitor(SimulatedCloud(spec.region), previous)
+    _ensure_event_loop()
     pulumi.runtime.set_mocks(
         monitor.mocks, project=PROJECT, stack=spec.name, preview=False, monitor=monitor
     )
@@ -187,6 +189,15 @@ def run_program(
     except Exception as error:
         raise EngineError("program_error", f"the program failed: {error}") from error
     return list(monitor.recorded.values()), monitor.options, outputs
+
+
+def _ensure_event_loop() -> None:
+    """Pulumi's mocks make their futures on the thread's current event loop; a process that
+    has run `asyncio.run` before (as a test process may) is left with none set."""
+    try:
+        asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        asyncio.set_event_loop(asyncio.new_event_loop())
 
 
 def _refuse_protected(changes: list[ResourceChange], state: list[ResourceState]) -> None:
