@@ -43,7 +43,7 @@ def drift_checks(client: TestClient, name: str) -> list[dict[str, Any]]:
 def test_the_interval_is_off_for_the_simulator_and_daily_for_pulumi_unless_set(
     engine: str, minutes: int | None, every: timedelta | None
 ) -> None:
-    settings = Settings(engine=engine, drift_check_interval=minutes)  # type: ignore[arg-type]
+    settings = Settings(engine=engine, drift_check_interval=minutes)
     assert settings.drift_check_every() == every
 
 
