@@ -173,7 +173,7 @@ def _refuse(session: Session, environment: Environment, reason: str) -> str:
         session.add(environment)
         notify(
             session,
-            Event.expiry_refused,
+            Event.environment_expiry_refused,
             _facts(environment, f"expired, but its destroy cannot be asked for yet: {reason}"),
         )
     return "refused"

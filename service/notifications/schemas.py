@@ -19,7 +19,7 @@ class Event(StrEnum):
     drift_detected = "drift.detected"  # a drift check found the cloud differs from the state
     environment_expiring = "environment.expiring"  # a day before its expiry destroys it
     environment_expired = "environment.expired"  # its expiry passed: the destroy is queued
-    expiry_refused = "environment.expiry_refused"  # the destroy could not be queued yet
+    environment_expiry_refused = "environment.expiry_refused"  # the destroy could not be queued yet
 
 
 class WebhookFormat(StrEnum):
