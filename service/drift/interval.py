@@ -43,6 +43,8 @@ def check_drift_when_due(
                 select(Environment)
                 .where(
                     col(Environment.applied_tier).is_not(None),
+                    # Another engine's state is out of this service's reach: never due here.
+                    Environment.engine == engine,
                     col(Environment.id).not_in(seen),
                 )
                 .order_by(col(Environment.id))

@@ -57,6 +57,8 @@ def test_each_deployed_environment_is_checked_once_per_interval(
     def tick(now: datetime) -> list[str]:
         return check_drift_when_due(db_engine, enqueue, "simulator", now, DAY)
 
+    # A service running the other engine leaves the simulator's environments alone.
+    assert check_drift_when_due(db_engine, enqueue, "pulumi", clock.now(), DAY) == []
     with ThreadPoolExecutor(max_workers=2) as pool:
         concurrent = list(pool.map(tick, [clock.now(), clock.now()]))
 
