@@ -110,8 +110,8 @@ def create_environment(
     except (ValidationError, StepladderError) as error:
         once.failed(request, viewer, form)
         errors, status = form_errors(error)
-        if status == 409:
-            errors = {"name": errors.get("_form", "")}
+        if status == 409 and "_form" in errors:  # the name is taken (a refusal of a field names it)
+            errors = {"name": errors["_form"]}
         return _definition_form(
             request, viewer, settings, form, errors, creating=True, status=status
         )

@@ -66,3 +66,17 @@ def test_the_pages_show_the_time_left_and_the_form_sets_it_with_the_name(
     cleared = web.form("/environments/shop/edit", **edit(web, "shop", expires_at=""))
     assert cleared.status_code == 303, cleared.text
     assert "expires in" not in web.client.get("/environments/shop").text
+
+
+def test_creating_with_an_expiry_on_the_form_needs_the_name(web: Browser, clock: Clock) -> None:
+    expires = (clock.now() + timedelta(days=2, hours=3)).isoformat()
+
+    unconfirmed = web.form("/environments", name="demo", region="eu-west-1", expires_at=expires)
+    confirmed = web.form(
+        "/environments", name="demo", region="eu-west-1", expires_at=expires, confirm="demo"
+    )
+
+    assert unconfirmed.status_code == 409
+    assert 'id="expires_at-problem"' in unconfirmed.text
+    assert confirmed.status_code == 303, confirmed.text
+    assert "expires in 2 d 3 h" in web.client.get("/environments/demo").text
