@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -47,7 +47,12 @@ class ExpiryTick:
     refused: list[str] = field(default_factory=list)
 
 
+# What became of an expired environment at one tick: an `ExpiryTick` list of that name.
+Outcome = Literal["destroying", "nothing_deployed", "refused"]
+
+
 def tick_expiries(db: Engine, enqueue: Enqueue, engine: str, now: datetime) -> ExpiryTick:
+    """Warn of the expiries a day ahead, then ask for the destroy of those passed at `now`."""
     tick = ExpiryTick()
     seen: list[int] = []
     while (name := _warn_next(db, now, seen)) is not None:
@@ -92,7 +97,7 @@ def _warn_next(db: Engine, now: datetime, seen: list[int]) -> str | None:
 
 def _expire_next(
     db: Engine, enqueue: Enqueue, engine: str, now: datetime, seen: list[int]
-) -> tuple[str, str] | None:
+) -> tuple[str, Outcome] | None:
     """Ask for the destroy of the next expired environment whose destroy is not yet queued;
     (name, what happened), or None when there is none left."""
     expires_at = col(Environment.expires_at)
@@ -115,7 +120,7 @@ def _expire_next(
         return environment.name, _expire(session, enqueue, engine, environment)
 
 
-def _expire(session: Session, enqueue: Enqueue, engine: str, environment: Environment) -> str:
+def _expire(session: Session, enqueue: Enqueue, engine: str, environment: Environment) -> Outcome:
     assert environment.id is not None
     if operations.has_pending(session, environment.id):
         return _refuse(
@@ -166,7 +171,7 @@ def _fired(
     )
 
 
-def _refuse(session: Session, environment: Environment, reason: str) -> str:
+def _refuse(session: Session, environment: Environment, reason: str) -> Outcome:
     """Record why the destroy waits; announce it when the reason is new, not at every tick."""
     if environment.expiry_refusal != reason:
         environment.expiry_refusal = reason
