@@ -5,6 +5,7 @@ Nothing else reads os.environ.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -15,6 +16,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from service.observability.logs import LogFormat
 
 EngineName = Literal["simulator", "pulumi"]
+# Unless set: a real cloud is checked daily; the simulator's drifts only when an admin says so.
+DEFAULT_DRIFT_CHECK_MINUTES: dict[str, int] = {"pulumi": 24 * 60, "simulator": 0}
 
 
 class Settings(BaseSettings):
@@ -79,6 +82,13 @@ class Settings(BaseSettings):
         default=15, gt=0, description="How often workers look for due schedules."
     )
     heartbeat_seconds: float = Field(default=10.0, gt=0)
+    drift_check_interval: int | None = Field(
+        default=None,
+        ge=0,
+        description="Minutes between automatic drift checks of each deployed environment; "
+        "0: none. Unset: 1440 (a day) for the pulumi engine, none for the simulator, whose "
+        "cloud drifts only when told to.",
+    )
     engine_fork_server: bool = Field(
         default=True,
         description="Fork engine processes from a process that has imported Pulumi once, "
@@ -174,6 +184,13 @@ class Settings(BaseSettings):
     aws_endpoint_url: str | None = Field(
         default=None, description="An AWS-compatible endpoint (moto, LocalStack) instead of AWS."
     )
+
+    def drift_check_every(self) -> timedelta | None:
+        """How often each deployed environment is checked for drift; None: never."""
+        minutes = self.drift_check_interval
+        if minutes is None:
+            minutes = DEFAULT_DRIFT_CHECK_MINUTES[self.engine]
+        return timedelta(minutes=minutes) if minutes else None
 
     def cancel_grace_for(self, engine: str) -> float:
         """How long an interrupted engine of this kind may take before it is killed."""

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from sqlalchemy import Column, String
+from sqlalchemy import Column, DateTime, String
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
@@ -229,11 +229,22 @@ class EnvironmentBase(SQLModel):
             "account. Fixed once deployed.",
         ),
     ] = None
+    # An ephemeral environment: destroyed through the operations path once this passes
+    # (`service/expiry/`). Setting it, or moving it earlier, needs the name typed again.
+    expires_at: Annotated[
+        datetime | None,
+        Field(
+            sa_type=DateTime(timezone=True),
+            title="Expires at",
+            description="When it is destroyed, with its data, on its own: a time with its zone, "
+            "such as 2026-12-01T18:00:00Z; empty: never. Setting it needs the name typed again.",
+        ),
+    ] = None
 
 
 # The definition's fields the Pulumi programs never read: every other one is a field of
 # `programs.spec.EnvironmentSpec` (the contract test checks it).
-CONTROL_PLANE_FIELDS = frozenset({"description"})
+CONTROL_PLANE_FIELDS = frozenset({"description", "expires_at"})
 
 
 class Environment(EnvironmentBase, table=True):
@@ -255,5 +266,11 @@ class Environment(EnvironmentBase, table=True):
     overridden_by: str | None = None
     overridden_since: datetime | None = timestamp_field(nullable=True)
     tier_before_schedule: int | None = None
+    # The expiry the day-before warning was sent for, and the one whose destroy was queued:
+    # each happens once per expiry, and again for a moved one (`service/expiry/tick.py`).
+    expiry_warned_for: datetime | None = timestamp_field(nullable=True)
+    expiry_fired_for: datetime | None = timestamp_field(nullable=True)
+    # Why the last attempt to destroy an expired environment was refused (retried each tick).
+    expiry_refusal: str | None = None
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()

@@ -9,13 +9,13 @@ from pydantic import TypeAdapter
 
 from db.models import OperationKind
 from service.access.roles import Action, in_scope
-from service.api.deps import EnqueueDep, SessionDep, SettingsDep
+from service.api.deps import ClockDep, EnqueueDep, SessionDep, SettingsDep
 from service.api.guard import Guard, Permission, RateLimited, Reader
 from service.api.idempotency import IdempotentRoute
 from service.api.responses import EVERY_ROUTE, errors
 from service.environments import domain, repository
 from service.environments.schemas import (
-    EnvironmentCreate,
+    EnvironmentCreateRequest,
     EnvironmentDetail,
     EnvironmentPublic,
     EnvironmentUpdate,
@@ -47,14 +47,17 @@ Deleter = Annotated[Guard, Depends(Permission(Action.edit, "environment.delete")
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=errors(400, 409))
 def create_environment(
-    data: EnvironmentCreate,
+    data: EnvironmentCreateRequest,
     session: SessionDep,
     settings: SettingsDep,
+    clock: ClockDep,
     response: Response,
     guard: Creator,
 ) -> EnvironmentDetail:
     guard.require(session, data.name)
-    environment = domain.create_environment(session, data, settings.engine, guard.actor)
+    environment = domain.create_environment(
+        session, data, settings.engine, guard.actor, now=clock.now(), confirm=data.confirm
+    )
     response.headers["Location"] = f"/api/environments/{environment.name}"
     response.headers["ETag"] = domain.etag(environment)
     return domain.describe_environment(session, environment)
@@ -84,11 +87,14 @@ def update_environment(
     name: str,
     changes: EnvironmentUpdate,
     session: SessionDep,
+    clock: ClockDep,
     guard: Editor,
     response: Response,
     if_match: Annotated[str | None, Header(description="the ETag you read")] = None,
 ) -> EnvironmentDetail:
-    environment = domain.update_environment(session, name, changes, guard.actor, if_match=if_match)
+    environment = domain.update_environment(
+        session, name, changes, guard.actor, now=clock.now(), if_match=if_match
+    )
     response.headers["ETag"] = domain.etag(environment)
     return domain.describe_environment(session, environment)
 

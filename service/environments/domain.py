@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -34,6 +35,7 @@ from service.errors import (
     PreconditionFailed,
     describe_validation_errors,
 )
+from service.expiry.rules import check_expiry
 from service.operations import repository as operations
 
 # Changing these while resources exist would replace the whole stack or its database.
@@ -77,10 +79,19 @@ def require_environment(session: Session, name: str, *, for_update: bool = False
 
 
 def create_environment(
-    session: Session, data: EnvironmentCreate, engine: str, actor: Actor
+    session: Session,
+    data: EnvironmentCreate,
+    engine: str,
+    actor: Actor,
+    *,
+    now: datetime,
+    confirm: str | None = None,
 ) -> Environment:
     with audited(session, actor, "environment.create", data.name):
-        environment = Environment(**data.model_dump(), engine=engine)
+        check_expiry(data.name, None, data, confirm, now)
+        environment = Environment(
+            **data.model_dump(include=set(EnvironmentCreate.model_fields)), engine=engine
+        )
         session.add(environment)
         try:
             session.flush()
@@ -96,15 +107,21 @@ def update_environment(
     changes: EnvironmentUpdate,
     actor: Actor,
     *,
+    now: datetime,
     if_match: str | None = None,
 ) -> Environment:
     with audited(session, actor, "environment.update", name) as entry:
-        entry.detail = "changed " + ", ".join(sorted(changes.model_dump(exclude_unset=True)))
-        return _update(session, name, changes, if_match)
+        entry.detail = "changed " + ", ".join(sorted(_sent(changes)))
+        return _update(session, name, changes, if_match, now)
+
+
+def _sent(changes: EnvironmentUpdate) -> dict[str, Any]:
+    """The definition's fields a change sends (the confirmation is not one of them)."""
+    return changes.model_dump(exclude_unset=True, exclude={"confirm"})
 
 
 def _update(
-    session: Session, name: str, changes: EnvironmentUpdate, if_match: str | None
+    session: Session, name: str, changes: EnvironmentUpdate, if_match: str | None, now: datetime
 ) -> Environment:
     if if_match is not None and if_match.strip() == "*":
         # "Any version" guards nothing on a definition that exists whenever it can be changed.
@@ -117,12 +134,13 @@ def _update(
             f"'{name}' changed since you read it (now {etag(environment)}, you sent "
             f"{if_match.strip()}); read it again and reapply your change."
         )
-    sent = changes.model_dump(exclude_unset=True)
+    sent = _sent(changes)
     current = {field: getattr(environment, field) for field in EnvironmentBase.model_fields}
     try:
         merged = EnvironmentRules.model_validate({**current, **sent})
     except ValidationError as error:
         raise InvalidInput.from_fields(describe_validation_errors(list(error.errors()))) from error
+    check_expiry(name, environment, merged, changes.confirm, now)
 
     if environment.applied_tier is not None:
         for field, reason in FIXED_WHILE_DEPLOYED.items():
@@ -136,6 +154,8 @@ def _update(
     if changed:
         for field, value in changed.items():
             setattr(environment, field, value)
+        if "expires_at" in changed:
+            environment.expiry_refusal = None  # a refusal of the old expiry says nothing now
         environment.version += 1
         environment.updated_at = utc_now()
         session.add(environment)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal, Optional, Self, cast
 
@@ -159,6 +159,16 @@ class EnvironmentRules(EnvironmentBase):
         if value is not None and not catalog.DOMAIN_NAME.match(value):
             raise ValueError("must be a lowercase DNS name such as shop.example.com")
         return value
+
+    @field_validator("expires_at")
+    @classmethod
+    def _expires_at(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.utcoffset() is None:
+            raise ValueError(
+                "must name its time zone, such as 2026-12-01T18:00:00Z or +01:00: "
+                "a time without one is a different instant in every zone"
+            )
+        return value.astimezone(UTC) if value is not None else None
 
     @model_validator(mode="wrap")
     @classmethod
@@ -325,6 +335,12 @@ class EnvironmentCreate(EnvironmentRules):
         return value
 
 
+class EnvironmentCreateRequest(EnvironmentCreate):
+    """A create body: the definition, and the name typed again when it sets an expiry."""
+
+    confirm: str | None = Field(default=None, max_length=100)
+
+
 class EnvironmentChanges(SQLModel):
     """A PATCH body: any of the definition's fields; only the fields sent are changed.
 
@@ -332,6 +348,10 @@ class EnvironmentChanges(SQLModel):
     found and the ETag matches, so a change is refused and audited in one place."""
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    # The environment's name typed again: setting an expiry (or moving it earlier) needs it,
+    # as a destroy does, since the expiry destroys the environment and its data.
+    confirm: str | None = Field(default=None, max_length=100)
 
 
 def _every_field_optional() -> type[EnvironmentChanges]:
@@ -375,6 +395,8 @@ class EnvironmentPublic(EnvironmentBase):
     overridden_by: str | None = None
     overridden_since: datetime | None = None
     tier_before_schedule: int | None = None
+    # Why its expiry has not destroyed it yet (retried at every tick); None when nothing holds.
+    expiry_refusal: str | None = None
 
 
 class EnvironmentDetail(EnvironmentPublic):

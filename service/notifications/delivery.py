@@ -74,6 +74,8 @@ def slack_text(payload: dict[str, Any]) -> str:
             return f"{label}Approval needed: {what}, requested by {data['requested_by']}."
         outcome = data["status"] + (f": {data['error']}" if data.get("error") else "")
         return f"{label}{what}: {outcome}."
+    if event.startswith("environment."):
+        return f"{label}{data['environment']}: {data['message']}"
     return f"{label}Schedule '{data['schedule']}' of {data['environment']}: {data['reason']}."
 
 

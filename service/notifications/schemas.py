@@ -17,6 +17,9 @@ class Event(StrEnum):
     schedule_refused = "schedule.refused"  # it would have deleted more than was confirmed
     schedule_missed = "schedule.missed"  # later than its catch-up window
     drift_detected = "drift.detected"  # a drift check found the cloud differs from the state
+    environment_expiring = "environment.expiring"  # a day before its expiry destroys it
+    environment_expired = "environment.expired"  # its expiry passed: the destroy is queued
+    environment_expiry_refused = "environment.expiry_refused"  # the destroy could not be queued yet
 
 
 class WebhookFormat(StrEnum):

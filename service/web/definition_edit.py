@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from db.models import Environment
@@ -26,6 +27,8 @@ def display_value(value: Any) -> str:
         return ", ".join(value)
     if isinstance(value, bool):
         return "on" if value else ""
+    if isinstance(value, datetime):
+        return value.isoformat()
     return str(value)
 
 

@@ -89,7 +89,12 @@ def new_environment(request: Request, settings: SettingsDep, viewer: Editor) -> 
 
 @router.post("/environments")
 def create_environment(
-    request: Request, session: SessionDep, settings: SettingsDep, form: FormData, viewer: Editor
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    form: FormData,
+    viewer: Editor,
 ) -> Response:
     viewer.require(session, form.get("name"))
     replay = once.claim(request, viewer, form)
@@ -98,12 +103,15 @@ def create_environment(
     try:
         data = EnvironmentCreate.model_validate(parse_definition(form, include_name=True))
         with session.begin_nested():
-            environment = domain.create_environment(session, data, settings.engine, viewer.actor)
+            environment = domain.create_environment(
+                session, data, settings.engine, viewer.actor, now=clock.now(),
+                confirm=form.get("confirm") or None,
+            )  # fmt: skip
     except (ValidationError, StepladderError) as error:
         once.failed(request, viewer, form)
         errors, status = form_errors(error)
-        if status == 409:
-            errors = {"name": errors.get("_form", "")}
+        if status == 409 and "_form" in errors:  # the name is taken (a refusal of a field names it)
+            errors = {"name": errors["_form"]}
         return _definition_form(
             request, viewer, settings, form, errors, creating=True, status=status
         )
@@ -134,15 +142,18 @@ def save_environment(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    clock: ClockDep,
     form: FormData,
     viewer: Annotated[Viewer, allowed(Action.edit, "environment.update")],
 ) -> Response:
     values = {**form, "name": name}
     try:
-        changes = EnvironmentUpdate.model_validate(parse_definition(form, include_name=False))
+        changes = EnvironmentUpdate.model_validate(
+            {**parse_definition(form, include_name=False), "confirm": form.get("confirm") or None}
+        )
         with session.begin_nested():
             domain.update_environment(
-                session, name, changes, viewer.actor, if_match=form.get("etag")
+                session, name, changes, viewer.actor, now=clock.now(), if_match=form.get("etag")
             )
     except (ValidationError, StepladderError) as error:
         environment = domain.require_environment(session, name)

@@ -48,6 +48,7 @@ LAYOUT: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     ("Multi-region", ("secondary_region", "federated_databases", "hosted_zone_id", "domain_name")),
+    ("Lifetime", ("expires_at",)),
 )
 
 # The fields offered as a list of choices, and the choices.

@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 from service.api.guard import Guard
 from service.config import Settings
 from service.web.schedule_form import idle_warning, what_it_does
-from service.web.times import local, time_tag
+from service.web.times import expiry_note, local, time_tag
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 OPERATION_IN_DETAIL = re.compile(r"\boperation (\d+)")
@@ -28,6 +28,7 @@ def operation_in(detail: str) -> str | None:
 templates.env.filters["operation_in"] = operation_in
 templates.env.filters["local_time"] = local
 templates.env.globals["time_tag"] = time_tag
+templates.env.globals["expiry_note"] = expiry_note
 templates.env.globals["what_it_does"] = what_it_does
 templates.env.globals["idle_warning"] = idle_warning
 

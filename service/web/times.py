@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
+from service.expiry.status import time_left
+
 UNITS = (("day", 86_400), ("hour", 3_600), ("minute", 60))
 
 
@@ -34,4 +36,13 @@ def time_tag(instant: datetime | None, now: datetime, zone: str = "UTC") -> Mark
         return Markup("")
     return Markup('<time datetime="{}" title="{}">{}</time>').format(
         instant.isoformat(), local(instant, zone), escape(relative(instant, now))
+    )
+
+
+def expiry_note(expires_at: datetime, now: datetime) -> Markup:
+    """ "expires in 5 h 12 min" (or "expired"), the time itself on hover."""
+    left = time_left(expires_at, now)
+    words = "expired" if expires_at <= now else f"expires in {left}"
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(
+        expires_at.isoformat(), local(expires_at), words
     )
