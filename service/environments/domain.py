@@ -34,7 +34,6 @@ from service.errors import (
     PreconditionFailed,
     describe_validation_errors,
 )
-from service.operations import repository as operations
 
 # Changing these while resources exist would replace the whole stack or its database.
 FIXED_WHILE_DEPLOYED = {
@@ -161,7 +160,7 @@ def _delete(session: Session, name: str) -> str:
             f"'{name}' still has resources deployed (tier {environment.applied_tier}); "
             "destroy it first, then delete the definition."
         )
-    if operations.has_pending(session, environment.id):
+    if repository.has_pending_operations(session, environment.id):
         raise Conflict(f"'{name}' has operations queued or running; wait for them or cancel them.")
     schedules = session.exec(
         select(Schedule.name).where(Schedule.environment_id == environment.id)
@@ -176,7 +175,7 @@ def describe_environments(
     session: Session, environments: Sequence[Environment]
 ) -> list[EnvironmentPublic]:
     ids = [environment.id for environment in environments if environment.id is not None]
-    pending, finished = operations.pending_and_last_finished(session, ids)
+    pending, finished = repository.pending_and_last_finished(session, ids)
     described = []
     for environment in environments:
         assert environment.id is not None

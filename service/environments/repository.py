@@ -1,4 +1,5 @@
-"""Queries on environments and their stored resources. Routes never build SQL."""
+"""Queries on environments, their stored resources, and whether their operations are pending.
+Routes never build SQL."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, delete, select
 
-from db.models import Environment, Resource
+from db.models import Environment, Operation, Resource
+from db.models.operation import PENDING_STATUSES
 
 
 def get_environment(session: Session, name: str, *, for_update: bool = False) -> Environment | None:
@@ -42,3 +44,40 @@ def list_resources(session: Session, environment_id: int) -> Sequence[Resource]:
 def replace_resources(session: Session, environment_id: int, resources: list[Resource]) -> None:
     session.exec(delete(Resource).where(col(Resource.environment_id) == environment_id))
     session.add_all(resources)
+
+
+def has_pending_operations(session: Session, environment_id: int) -> bool:
+    return (
+        session.exec(
+            select(Operation.id)
+            .where(
+                Operation.environment_id == environment_id,
+                col(Operation.status).in_(PENDING_STATUSES),
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
+def pending_and_last_finished(
+    session: Session, environment_ids: list[int]
+) -> tuple[set[int], dict[int, Operation]]:
+    """The environments with a pending operation, and each one's latest finished operation:
+    one query (the newest operation on each side of "pending", per environment)."""
+    pending = col(Operation.status).in_(PENDING_STATUSES)
+    rows = session.exec(
+        select(Operation)
+        .where(col(Operation.environment_id).in_(environment_ids))
+        .order_by(col(Operation.environment_id), pending, col(Operation.id).desc())
+        .distinct(col(Operation.environment_id), pending)
+    ).all()
+    busy = {
+        row.environment_id for row in rows if row.status in PENDING_STATUSES and row.environment_id
+    }
+    finished = {
+        row.environment_id: row
+        for row in rows
+        if row.status not in PENDING_STATUSES and row.environment_id is not None
+    }
+    return busy, finished
