@@ -21,8 +21,8 @@ from service.environments.schemas import (
     EnvironmentUpdate,
     ResourcePublic,
 )
-from service.operations import domain as operations
 from service.operations import repository as operation_queries
+from service.operations.domain import describe_operation, request_operation
 from service.operations.schemas import ConfirmRequest, OperationPublic, TierRequest
 
 router = APIRouter(
@@ -116,7 +116,7 @@ def list_operations(
     environment = domain.require_environment(session, name)
     assert environment.id is not None
     return [
-        operations.describe_operation(operation)
+        describe_operation(operation)
         for operation in operation_queries.list_operations_for(session, environment.id, limit)
     ]
 
@@ -131,7 +131,7 @@ def request_change(
     body: ConfirmRequest | None,
     target_tier: int | None = None,
 ) -> OperationPublic:
-    operation = operations.request_operation(
+    operation = request_operation(
         session,
         enqueue,
         environment_name=name,
@@ -142,7 +142,7 @@ def request_change(
         requested_by=guard.actor,
         approval_hours=settings.approval_hours,
     )
-    return operations.describe_operation(operation)
+    return describe_operation(operation)
 
 
 @router.post(

@@ -12,9 +12,10 @@ from db.models import Operation, OperationEvent, OperationKind, OperationStatus
 from db.models.columns import utc_now
 from db.models.operation import PENDING_STATUSES
 
-# Kinds that change the environment (and leave it at `to_tier`): they plan from a tier,
-# need approval on protected environments, and lift protection first when asked to.
-TIER_CHANGING = (
+# Kinds that change the environment's resources (and leave it at `to_tier`, the tier it was on
+# for apply and reconcile): they plan from a tier, need approval on protected environments, and
+# lift protection first when asked to.
+RESOURCE_CHANGING = (
     OperationKind.promote,
     OperationKind.demote,
     OperationKind.set_tier,
@@ -46,7 +47,7 @@ def last_pending_tier_change(session: Session, environment_id: int) -> Operation
         .where(
             Operation.environment_id == environment_id,
             col(Operation.status).in_(PENDING_STATUSES),
-            col(Operation.kind).in_(TIER_CHANGING),
+            col(Operation.kind).in_(RESOURCE_CHANGING),
         )
         .order_by(col(Operation.id).desc())
         .limit(1)

@@ -18,8 +18,8 @@ from service.access.roles import Role
 from service.environments.domain import require_environment
 from service.environments.schemas import EnvironmentRules
 from service.errors import Conflict, InvalidInput, NotFound, describe_validation_errors
-from service.operations import repository as operations
 from service.operations.domain import Enqueue, request_operation
+from service.operations.repository import has_pending_from, projected_tier
 from service.operations.safety import (
     UnconfirmedDataLoss,
     check_data_safety,
@@ -192,7 +192,7 @@ def fire(
     run = ScheduleRun(
         schedule_id=schedule.id, due_at=due_at, at=now, outcome="fired", manual=manual
     )
-    if operations.has_pending_from(session, environment.id, actor.name):
+    if has_pending_from(session, environment.id, actor.name):
         run.outcome, run.reason = "skipped", "its previous operation is still queued"
         session.add(run)
         return run
@@ -247,7 +247,7 @@ def _apply_layer(
         return OperationKind.apply, None, None
     if schedule.action == "set_tier":
         assert environment.id is not None
-        current = operations.projected_tier(session, environment.id, environment.applied_tier)
+        current = projected_tier(session, environment.id, environment.applied_tier)
         if current == schedule.target_tier:
             return None, None, None
         if environment.tier_before_schedule is None:

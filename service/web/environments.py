@@ -22,8 +22,8 @@ from service.environments.schemas import EnvironmentCreate, EnvironmentUpdate
 from service.errors import Conflict, PreconditionFailed, StepladderError
 from service.operations import repository as operation_queries
 from service.operations.domain import describe_operation, needs_approval
-from service.schedules import domain as schedules
-from service.web import once
+from service.schedules.domain import describe_schedule, list_schedules
+from service.web import form_idempotency
 from service.web.architecture import render_svg
 from service.web.auth import PageViewer, Viewer, allowed
 from service.web.definition_edit import (
@@ -33,7 +33,7 @@ from service.web.definition_edit import (
     encode_loaded,
     fixed_while_deployed,
     form_values,
-    reconcile,
+    merge_concurrent_edit,
 )
 from service.web.forms import BY_NAME, FIELDS, GROUPS, REQUIRED, form_errors, parse_definition
 from service.web.templating import render
@@ -92,7 +92,7 @@ def create_environment(
     request: Request, session: SessionDep, settings: SettingsDep, form: FormData, viewer: Editor
 ) -> Response:
     viewer.require(session, form.get("name"))
-    replay = once.claim(request, viewer, form)
+    replay = form_idempotency.claim(request, viewer, form)
     if replay is not None:
         return replay
     try:
@@ -100,7 +100,7 @@ def create_environment(
         with session.begin_nested():
             environment = domain.create_environment(session, data, settings.engine, viewer.actor)
     except (ValidationError, StepladderError) as error:
-        once.failed(request, viewer, form)
+        form_idempotency.release(request, viewer, form)
         errors, status = form_errors(error)
         if status == 409:
             errors = {"name": errors.get("_form", "")}
@@ -108,7 +108,7 @@ def create_environment(
             request, viewer, settings, form, errors, creating=True, status=status
         )
     location = f"/environments/{environment.name}?done=created"
-    once.done(request, viewer, form, location)
+    form_idempotency.complete(request, viewer, form, location)
     return RedirectResponse(location, status_code=303)
 
 
@@ -151,7 +151,7 @@ def save_environment(
         loaded, differences = form.get("loaded"), None
         if isinstance(error, PreconditionFailed):
             # Show their change beside yours and take the new version: saving again is a choice.
-            values, differences = reconcile(decode_loaded(loaded), current, values)
+            values, differences = merge_concurrent_edit(decode_loaded(loaded), current, values)
             errors = {"_form": _conflict_sentence(name, differences)}
             loaded = encode_loaded(current)
         return _definition_form(
@@ -245,8 +245,7 @@ def _environment_page(
         drift=drift_report(session, environment),
         cost=_current_cost(session, settings, environment),
         schedules=[
-            schedules.describe_schedule(s, environment)
-            for s in schedules.list_schedules(session, environment.id)
+            describe_schedule(s, environment) for s in list_schedules(session, environment.id)
         ],
         may_operate=viewer.may(Action.operate, name),
         may_destroy=viewer.may(Action.destroy, name),
