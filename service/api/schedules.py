@@ -13,7 +13,7 @@ from service.api.params import ScheduleId
 from service.api.responses import EVERY_ROUTE, errors
 from service.environments import repository as environments
 from service.environments.domain import require_environment
-from service.schedules import domain
+from service.schedules import domain, repository
 from service.schedules.schemas import (
     ScheduleCreate,
     SchedulePublic,
@@ -39,7 +39,7 @@ def list_all_schedules(session: SessionDep, guard: Reader) -> list[SchedulePubli
     by_id = {environment.id: environment for environment in environments.list_environments(session)}
     return [
         domain.describe_schedule(schedule, by_id[schedule.environment_id])
-        for schedule in domain.list_schedules(session)
+        for schedule in repository.list_schedules(session)
         if in_scope(guard.actor.scope, by_id[schedule.environment_id].name)
     ]
 
@@ -49,7 +49,7 @@ def list_schedules(name: str, session: SessionDep, _: Reader) -> list[SchedulePu
     environment = require_environment(session, name)
     return [
         domain.describe_schedule(schedule, environment)
-        for schedule in domain.list_schedules(session, environment.id)
+        for schedule in repository.list_schedules(session, environment.id)
     ]
 
 
@@ -70,7 +70,9 @@ def upcoming_firings(
     days: int = Query(default=7, ge=1, le=31),
 ) -> Upcoming:
     environment = require_environment(session, name)
-    return upcoming(environment, domain.list_schedules(session, environment.id), clock.now(), days)
+    return upcoming(
+        environment, repository.list_schedules(session, environment.id), clock.now(), days
+    )
 
 
 @router.get(PREFIX + "/{schedule_id}", responses=errors(404))
@@ -111,7 +113,7 @@ def list_runs(
 ) -> list[ScheduleRunPublic]:
     schedule = domain.require_schedule(session, name, schedule_id)
     assert schedule.id is not None
-    return [domain.describe_run(run) for run in domain.list_runs(session, schedule.id)]
+    return [domain.describe_run(run) for run in repository.list_runs(session, schedule.id)]
 
 
 @router.post(

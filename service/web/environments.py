@@ -22,7 +22,8 @@ from service.environments.schemas import EnvironmentCreate, EnvironmentUpdate
 from service.errors import Conflict, PreconditionFailed, StepladderError
 from service.operations import repository as operation_queries
 from service.operations.domain import describe_operation, needs_approval
-from service.schedules.domain import describe_schedule, list_schedules
+from service.schedules.domain import describe_schedule
+from service.schedules.repository import list_schedules
 from service.web import form_idempotency
 from service.web.architecture import render_svg
 from service.web.auth import PageViewer, Viewer, allowed
