@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from service.access.roles import Action, in_scope
+from service.access.roles import Action
 from service.api.deps import ClockDep, EnqueueDep, SessionDep, SettingsDep
 from service.api.guard import Guard, Permission, RateLimited, Reader
 from service.api.params import ScheduleId
@@ -36,11 +36,14 @@ ScheduleRunner = Annotated[
 
 @router.get("/api/schedules")
 def list_all_schedules(session: SessionDep, guard: Reader) -> list[SchedulePublic]:
-    by_id = {environment.id: environment for environment in environments.list_environments(session)}
+    visible = {
+        environment.id: environment
+        for environment in environments.list_visible(session, guard.actor)
+    }
     return [
-        domain.describe_schedule(schedule, by_id[schedule.environment_id])
+        domain.describe_schedule(schedule, visible[schedule.environment_id])
         for schedule in repository.list_schedules(session)
-        if in_scope(guard.actor.scope, by_id[schedule.environment_id].name)
+        if schedule.environment_id in visible
     ]
 
 

@@ -9,6 +9,8 @@ from sqlmodel import Session, col, delete, select
 
 from db.models import Environment, Operation, Resource
 from db.models.operation import PENDING_STATUSES
+from service.access.domain import Actor
+from service.access.roles import glob_to_like
 
 
 def get_environment(session: Session, name: str, *, for_update: bool = False) -> Environment | None:
@@ -31,6 +33,14 @@ def get_environment_by_id(
 
 def list_environments(session: Session) -> Sequence[Environment]:
     return session.exec(select(Environment).order_by(col(Environment.name))).all()
+
+
+def list_visible(session: Session, actor: Actor) -> Sequence[Environment]:
+    """The environments `actor` may see (those its scope matches), by name."""
+    statement = select(Environment).order_by(col(Environment.name))
+    if actor.scope is not None:
+        statement = statement.where(col(Environment.name).like(glob_to_like(actor.scope)))
+    return session.exec(statement).all()
 
 
 def list_resources(session: Session, environment_id: int) -> Sequence[Resource]:

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from db.models import Environment, OperationKind
 from programs import TIERS
-from service.access.roles import Action, in_scope
+from service.access.roles import Action
 from service.api.deps import ClockDep, SessionDep, SettingsDep
 from service.costs.domain import describe, estimate_tier
 from service.costs.prices import load_price_book
@@ -61,11 +61,7 @@ def environment_list(
     clock: ClockDep,
     viewer: PageViewer,
 ) -> Response:
-    visible = [
-        environment
-        for environment in repository.list_environments(session)
-        if in_scope(viewer.actor.scope, environment.name)
-    ]
+    visible = repository.list_visible(session, viewer.actor)
     described = domain.describe_environments(session, visible)
     ids = [environment.id for environment in visible if environment.id is not None]
     latest = operation_queries.latest_operations(session, ids)
