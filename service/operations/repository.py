@@ -40,8 +40,9 @@ def list_operations_for(session: Session, environment_id: int, limit: int) -> Se
     ).all()
 
 
-def last_pending_tier_change(session: Session, environment_id: int) -> Operation | None:
-    """The newest queued or running operation that will move the environment."""
+def last_pending_resource_change(session: Session, environment_id: int) -> Operation | None:
+    """The newest pending operation (awaiting approval, queued or running) that will change the
+    environment's resources."""
     return session.exec(
         select(Operation)
         .where(
@@ -56,7 +57,7 @@ def last_pending_tier_change(session: Session, environment_id: int) -> Operation
 
 def projected_tier(session: Session, environment_id: int, applied_tier: int | None) -> int | None:
     """The tier the environment will be at once everything queued before now has run."""
-    pending = last_pending_tier_change(session, environment_id)
+    pending = last_pending_resource_change(session, environment_id)
     return pending.to_tier if pending is not None else applied_tier
 
 
