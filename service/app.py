@@ -6,12 +6,10 @@ import asyncio
 import contextlib
 import logging
 import os
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -34,7 +32,7 @@ from service.api import (
     tokens,
     webhooks,
 )
-from service.api.content_type import require_json_bodies
+from service.api.content_type import RequireJsonBodies
 from service.api.guard import Reader
 from service.clock import Clock
 from service.config import Settings
@@ -44,8 +42,8 @@ from service.errors import install_error_handlers
 from service.jobs.queue import build_deferring_app, enqueuer
 from service.jobs.supervisor import WorkerHealth, keep_database_running, keep_worker_running
 from service.jobs.worker import run_worker
-from service.observability import logs
-from service.observability.metrics import build_registry
+from service.observability.metrics import RecordHttpMetrics, build_registry
+from service.observability.request_id import RequestId
 from service.text_input import RejectUnstorableText
 from service.web import admin, changes, operation_pages, pages, schedule_pages, webhook_pages
 from service.web import environments as environment_pages
@@ -146,16 +144,10 @@ def create_app(
     # Stylesheet and script of the pages: public, like any login page's assets.
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), "static")
 
-    app.middleware("http")(require_json_bodies)
-    app.middleware("http")(http_metrics)
-
-    @app.middleware("http")
-    async def request_id(request: Request, call_next: Any) -> Response:
-        request.state.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        logs.request_id.set(request.state.request_id)
-        response: Response = await call_next(request)
-        response.headers["X-Request-ID"] = request.state.request_id
-        return response
+    # The last added runs first: the request id, then metrics, then the body checks.
+    app.add_middleware(RequireJsonBodies)
+    app.add_middleware(RecordHttpMetrics, metrics=http_metrics)
+    app.add_middleware(RequestId)
 
     @app.get("/openapi.json", include_in_schema=False)
     def openapi(_: Reader) -> JSONResponse:

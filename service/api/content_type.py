@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import Request, Response
+from fastapi import Request
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.errors import UnsupportedMediaType, error_body
 
@@ -28,9 +27,17 @@ def refusal(request: Request) -> UnsupportedMediaType | None:
     )
 
 
-async def require_json_bodies(request: Request, call_next: Any) -> Response:
-    refused = refusal(request)
-    if refused is not None:
-        return JSONResponse(error_body(refused.error, refused.detail), status_code=415)
-    response: Response = await call_next(request)
-    return response
+class RequireJsonBodies:
+    """ASGI middleware: a 415 before any route reads a body that is not JSON (pure ASGI for
+    the reason `service.observability.request_id` gives)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refused = refusal(Request(scope)) if scope["type"] == "http" else None
+        if refused is None:
+            await self.app(scope, receive, send)
+            return
+        response = JSONResponse(error_body(refused.error, refused.detail), status_code=415)
+        await response(scope, receive, send)

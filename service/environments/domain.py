@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -180,28 +180,59 @@ def describe_environments(
     for environment in environments:
         assert environment.id is not None
         last = finished.get(environment.id)
-        status: EnvironmentStatus = "idle"
-        last_error = None
-        if environment.id in pending:
-            status = "busy"
-        elif last is not None and last.status == "failed":
-            status = "failed"
-            last_error = last.error
         described.append(
-            # Built from a stored row, valid when stored: not validated again field by field.
-            EnvironmentPublic.model_construct(
-                **environment.model_dump(),
-                applied_tier_name=(
-                    tier_by_level(environment.applied_tier).name
-                    if environment.applied_tier is not None
-                    else None
-                ),
-                status=status,
-                last_error=last_error,
-                simulated=environment.engine == "simulator",
+            _public(
+                environment.model_dump(),
+                busy=environment.id in pending,
+                last_status=last.status if last else None,
+                last_error=last.error if last else None,
             )
         )
     return described
+
+
+def describe_visible_environments(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """Every environment the caller may see, from one query, as the values of its
+    `EnvironmentPublic` in field order: the list endpoint serializes them as they are, because
+    building a model of each row only to serialize it again was a tenth of the request."""
+    return [
+        _public_values(
+            row, busy=row["busy"], last_status=row["last_status"], last_error=row["last_error"]
+        )
+        for row in repository.list_visible_with_status(session, actor)
+    ]
+
+
+def _public(
+    stored: Mapping[Any, Any], *, busy: bool, last_status: str | None, last_error: str | None
+) -> EnvironmentPublic:
+    # Built from a stored row, valid when stored: not validated again field by field.
+    return EnvironmentPublic.model_construct(
+        **_public_values(stored, busy=busy, last_status=last_status, last_error=last_error)
+    )
+
+
+def _public_values(
+    stored: Mapping[Any, Any], *, busy: bool, last_status: str | None, last_error: str | None
+) -> dict[str, Any]:
+    status: EnvironmentStatus = "idle"
+    if busy:
+        status = "busy"
+    elif last_status == "failed":
+        status = "failed"
+    applied_tier = stored["applied_tier"]
+    derived = {
+        "applied_tier_name": (
+            tier_by_level(applied_tier).name if applied_tier is not None else None
+        ),
+        "status": status,
+        "last_error": last_error if status == "failed" else None,
+        "simulated": stored["engine"] == "simulator",
+    }
+    return {
+        field: derived[field] if field in derived else stored[field]
+        for field in EnvironmentPublic.model_fields
+    }
 
 
 def describe_environment(session: Session, environment: Environment) -> EnvironmentDetail:

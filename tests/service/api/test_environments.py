@@ -267,3 +267,37 @@ def test_healthz_reports_status_engine_and_database(idle_client: TestClient) -> 
 def test_healthz_reports_the_in_process_worker(client: TestClient) -> None:
     body = client.get("/healthz").json()
     assert body["status"] == "ok" and body["worker"] == "running"
+
+
+def test_the_list_describes_each_environment_as_its_own_page_does(client: TestClient) -> None:
+    # The list reads every environment and its operations in one query; the detail reads one
+    # environment's row and operations on their own. Both must tell the same story.
+    create_environment(client, "broken", region="us-west-1", availability_zones=3)
+    create_environment(client, "fine")
+    create_environment(client, "never-run")
+    assert run(client, "/api/environments/broken/promote")["status"] == "failed"
+    assert run(client, "/api/environments/fine/promote")["status"] == "succeeded"
+
+    listed = {entry["name"]: entry for entry in client.get("/api/environments").json()}
+
+    for name in ("broken", "fine", "never-run"):
+        detail = client.get(f"/api/environments/{name}").json()
+        detail.pop("resources")
+        assert listed[name] == detail
+    assert listed["broken"]["status"] == "failed"
+    assert "offers 2 availability zones" in listed["broken"]["last_error"]
+    assert (listed["fine"]["status"], listed["fine"]["applied_tier_name"]) == ("idle", "Single box")
+
+
+def test_the_list_shows_an_environment_with_a_queued_operation_as_busy(
+    idle_client: TestClient,
+) -> None:
+    create_environment(idle_client, "waiting")
+    create_environment(idle_client, "resting")
+    assert idle_client.post("/api/environments/waiting/promote").status_code == 202
+
+    listed = {
+        entry["name"]: entry["status"] for entry in idle_client.get("/api/environments").json()
+    }
+
+    assert listed == {"waiting": "busy", "resting": "idle"}
