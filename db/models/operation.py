@@ -48,6 +48,8 @@ FINISHED_STATUSES = frozenset(
         OperationStatus.rejected,
     }
 )
+# Not finished yet: awaiting approval, queued or running.
+PENDING_STATUSES = tuple(status for status in OperationStatus if status not in FINISHED_STATUSES)
 
 
 class Operation(SQLModel, table=True):

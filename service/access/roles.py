@@ -85,8 +85,10 @@ def grants_within(role: Role, scope: str | None, granter: Role, granter_scope: s
 def refusal(
     role: Role, scope: str | None, action: Action, environment: str | None, protected: bool
 ) -> str | None:
-    # Approving is environment-bound too: a scoped admin decides only within its scope.
-    """Why `role` may not do `action` (a sentence), or None when it may."""
+    """Why `role` may not do `action` (a sentence), or None when it may.
+
+    Approving is environment-bound too: a scoped admin decides only within its scope.
+    """
     if action not in ALLOWED[role]:
         return f"the {role.value} role may not {action.value}"
     if action.environment_bound and environment is not None:

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, status
 
 from db.models import OperationKind
 from service.access.roles import Action
-from service.api.deps import EnqueueDep, SessionDep, SettingsDep
-from service.api.environments import OPERATION_REQUEST_ERRORS, request_change
+from service.api.deps import SessionDep, SettingsDep
 from service.api.guard import Guard, Permission, RateLimited, Reader
 from service.api.idempotency import IdempotentRoute
+from service.api.operation_requester import OPERATION_REQUEST_ERRORS, OperationRequesterDep
 from service.api.responses import EVERY_ROUTE, errors
 from service.drift import simulated_cloud
 from service.drift.schemas import DriftPublic, OutOfBandChange, OutOfBandChangePublic
@@ -41,15 +41,13 @@ def get_drift(name: str, session: SessionDep, _: Reader) -> DriftPublic:
 )
 def check_drift(
     name: str,
-    session: SessionDep,
-    settings: SettingsDep,
-    enqueue: EnqueueDep,
+    requester: OperationRequesterDep,
     guard: Annotated[
         Guard, Depends(RateLimited(Action.operate, "environment.drift_check"), scope="function")
     ],
 ) -> OperationPublic:
     """Queue a refresh in preview mode: reads the cloud, compares, changes nothing."""
-    return request_change(session, settings, enqueue, name, guard, OperationKind.drift_check, None)
+    return requester.request(name, guard, OperationKind.drift_check)
 
 
 @router.post(
@@ -59,9 +57,7 @@ def check_drift(
 )
 def reconcile_environment(
     name: str,
-    session: SessionDep,
-    settings: SettingsDep,
-    enqueue: EnqueueDep,
+    requester: OperationRequesterDep,
     guard: Annotated[
         Guard, Depends(RateLimited(Action.operate, "environment.reconcile"), scope="function")
     ],
@@ -69,7 +65,7 @@ def reconcile_environment(
 ) -> OperationPublic:
     """Queue `up --refresh` at the current tier: the definition applied again over the cloud
     as it is, undoing out-of-band changes."""
-    return request_change(session, settings, enqueue, name, guard, OperationKind.reconcile, body)
+    return requester.request(name, guard, OperationKind.reconcile, body)
 
 
 @router.post(

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Depends, Header, Query, Response, status
 from pydantic import TypeAdapter
 
 from db.models import OperationKind
-from service.access.roles import Action, in_scope
-from service.api.deps import ClockDep, EnqueueDep, SessionDep, SettingsDep
+from service.access.roles import Action
+from service.api.deps import ClockDep, SessionDep, SettingsDep
 from service.api.guard import Guard, Permission, RateLimited, Reader
 from service.api.idempotency import IdempotentRoute
+from service.api.operation_requester import OPERATION_REQUEST_ERRORS, OperationRequesterDep
 from service.api.responses import EVERY_ROUTE, errors
 from service.environments import domain, repository
 from service.environments.schemas import (
@@ -21,8 +22,8 @@ from service.environments.schemas import (
     EnvironmentUpdate,
     ResourcePublic,
 )
-from service.operations import domain as operations
 from service.operations import repository as operation_queries
+from service.operations.domain import describe_operation
 from service.operations.schemas import ConfirmRequest, OperationPublic, TierRequest
 
 router = APIRouter(
@@ -35,10 +36,6 @@ router = APIRouter(
 # The list's rows arrive as `EnvironmentPublic` values in field order (see
 # `describe_visible_environments`); pydantic serializes them as it would the models.
 ENVIRONMENT_LIST = TypeAdapter(list[dict[str, Any]])
-
-# Every route that asks for an operation: it plans, counts against the rate limit, may wait.
-OPERATION_REQUEST_ERRORS = errors(400, 404, 409, 429)
-
 
 Creator = Annotated[Guard, Depends(Permission(Action.edit, "environment.create"), scope="function")]
 Editor = Annotated[Guard, Depends(Permission(Action.edit, "environment.update"), scope="function")]
@@ -65,9 +62,7 @@ def create_environment(
 
 @router.get("", response_model=list[EnvironmentPublic])
 def list_environments(session: SessionDep, guard: Reader) -> Response:
-    described = domain.describe_visible_environments(
-        session, lambda name: in_scope(guard.actor.scope, name)
-    )
+    described = domain.describe_visible_environments(session, guard.actor)
     # Serialized here, once: FastAPI would validate every row against the response model
     # (another hop through the threadpool) before serializing it.
     return Response(ENVIRONMENT_LIST.dump_json(described), media_type="application/json")
@@ -121,33 +116,9 @@ def list_operations(
     environment = domain.require_environment(session, name)
     assert environment.id is not None
     return [
-        operations.describe_operation(operation)
+        describe_operation(operation)
         for operation in operation_queries.list_operations_for(session, environment.id, limit)
     ]
-
-
-def request_change(
-    session: SessionDep,
-    settings: SettingsDep,
-    enqueue: EnqueueDep,
-    name: str,
-    guard: Guard,
-    kind: OperationKind,
-    body: ConfirmRequest | None,
-    target_tier: int | None = None,
-) -> OperationPublic:
-    operation = operations.request_operation(
-        session,
-        enqueue,
-        environment_name=name,
-        kind=kind,
-        engine=settings.engine,
-        target_tier=target_tier,
-        confirm=body.confirm if body else None,
-        requested_by=guard.actor,
-        approval_hours=settings.approval_hours,
-    )
-    return operations.describe_operation(operation)
 
 
 @router.post(
@@ -155,15 +126,13 @@ def request_change(
 )
 def promote_environment(
     name: str,
-    session: SessionDep,
-    settings: SettingsDep,
-    enqueue: EnqueueDep,
+    requester: OperationRequesterDep,
     guard: Annotated[
         Guard, Depends(RateLimited(Action.operate, "environment.promote"), scope="function")
     ],
     body: ConfirmRequest | None = None,
 ) -> OperationPublic:
-    return request_change(session, settings, enqueue, name, guard, OperationKind.promote, body)
+    return requester.request(name, guard, OperationKind.promote, body)
 
 
 @router.post(
@@ -171,15 +140,13 @@ def promote_environment(
 )
 def demote_environment(
     name: str,
-    session: SessionDep,
-    settings: SettingsDep,
-    enqueue: EnqueueDep,
+    requester: OperationRequesterDep,
     guard: Annotated[
         Guard, Depends(RateLimited(Action.operate, "environment.demote"), scope="function")
     ],
     body: ConfirmRequest | None = None,
 ) -> OperationPublic:
-    return request_change(session, settings, enqueue, name, guard, OperationKind.demote, body)
+    return requester.request(name, guard, OperationKind.demote, body)
 
 
 @router.post(
@@ -188,16 +155,12 @@ def demote_environment(
 def set_environment_tier(
     name: str,
     body: TierRequest,
-    session: SessionDep,
-    settings: SettingsDep,
-    enqueue: EnqueueDep,
+    requester: OperationRequesterDep,
     guard: Annotated[
         Guard, Depends(RateLimited(Action.operate, "environment.set_tier"), scope="function")
     ],
 ) -> OperationPublic:
-    return request_change(
-        session, settings, enqueue, name, guard, OperationKind.set_tier, body, body.target_tier
-    )
+    return requester.request(name, guard, OperationKind.set_tier, body, body.target_tier)
 
 
 @router.post(
@@ -206,16 +169,12 @@ def set_environment_tier(
 def preview_environment(
     name: str,
     body: TierRequest,
-    session: SessionDep,
-    settings: SettingsDep,
-    enqueue: EnqueueDep,
+    requester: OperationRequesterDep,
     guard: Annotated[
         Guard, Depends(RateLimited(Action.operate, "environment.preview"), scope="function")
     ],
 ) -> OperationPublic:
-    return request_change(
-        session, settings, enqueue, name, guard, OperationKind.preview, body, body.target_tier
-    )
+    return requester.request(name, guard, OperationKind.preview, body, body.target_tier)
 
 
 @router.post(
@@ -223,15 +182,13 @@ def preview_environment(
 )
 def refresh_environment(
     name: str,
-    session: SessionDep,
-    settings: SettingsDep,
-    enqueue: EnqueueDep,
+    requester: OperationRequesterDep,
     guard: Annotated[
         Guard, Depends(RateLimited(Action.operate, "environment.refresh"), scope="function")
     ],
     body: ConfirmRequest | None = None,
 ) -> OperationPublic:
-    return request_change(session, settings, enqueue, name, guard, OperationKind.refresh, body)
+    return requester.request(name, guard, OperationKind.refresh, body)
 
 
 @router.post(
@@ -239,12 +196,10 @@ def refresh_environment(
 )
 def destroy_environment(
     name: str,
-    session: SessionDep,
-    settings: SettingsDep,
-    enqueue: EnqueueDep,
+    requester: OperationRequesterDep,
     guard: Annotated[
         Guard, Depends(RateLimited(Action.destroy, "environment.destroy"), scope="function")
     ],
     body: ConfirmRequest | None = None,
 ) -> OperationPublic:
-    return request_change(session, settings, enqueue, name, guard, OperationKind.destroy, body)
+    return requester.request(name, guard, OperationKind.destroy, body)

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.sse import EventSourceResponse, format_sse_event
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -68,7 +68,7 @@ def operation_events(
     last_event_id: Annotated[
         int, Header(ge=0, le=LARGEST_ID, description="resume after this event (SSE)")
     ] = 0,
-) -> list[EventPublic] | StreamingResponse:
+) -> list[EventPublic] | EventSourceResponse:
     guard.require(
         session,
         domain.require_operation(session, operation_id, visible_to=guard.actor).environment_name,
@@ -77,26 +77,27 @@ def operation_events(
         return [
             domain.describe_event(event) for event in repository.list_events(session, operation_id)
         ]
-    return StreamingResponse(
+    # Framed by FastAPI's own SSE encoder; not a generator route, as format=json shares the path.
+    return EventSourceResponse(
         _event_stream(request.app.state.db_engine, request, operation_id, last_event_id),
-        media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
 async def _event_stream(
     db: Engine, request: Request, operation_id: int, last_seq: int
-) -> AsyncIterator[str]:
+) -> AsyncIterator[bytes]:
     """Every event after `last_seq` in order, then new ones as they are stored, until the
     operation ends."""
     while True:
         events, finished = await asyncio.to_thread(_read_events, db, operation_id, last_seq)
         for event in events:
             last_seq = event.seq
-            payload = event.model_dump_json()
-            yield f"id: {event.seq}\nevent: {event.type}\ndata: {payload}\n\n"
+            yield format_sse_event(
+                id=str(event.seq), event=event.type, data_str=event.model_dump_json()
+            )
         if finished:
-            yield f"event: end\ndata: {json.dumps({'operation_id': operation_id})}\n\n"
+            yield format_sse_event(event="end", data_str=json.dumps({"operation_id": operation_id}))
             return
         if await request.is_disconnected():
             return

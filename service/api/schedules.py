@@ -6,14 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from service.access.roles import Action, in_scope
+from service.access.roles import Action
 from service.api.deps import ClockDep, EnqueueDep, SessionDep, SettingsDep
 from service.api.guard import Guard, Permission, RateLimited, Reader
 from service.api.params import ScheduleId
 from service.api.responses import EVERY_ROUTE, errors
 from service.environments import repository as environments
 from service.environments.domain import require_environment
-from service.schedules import domain
+from service.schedules import domain, repository
 from service.schedules.schemas import (
     ScheduleCreate,
     SchedulePublic,
@@ -36,11 +36,14 @@ ScheduleRunner = Annotated[
 
 @router.get("/api/schedules")
 def list_all_schedules(session: SessionDep, guard: Reader) -> list[SchedulePublic]:
-    by_id = {environment.id: environment for environment in environments.list_environments(session)}
+    visible = {
+        environment.id: environment
+        for environment in environments.list_visible(session, guard.actor)
+    }
     return [
-        domain.describe_schedule(schedule, by_id[schedule.environment_id])
-        for schedule in domain.list_schedules(session)
-        if in_scope(guard.actor.scope, by_id[schedule.environment_id].name)
+        domain.describe_schedule(schedule, visible[schedule.environment_id])
+        for schedule in repository.list_schedules(session)
+        if schedule.environment_id in visible
     ]
 
 
@@ -49,7 +52,7 @@ def list_schedules(name: str, session: SessionDep, _: Reader) -> list[SchedulePu
     environment = require_environment(session, name)
     return [
         domain.describe_schedule(schedule, environment)
-        for schedule in domain.list_schedules(session, environment.id)
+        for schedule in repository.list_schedules(session, environment.id)
     ]
 
 
@@ -70,7 +73,9 @@ def upcoming_firings(
     days: int = Query(default=7, ge=1, le=31),
 ) -> Upcoming:
     environment = require_environment(session, name)
-    return upcoming(environment, domain.list_schedules(session, environment.id), clock.now(), days)
+    return upcoming(
+        environment, repository.list_schedules(session, environment.id), clock.now(), days
+    )
 
 
 @router.get(PREFIX + "/{schedule_id}", responses=errors(404))
@@ -111,7 +116,7 @@ def list_runs(
 ) -> list[ScheduleRunPublic]:
     schedule = domain.require_schedule(session, name, schedule_id)
     assert schedule.id is not None
-    return [domain.describe_run(run) for run in domain.list_runs(session, schedule.id)]
+    return [domain.describe_run(run) for run in repository.list_runs(session, schedule.id)]
 
 
 @router.post(

@@ -19,8 +19,8 @@ from db.engine import session_scope
 from db.models import Environment, Operation, OperationKind
 from service.access.domain import Actor
 from service.access.roles import Role
+from service.environments.repository import has_pending_operations
 from service.errors import StepladderError
-from service.operations import repository as operations
 from service.operations.domain import Enqueue, request_operation
 
 logger = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def check_drift_when_due(
 
 
 def _due(session: Session, environment_id: int, now: datetime, every: timedelta) -> bool:
-    if operations.has_pending(session, environment_id):
+    if has_pending_operations(session, environment_id):
         return False
     last = session.exec(
         select(func.max(Operation.created_at)).where(

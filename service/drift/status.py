@@ -7,10 +7,10 @@ from sqlmodel import Session, col, select
 
 from db.models import Environment, Operation, OperationKind, OperationStatus
 from service.drift.schemas import DriftedResourcePublic, DriftPublic, DriftStatus
-from service.operations.repository import TIER_CHANGING
+from service.operations.repository import RESOURCE_CHANGING
 
 # Kinds whose run changes the state a drift check compared (a refresh rewrites it too).
-STATE_CHANGING = (*TIER_CHANGING, OperationKind.refresh)
+STATE_CHANGING = (*RESOURCE_CHANGING, OperationKind.refresh)
 # Ran, so possibly changed something; a rejected or never-started operation did not.
 RAN = (OperationStatus.succeeded, OperationStatus.failed, OperationStatus.cancelled)
 

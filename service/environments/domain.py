@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -36,7 +36,6 @@ from service.errors import (
     describe_validation_errors,
 )
 from service.expiry.rules import check_expiry
-from service.operations import repository as operations
 
 # Changing these while resources exist would replace the whole stack or its database.
 FIXED_WHILE_DEPLOYED = {
@@ -181,7 +180,7 @@ def _delete(session: Session, name: str) -> str:
             f"'{name}' still has resources deployed (tier {environment.applied_tier}); "
             "destroy it first, then delete the definition."
         )
-    if operations.has_pending(session, environment.id):
+    if repository.has_pending_operations(session, environment.id):
         raise Conflict(f"'{name}' has operations queued or running; wait for them or cancel them.")
     schedules = session.exec(
         select(Schedule.name).where(Schedule.environment_id == environment.id)
@@ -196,7 +195,7 @@ def describe_environments(
     session: Session, environments: Sequence[Environment]
 ) -> list[EnvironmentPublic]:
     ids = [environment.id for environment in environments if environment.id is not None]
-    pending, finished = operations.pending_and_last_finished(session, ids)
+    pending, finished = repository.pending_and_last_finished(session, ids)
     described = []
     for environment in environments:
         assert environment.id is not None
@@ -212,9 +211,7 @@ def describe_environments(
     return described
 
 
-def describe_visible_environments(
-    session: Session, visible: Callable[[str], bool]
-) -> list[dict[str, Any]]:
+def describe_visible_environments(session: Session, actor: Actor) -> list[dict[str, Any]]:
     """Every environment the caller may see, from one query, as the values of its
     `EnvironmentPublic` in field order: the list endpoint serializes them as they are, because
     building a model of each row only to serialize it again was a tenth of the request."""
@@ -222,8 +219,7 @@ def describe_visible_environments(
         _public_values(
             row, busy=row["busy"], last_status=row["last_status"], last_error=row["last_error"]
         )
-        for row in repository.list_environments_with_status(session)
-        if visible(row["name"])
+        for row in repository.list_visible_with_status(session, actor)
     ]
 
 

@@ -22,11 +22,11 @@ from db.engine import session_scope
 from db.models import Environment, OperationKind
 from service.access.domain import Actor
 from service.access.roles import Role
+from service.environments.repository import has_pending_operations
 from service.errors import StepladderError
 from service.expiry.status import time_left
 from service.notifications.events import notify
 from service.notifications.schemas import Event
-from service.operations import repository as operations
 from service.operations.domain import Enqueue, request_operation
 
 logger = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ def _expire_next(
 
 def _expire(session: Session, enqueue: Enqueue, engine: str, environment: Environment) -> Outcome:
     assert environment.id is not None
-    if operations.has_pending(session, environment.id):
+    if has_pending_operations(session, environment.id):
         return _refuse(
             session,
             environment,

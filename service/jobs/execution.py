@@ -22,7 +22,7 @@ from service.observability.logs import operation_context
 from service.operations import progress, repository
 from service.operations.interruption import close_interrupted
 from service.operations.planning import build_spec, step_tiers
-from service.operations.repository import TIER_CHANGING
+from service.operations.repository import RESOURCE_CHANGING as TIER_CHANGING
 
 logger = logging.getLogger(__name__)
 

@@ -1,8 +1,10 @@
-"""The procrastinate app and how an operation's job enters the queue."""
+"""The procrastinate app, how an operation's job enters the queue, and what the job table
+says about operations (the only module that reads procrastinate's tables)."""
 
 from __future__ import annotations
 
 import procrastinate
+from sqlalchemy import text
 from sqlmodel import Session
 
 from db.engine import libpq_url
@@ -31,9 +33,12 @@ def build_deferring_app(database_url: str) -> procrastinate.App:
     )
 
 
+# Every job of an environment holds its lock: one runs at a time, in the order they were queued.
+ENVIRONMENT_LOCK_PREFIX = "env:"
+
+
 def environment_lock(environment_name: str) -> str:
-    """One job at a time per environment, in the order they were queued."""
-    return f"env:{environment_name}"
+    return f"{ENVIRONMENT_LOCK_PREFIX}{environment_name}"
 
 
 def enqueuer(job_app: procrastinate.App) -> Enqueue:
@@ -47,3 +52,38 @@ def enqueuer(job_app: procrastinate.App) -> Enqueue:
         )
 
     return enqueue
+
+
+def orphaned_running_operations(session: Session) -> list[int]:
+    """Running operations whose job no worker is running any more."""
+    rows = session.execute(
+        text(
+            """
+            SELECT id FROM operations
+             WHERE status = 'running'
+               AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs job
+                                WHERE job.id = operations.job_id AND job.status = 'doing')
+            """
+        )
+    ).all()
+    return [row[0] for row in rows]
+
+
+def environments_with_unscheduled_queue(session: Session) -> list[tuple[int, str]]:
+    """Environments with queued operations but no job left to run them (a job that failed
+    outside our code, say): without a new job those operations would wait forever."""
+    rows = session.execute(
+        text(
+            """
+            SELECT DISTINCT environment.id, environment.name
+              FROM operations
+              JOIN environments environment ON environment.id = operations.environment_id
+             WHERE operations.status = 'queued'
+               AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs job
+                                WHERE job.lock = :lock_prefix || environment.name
+                                  AND job.status IN ('todo', 'doing'))
+            """
+        ),
+        {"lock_prefix": ENVIRONMENT_LOCK_PREFIX},
+    ).all()
+    return [(row[0], row[1]) for row in rows]

@@ -19,7 +19,11 @@ from procrastinate.jobs import Status
 from db.embedded import process_exists
 from db.engine import session_scope
 from service.access import request_safety
-from service.jobs.queue import environment_lock
+from service.jobs.queue import (
+    environment_lock,
+    environments_with_unscheduled_queue,
+    orphaned_running_operations,
+)
 from service.jobs.runtime import WorkerRuntime
 from service.jobs.tasks import RUN_NEXT_OPERATION
 from service.operations import approvals, repository
@@ -91,7 +95,7 @@ def _expire_approvals(runtime: WorkerRuntime) -> None:
 
 def _unscheduled(runtime: WorkerRuntime) -> list[tuple[int, str]]:
     with session_scope(runtime.db_engine) as session:
-        return repository.environments_with_unscheduled_queue(session)
+        return environments_with_unscheduled_queue(session)
 
 
 def _query(runtime: WorkerRuntime, which: str, job_id: int | None) -> list[int]:
@@ -99,7 +103,7 @@ def _query(runtime: WorkerRuntime, which: str, job_id: int | None) -> list[int]:
         if which == "of_job":
             assert job_id is not None
             return repository.running_operations_of_job(session, job_id)
-        return repository.orphaned_running_operations(session)
+        return orphaned_running_operations(session)
 
 
 async def recover_periodically(runtime: WorkerRuntime, interval_seconds: float) -> None:

@@ -22,7 +22,7 @@ from service.operations import repository
 from service.operations.declarations import PlanOutdated
 from service.operations.planning import plan_tiers
 from service.operations.progress import close_operation
-from service.operations.repository import TIER_CHANGING
+from service.operations.repository import RESOURCE_CHANGING
 from service.operations.safety import MovePlan, check_data_safety, moves_down, plan_move
 from service.operations.schemas import EventPublic, OperationPublic
 
@@ -70,7 +70,7 @@ def _describe_request(entry: AuditEntry, operation: Operation) -> None:
 
 def needs_approval(environment: Environment, kind: OperationKind, actor: Actor) -> bool:
     """An operator's move of a protected environment waits for another person's approval."""
-    return environment.protected and actor.role != Role.admin and kind in TIER_CHANGING
+    return environment.protected and actor.role != Role.admin and kind in RESOURCE_CHANGING
 
 
 def _request(

@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, text
+from sqlalchemy import func
 from sqlmodel import Session, col, select, update
 
 from db.models import Operation, OperationEvent, OperationKind, OperationStatus
 from db.models.columns import utc_now
+from db.models.operation import PENDING_STATUSES
 
-PENDING = (OperationStatus.awaiting_approval, OperationStatus.queued, OperationStatus.running)
-# Kinds that change the environment (and leave it at `to_tier`): they plan from a tier,
-# need approval on protected environments, and lift protection first when asked to.
-TIER_CHANGING = (
+# Kinds that change the environment's resources (and leave it at `to_tier`, the tier it was on
+# for apply and reconcile): they plan from a tier, need approval on protected environments, and
+# lift protection first when asked to.
+RESOURCE_CHANGING = (
     OperationKind.promote,
     OperationKind.demote,
     OperationKind.set_tier,
@@ -39,14 +40,15 @@ def list_operations_for(session: Session, environment_id: int, limit: int) -> Se
     ).all()
 
 
-def last_pending_tier_change(session: Session, environment_id: int) -> Operation | None:
-    """The newest queued or running operation that will move the environment."""
+def last_pending_resource_change(session: Session, environment_id: int) -> Operation | None:
+    """The newest pending operation (awaiting approval, queued or running) that will change the
+    environment's resources."""
     return session.exec(
         select(Operation)
         .where(
             Operation.environment_id == environment_id,
-            col(Operation.status).in_(PENDING),
-            col(Operation.kind).in_(TIER_CHANGING),
+            col(Operation.status).in_(PENDING_STATUSES),
+            col(Operation.kind).in_(RESOURCE_CHANGING),
         )
         .order_by(col(Operation.id).desc())
         .limit(1)
@@ -55,40 +57,8 @@ def last_pending_tier_change(session: Session, environment_id: int) -> Operation
 
 def projected_tier(session: Session, environment_id: int, applied_tier: int | None) -> int | None:
     """The tier the environment will be at once everything queued before now has run."""
-    pending = last_pending_tier_change(session, environment_id)
+    pending = last_pending_resource_change(session, environment_id)
     return pending.to_tier if pending is not None else applied_tier
-
-
-def has_pending(session: Session, environment_id: int) -> bool:
-    return (
-        session.exec(
-            select(Operation.id)
-            .where(Operation.environment_id == environment_id, col(Operation.status).in_(PENDING))
-            .limit(1)
-        ).first()
-        is not None
-    )
-
-
-def pending_and_last_finished(
-    session: Session, environment_ids: list[int]
-) -> tuple[set[int], dict[int, Operation]]:
-    """The environments with a pending operation, and each one's latest finished operation:
-    one query (the newest operation on each side of "pending", per environment)."""
-    pending = col(Operation.status).in_(PENDING)
-    rows = session.exec(
-        select(Operation)
-        .where(col(Operation.environment_id).in_(environment_ids))
-        .order_by(col(Operation.environment_id), pending, col(Operation.id).desc())
-        .distinct(col(Operation.environment_id), pending)
-    ).all()
-    busy = {row.environment_id for row in rows if row.status in PENDING and row.environment_id}
-    finished = {
-        row.environment_id: row
-        for row in rows
-        if row.status not in PENDING and row.environment_id is not None
-    }
-    return busy, finished
 
 
 def latest_operations(session: Session, environment_ids: list[int]) -> dict[int, Operation]:
@@ -162,21 +132,6 @@ def running_on_host(session: Session, host: str) -> list[tuple[int, int | None, 
     return [(row[0], row[1], row[2]) for row in rows if row[0] is not None and row[2]]
 
 
-def orphaned_running_operations(session: Session) -> list[int]:
-    """Running operations whose job no worker is running any more."""
-    rows = session.execute(
-        text(
-            """
-            SELECT id FROM operations
-             WHERE status = 'running'
-               AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs job
-                                WHERE job.id = operations.job_id AND job.status = 'doing')
-            """
-        )
-    ).all()
-    return [row[0] for row in rows]
-
-
 def list_events(
     session: Session, operation_id: int, after_seq: int = 0
 ) -> Sequence[OperationEvent]:
@@ -192,25 +147,6 @@ def next_event_seq(session: Session, operation_id: int) -> int:
         select(func.max(OperationEvent.seq)).where(OperationEvent.operation_id == operation_id)
     ).first()
     return (highest or 0) + 1
-
-
-def environments_with_unscheduled_queue(session: Session) -> list[tuple[int, str]]:
-    """Environments with queued operations but no job left to run them (a job that failed
-    outside our code, say): without a new job those operations would wait forever."""
-    rows = session.execute(
-        text(
-            """
-            SELECT DISTINCT environment.id, environment.name
-              FROM operations
-              JOIN environments environment ON environment.id = operations.environment_id
-             WHERE operations.status = 'queued'
-               AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs job
-                                WHERE job.lock = 'env:' || environment.name
-                                  AND job.status IN ('todo', 'doing'))
-            """
-        )
-    ).all()
-    return [(row[0], row[1]) for row in rows]
 
 
 def has_pending_from(session: Session, environment_id: int, requested_by: str) -> bool:

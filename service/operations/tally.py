@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from db.models import Environment, Operation, OperationEvent, OperationStatus
 from service.errors import StepladderError
-from service.operations.repository import TIER_CHANGING
+from service.operations.repository import RESOURCE_CHANGING
 from service.operations.safety import plan_move
 
 CHANGE_OPS = ("create", "update", "delete", "replace")
@@ -23,7 +23,7 @@ def planned_resource_count(session: Session, operation: Operation) -> int | None
         if operation.status != OperationStatus.succeeded or not operation.changes:
             return None  # a failed run's totals cover only what it got through
         return sum(int(operation.changes.get(op, 0)) for op in CHANGE_OPS)
-    if operation.kind not in TIER_CHANGING or operation.environment_id is None:
+    if operation.kind not in RESOURCE_CHANGING or operation.environment_id is None:
         return None
     environment = session.get(Environment, operation.environment_id)
     if environment is None:

@@ -1,33 +1,30 @@
-"""Creating and changing schedules, and what a firing does to an environment."""
+"""Creating, changing and describing schedules, and firing one by hand."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from db.models import Environment, EnvironmentBase, OperationKind, Schedule, ScheduleRun
 from service.access.audit import audited
 from service.access.domain import Actor
-from service.access.roles import Role
 from service.environments.domain import require_environment
 from service.environments.schemas import EnvironmentRules
 from service.errors import Conflict, InvalidInput, NotFound, describe_validation_errors
-from service.operations import repository as operations
-from service.operations.domain import Enqueue, request_operation
+from service.operations.domain import Enqueue
 from service.operations.safety import (
-    UnconfirmedDataLoss,
     check_data_safety,
     moves_down,
     plan_move,
 )
-from service.schedules import clock
+from service.schedules import clock, repository
 from service.schedules.effect import idle_overrides
+from service.schedules.firing import fire
 from service.schedules.schemas import (
     ScheduleCreate,
     SchedulePublic,
@@ -146,129 +143,11 @@ def require_schedule(
     session: Session, environment_name: str, schedule_id: int, *, for_update: bool = False
 ) -> Schedule:
     environment = require_environment(session, environment_name)
-    statement = select(Schedule).where(
-        Schedule.id == schedule_id, Schedule.environment_id == environment.id
-    )
-    if for_update:
-        statement = statement.with_for_update()
-    schedule = session.exec(statement).first()
+    assert environment.id is not None
+    schedule = repository.get_schedule(session, environment.id, schedule_id, for_update=for_update)
     if schedule is None:
         raise NotFound(f"'{environment_name}' has no schedule {schedule_id}.")
     return schedule
-
-
-def list_schedules(session: Session, environment_id: int | None = None) -> Sequence[Schedule]:
-    statement = select(Schedule).order_by(col(Schedule.environment_id), col(Schedule.name))
-    if environment_id is not None:
-        statement = statement.where(Schedule.environment_id == environment_id)
-    return session.exec(statement).all()
-
-
-def list_runs(session: Session, schedule_id: int, limit: int = 100) -> Sequence[ScheduleRun]:
-    return session.exec(
-        select(ScheduleRun)
-        .where(ScheduleRun.schedule_id == schedule_id)
-        .order_by(col(ScheduleRun.id).desc())
-        .limit(limit)
-    ).all()
-
-
-def fire(
-    session: Session,
-    enqueue: Enqueue,
-    schedule: Schedule,
-    *,
-    engine: str,
-    now: datetime,
-    due_at: datetime | None,
-    manual: bool = False,
-) -> ScheduleRun:
-    """Do what the schedule says, through the normal operations path, and record the run."""
-    environment = session.get(Environment, schedule.environment_id, with_for_update=True)
-    assert environment is not None and environment.id is not None and schedule.id is not None
-    actor = Actor(
-        name=f"schedule:{schedule.name}", role=Role.operator, scope=None, channel="schedule"
-    )
-    run = ScheduleRun(
-        schedule_id=schedule.id, due_at=due_at, at=now, outcome="fired", manual=manual
-    )
-    if operations.has_pending_from(session, environment.id, actor.name):
-        run.outcome, run.reason = "skipped", "its previous operation is still queued"
-        session.add(run)
-        return run
-    savepoint = session.begin_nested()
-    try:
-        kind, target, confirm = _apply_layer(session, environment, schedule, now)
-        if kind is None:
-            run.outcome, run.reason = "skipped", target_reason(environment, schedule)
-        else:
-            operation = request_operation(
-                session,
-                enqueue,
-                environment_name=environment.name,
-                kind=kind,
-                engine=engine,
-                target_tier=target,
-                confirm=confirm,
-                confirmed_loss=schedule.confirmed_data_loss,
-                requested_by=actor,
-                audited_as=f"schedule.{schedule.action}",
-            )
-            run.operation_id = operation.id
-        savepoint.commit()
-    except UnconfirmedDataLoss as error:
-        savepoint.rollback()
-        run.outcome, run.reason = "refused", error.detail
-    except (Conflict, InvalidInput) as error:
-        savepoint.rollback()
-        run.outcome, run.reason = "failed", error.detail
-    # request_operation wrote the audit record of the firing, fired or failed alike.
-    session.add(run)
-    return run
-
-
-def target_reason(environment: Environment, schedule: Schedule) -> str:
-    if environment.applied_tier is None:
-        return "the environment is not deployed"
-    return "nothing to change"
-
-
-def _apply_layer(
-    session: Session, environment: Environment, schedule: Schedule, now: datetime
-) -> tuple[OperationKind | None, int | None, str | None]:
-    """Change the schedule layer; returns the operation that carries it out:
-    (kind, target tier, confirmation), or a None kind when there is nothing to do."""
-    confirm = environment.name if schedule.confirmed else None
-    if environment.applied_tier is None and schedule.action != "set_tier":
-        return None, None, None
-    if schedule.action == "set_capacity":
-        environment.capacity_overrides = {**environment.capacity_overrides, **schedule.overrides}
-        _mark(environment, schedule.name, now)
-        return OperationKind.apply, None, None
-    if schedule.action == "set_tier":
-        assert environment.id is not None
-        current = operations.projected_tier(session, environment.id, environment.applied_tier)
-        if current == schedule.target_tier:
-            return None, None, None
-        if environment.tier_before_schedule is None:
-            environment.tier_before_schedule = current
-        _mark(environment, schedule.name, now)
-        return OperationKind.set_tier, schedule.target_tier, confirm
-    # restore: back to the definition, and to the tier from before the scheduled moves.
-    back_to = environment.tier_before_schedule
-    environment.capacity_overrides = {}
-    environment.tier_before_schedule = None
-    environment.overridden_by = None
-    environment.overridden_since = None
-    session.add(environment)
-    if back_to is not None and back_to != environment.applied_tier:
-        return OperationKind.set_tier, back_to, confirm
-    return OperationKind.apply, None, None
-
-
-def _mark(environment: Environment, schedule_name: str, now: datetime) -> None:
-    environment.overridden_by = schedule_name
-    environment.overridden_since = now
 
 
 def _check_overrides(environment: Environment, overrides: dict[str, int]) -> None:
@@ -308,16 +187,6 @@ def _check_scheduled_move(
         )
     check_data_safety(environment, plan.data_loss, confirm)
     return plan.data_loss
-
-
-def in_blackout(schedule: Schedule, instant: datetime) -> bool:
-    day = clock.local_date(instant, schedule.timezone)
-    for item in schedule.blackouts:
-        days = item if isinstance(item, list) else [item, item]
-        start, end = date.fromisoformat(str(days[0])), date.fromisoformat(str(days[-1]))
-        if start <= day <= end:
-            return True
-    return False
 
 
 def describe_schedule(schedule: Schedule, environment: Environment) -> SchedulePublic:

@@ -1,4 +1,5 @@
-"""The clock tick: fire every schedule that is due, exactly once, however many workers tick.
+"""Firing schedules: the clock tick fires every schedule that is due, exactly once, however many
+workers tick; a firing does what the schedule says through the normal operations path.
 
 Each due schedule is taken with `FOR UPDATE SKIP LOCKED` and its `next_run_at` moves on in the
 same transaction as the operation it requests, so two workers never fire one occurrence twice.
@@ -8,18 +9,22 @@ The query reads only what is due (an index on `next_run_at`), not every schedule
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from db.engine import session_scope
-from db.models import Environment, Schedule, ScheduleRun
+from db.models import Environment, OperationKind, Schedule, ScheduleRun
+from service.access.domain import Actor
+from service.access.roles import Role
+from service.errors import Conflict, InvalidInput
 from service.notifications.events import notify
 from service.notifications.schemas import Event
-from service.operations.domain import Enqueue
-from service.schedules import clock
-from service.schedules.domain import fire, in_blackout
+from service.operations.domain import Enqueue, request_operation
+from service.operations.repository import has_pending_from, projected_tier
+from service.operations.safety import UnconfirmedDataLoss
+from service.schedules import clock, repository
 
 logger = logging.getLogger(__name__)
 
@@ -33,13 +38,7 @@ def fire_due_schedules(db: Engine, enqueue: Enqueue, engine: str, now: datetime)
     recorded: list[int] = []
     while True:
         with session_scope(db) as session:
-            due = session.exec(
-                select(Schedule)
-                .where(Schedule.enabled, col(Schedule.next_run_at) <= now)
-                .order_by(col(Schedule.next_run_at))
-                .limit(BATCH)
-                .with_for_update(skip_locked=True)
-            ).all()
+            due = repository.claim_due_schedules(session, now, BATCH)
             for schedule in due:
                 run = _fire_occurrence(session, enqueue, schedule, engine, now)
                 session.flush()
@@ -88,6 +87,114 @@ def _fire_occurrence(
         return run
     logger.info("firing schedule %s (due %s)", schedule.name, occurrence.isoformat())
     return fire(session, enqueue, schedule, engine=engine, now=now, due_at=occurrence)
+
+
+def fire(
+    session: Session,
+    enqueue: Enqueue,
+    schedule: Schedule,
+    *,
+    engine: str,
+    now: datetime,
+    due_at: datetime | None,
+    manual: bool = False,
+) -> ScheduleRun:
+    """Do what the schedule says, through the normal operations path, and record the run."""
+    environment = session.get(Environment, schedule.environment_id, with_for_update=True)
+    assert environment is not None and environment.id is not None and schedule.id is not None
+    actor = Actor(
+        name=f"schedule:{schedule.name}", role=Role.operator, scope=None, channel="schedule"
+    )
+    run = ScheduleRun(
+        schedule_id=schedule.id, due_at=due_at, at=now, outcome="fired", manual=manual
+    )
+    if has_pending_from(session, environment.id, actor.name):
+        run.outcome, run.reason = "skipped", "its previous operation is still queued"
+        session.add(run)
+        return run
+    savepoint = session.begin_nested()
+    try:
+        kind, target, confirm = _apply_layer(session, environment, schedule, now)
+        if kind is None:
+            run.outcome, run.reason = "skipped", target_reason(environment, schedule)
+        else:
+            operation = request_operation(
+                session,
+                enqueue,
+                environment_name=environment.name,
+                kind=kind,
+                engine=engine,
+                target_tier=target,
+                confirm=confirm,
+                confirmed_loss=schedule.confirmed_data_loss,
+                requested_by=actor,
+                audited_as=f"schedule.{schedule.action}",
+            )
+            run.operation_id = operation.id
+        savepoint.commit()
+    except UnconfirmedDataLoss as error:
+        savepoint.rollback()
+        run.outcome, run.reason = "refused", error.detail
+    except (Conflict, InvalidInput) as error:
+        savepoint.rollback()
+        run.outcome, run.reason = "failed", error.detail
+    # request_operation wrote the audit record of the firing, fired or failed alike.
+    session.add(run)
+    return run
+
+
+def target_reason(environment: Environment, schedule: Schedule) -> str:
+    if environment.applied_tier is None:
+        return "the environment is not deployed"
+    return "nothing to change"
+
+
+def _apply_layer(
+    session: Session, environment: Environment, schedule: Schedule, now: datetime
+) -> tuple[OperationKind | None, int | None, str | None]:
+    """Change the schedule layer; returns the operation that carries it out:
+    (kind, target tier, confirmation), or a None kind when there is nothing to do."""
+    confirm = environment.name if schedule.confirmed else None
+    if environment.applied_tier is None and schedule.action != "set_tier":
+        return None, None, None
+    if schedule.action == "set_capacity":
+        environment.capacity_overrides = {**environment.capacity_overrides, **schedule.overrides}
+        _mark(environment, schedule.name, now)
+        return OperationKind.apply, None, None
+    if schedule.action == "set_tier":
+        assert environment.id is not None
+        current = projected_tier(session, environment.id, environment.applied_tier)
+        if current == schedule.target_tier:
+            return None, None, None
+        if environment.tier_before_schedule is None:
+            environment.tier_before_schedule = current
+        _mark(environment, schedule.name, now)
+        return OperationKind.set_tier, schedule.target_tier, confirm
+    # restore: back to the definition, and to the tier from before the scheduled moves.
+    back_to = environment.tier_before_schedule
+    environment.capacity_overrides = {}
+    environment.tier_before_schedule = None
+    environment.overridden_by = None
+    environment.overridden_since = None
+    session.add(environment)
+    if back_to is not None and back_to != environment.applied_tier:
+        return OperationKind.set_tier, back_to, confirm
+    return OperationKind.apply, None, None
+
+
+def _mark(environment: Environment, schedule_name: str, now: datetime) -> None:
+    environment.overridden_by = schedule_name
+    environment.overridden_since = now
+
+
+def in_blackout(schedule: Schedule, instant: datetime) -> bool:
+    day = clock.local_date(instant, schedule.timezone)
+    for item in schedule.blackouts:
+        days = item if isinstance(item, list) else [item, item]
+        start, end = date.fromisoformat(str(days[0])), date.fromisoformat(str(days[-1]))
+        if start <= day <= end:
+            return True
+    return False
 
 
 def _run_facts(session: Session, schedule: Schedule, run: ScheduleRun) -> dict[str, object]:

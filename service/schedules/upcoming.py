@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 from db.models import Environment, Schedule
 from service.schedules import clock
-from service.schedules.domain import in_blackout
 from service.schedules.effect import effective_overrides
+from service.schedules.firing import in_blackout
 from service.schedules.schemas import Upcoming, UpcomingFiring, UpcomingPeriod
 
 DEFINITION = "definition"

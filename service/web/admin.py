@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from service.access import token_admin
 from service.access.domain import list_audit, list_tokens
@@ -32,6 +32,22 @@ def _decision_named(form: dict[str, str]) -> tuple[Action, str]:
     decision = form.get("decision", "")
     name = f"operation.{decision}" if decision in ("approve", "reject") else "operation.decide"
     return Action.approve, name
+
+
+class DecisionForm(BaseModel):
+    """The approval form as sent; an unknown decision is refused by the route, naming it."""
+
+    decision: str = ""
+    comment: str = ""
+
+
+class TokenForm(BaseModel):
+    """The new-token form as sent, as text: TokenCreate checks it, naming a field it refuses."""
+
+    name: str = ""
+    role: str = ""
+    scope: str = ""
+    expires_in_days: str = ""
 
 
 Approver = Annotated[Viewer, allowed_by_form(_decision_named)]
@@ -72,15 +88,15 @@ def decide(
     settings: SettingsDep,
     enqueue: EnqueueDep,
     clock: ClockDep,
-    form: FormData,
+    form: Annotated[DecisionForm, Form()],
     viewer: Approver,
 ) -> Response:
     viewer.require(
         session,
         require_operation(session, operation_id, visible_to=viewer.actor).environment_name,
     )
-    comment = form.get("comment", "")[:500]
-    decision = form.get("decision")
+    comment = form.comment[:500]
+    decision = form.decision
     approve = decision == "approve"
     try:
         if decision not in ("approve", "reject"):
@@ -189,14 +205,14 @@ def create_token(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    form: FormData,
+    form: Annotated[TokenForm, Form()],
     viewer: TokenCreator,
 ) -> Response:
     body = {
-        "name": form.get("name", "").strip(),
-        "role": form.get("role", ""),
-        "scope": form.get("scope", "").strip() or None,
-        "expires_in_days": form.get("expires_in_days", "").strip() or None,
+        "name": form.name.strip(),
+        "role": form.role,
+        "scope": form.scope.strip() or None,
+        "expires_in_days": form.expires_in_days.strip() or None,
     }
     try:
         data = TokenCreate.model_validate(body)
@@ -205,8 +221,9 @@ def create_token(
     except (ValidationError, StepladderError) as error:
         errors, status = form_errors(error)
         return _tokens(
-            request, session, settings, viewer, values=form, errors=errors, status=status
-        )
+            request, session, settings, viewer, values=form.model_dump(), errors=errors,
+            status=status,
+        )  # fmt: skip
     # The secret is in this response only: never stored, never shown again.
     return _tokens(request, session, settings, viewer, created=created, status=201)
 

@@ -28,7 +28,7 @@ from service.operations import repository as operation_queries
 from service.operations.domain import needs_approval, request_operation
 from service.operations.planning import plan_tiers
 from service.operations.safety import ConfirmationRequired, MovePlan, plan_move
-from service.web import once
+from service.web import form_idempotency
 from service.web.auth import Viewer, allowed, allowed_by_form
 from service.web.environments import FormData
 from service.web.forms import form_int
@@ -95,7 +95,7 @@ def confirm_change(
     kind = CHANGES.get(form.get("kind", ""))
     if kind == OperationKind.destroy:
         viewer.require(session, name, Action.destroy)
-    replay = once.claim(request, viewer, form)
+    replay = form_idempotency.claim(request, viewer, form)
     if replay is not None:
         return replay
     target = form_int(form.get("target_tier"))
@@ -120,7 +120,7 @@ def confirm_change(
                 approval_hours=settings.approval_hours,
             )
     except StepladderError as refusal:
-        once.failed(request, viewer, form)
+        form_idempotency.release(request, viewer, form)
         # The plan and the form stay; the refusal is shown where it belongs.
         field = "confirm" if isinstance(refusal, ConfirmationRequired) else "_form"
         return _change_page(
@@ -129,7 +129,7 @@ def confirm_change(
             errors={field: _sentence(refusal, environment)}, status=refusal.status_code,
         )  # fmt: skip
     location = f"/operations/{operation.id}?done=requested"
-    once.done(request, viewer, form, location)
+    form_idempotency.complete(request, viewer, form, location)
     return RedirectResponse(location, status_code=303)
 
 

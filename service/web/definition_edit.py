@@ -81,7 +81,7 @@ class Difference:
         return self.yours_changed and theirs_changed and self.theirs != self.yours
 
 
-def reconcile(
+def merge_concurrent_edit(
     loaded: dict[str, str] | None, current: dict[str, str], yours: dict[str, str]
 ) -> tuple[dict[str, str], list[Difference]]:
     """The form to show again after a conflict, and what differs. A field only they changed

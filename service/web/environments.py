@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from db.models import Environment, OperationKind
 from programs import TIERS
-from service.access.roles import Action, in_scope
+from service.access.roles import Action
 from service.api.deps import ClockDep, SessionDep, SettingsDep
 from service.costs.domain import describe, estimate_tier
 from service.costs.prices import load_price_book
@@ -22,8 +22,9 @@ from service.environments.schemas import EnvironmentCreate, EnvironmentUpdate
 from service.errors import Conflict, PreconditionFailed, StepladderError
 from service.operations import repository as operation_queries
 from service.operations.domain import describe_operation, needs_approval
-from service.schedules import domain as schedules
-from service.web import once
+from service.schedules.domain import describe_schedule
+from service.schedules.repository import list_schedules
+from service.web import form_idempotency
 from service.web.architecture import render_svg
 from service.web.auth import PageViewer, Viewer, allowed
 from service.web.definition_edit import (
@@ -33,7 +34,7 @@ from service.web.definition_edit import (
     encode_loaded,
     fixed_while_deployed,
     form_values,
-    reconcile,
+    merge_concurrent_edit,
 )
 from service.web.forms import BY_NAME, FIELDS, GROUPS, REQUIRED, form_errors, parse_definition
 from service.web.templating import render
@@ -60,11 +61,7 @@ def environment_list(
     clock: ClockDep,
     viewer: PageViewer,
 ) -> Response:
-    visible = [
-        environment
-        for environment in repository.list_environments(session)
-        if in_scope(viewer.actor.scope, environment.name)
-    ]
+    visible = repository.list_visible(session, viewer.actor)
     described = domain.describe_environments(session, visible)
     ids = [environment.id for environment in visible if environment.id is not None]
     latest = operation_queries.latest_operations(session, ids)
@@ -97,7 +94,7 @@ def create_environment(
     viewer: Editor,
 ) -> Response:
     viewer.require(session, form.get("name"))
-    replay = once.claim(request, viewer, form)
+    replay = form_idempotency.claim(request, viewer, form)
     if replay is not None:
         return replay
     try:
@@ -108,7 +105,7 @@ def create_environment(
                 confirm=form.get("confirm") or None,
             )  # fmt: skip
     except (ValidationError, StepladderError) as error:
-        once.failed(request, viewer, form)
+        form_idempotency.release(request, viewer, form)
         errors, status = form_errors(error)
         if status == 409 and "_form" in errors:  # the name is taken (a refusal of a field names it)
             errors = {"name": errors["_form"]}
@@ -116,7 +113,7 @@ def create_environment(
             request, viewer, settings, form, errors, creating=True, status=status
         )
     location = f"/environments/{environment.name}?done=created"
-    once.done(request, viewer, form, location)
+    form_idempotency.complete(request, viewer, form, location)
     return RedirectResponse(location, status_code=303)
 
 
@@ -162,7 +159,7 @@ def save_environment(
         loaded, differences = form.get("loaded"), None
         if isinstance(error, PreconditionFailed):
             # Show their change beside yours and take the new version: saving again is a choice.
-            values, differences = reconcile(decode_loaded(loaded), current, values)
+            values, differences = merge_concurrent_edit(decode_loaded(loaded), current, values)
             errors = {"_form": _conflict_sentence(name, differences)}
             loaded = encode_loaded(current)
         return _definition_form(
@@ -256,8 +253,7 @@ def _environment_page(
         drift=drift_report(session, environment),
         cost=_current_cost(session, settings, environment),
         schedules=[
-            schedules.describe_schedule(s, environment)
-            for s in schedules.list_schedules(session, environment.id)
+            describe_schedule(s, environment) for s in list_schedules(session, environment.id)
         ],
         may_operate=viewer.may(Action.operate, name),
         may_destroy=viewer.may(Action.destroy, name),

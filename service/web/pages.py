@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from service.access.domain import Forbidden, Unauthenticated, record_audit
+from service.access.domain import Forbidden, Unauthenticated
 from service.access.sessions import (
     COOKIE_NAME,
     end_session,
@@ -45,23 +45,18 @@ def log_in(
         lifetime = timedelta(hours=settings.session_hours)
         sso_user = _sso_user(request, settings)
         if sso and sso_user:
-            secret, web_session = start_sso_session(
-                session, sso_user, settings.sso_roles, settings.sso_default_role, lifetime
-            )
+            secret, _ = start_sso_session(
+                session, sso_user, settings.sso_roles, settings.sso_default_role, lifetime,
+                request_id=request.state.request_id,
+            )  # fmt: skip
         else:
-            secret, web_session = start_token_session(session, (token or "").strip(), lifetime)
+            secret, _ = start_token_session(
+                session, (token or "").strip(), lifetime, request_id=request.state.request_id
+            )
     except (Unauthenticated, Forbidden) as error:
         return _login_form(
             request, settings, error=error.detail, status_code=error.status_code, next_path=next
         )
-    record_audit(
-        session,
-        actor=web_session.user,
-        channel="web",
-        action="session.login",
-        outcome="ok",
-        request_id=request.state.request_id,
-    )
     response = RedirectResponse(_local(next), status_code=303)
     response.set_cookie(
         COOKIE_NAME,
@@ -88,15 +83,7 @@ def log_out(
         if isinstance(error, Unauthenticated):
             return RedirectResponse("/login", status_code=303)
         raise
-    end_session(session, cookie)
-    record_audit(
-        session,
-        actor=actor.name,
-        channel="web",
-        action="session.logout",
-        outcome="ok",
-        request_id=request.state.request_id,
-    )
+    end_session(session, cookie, actor, request_id=request.state.request_id)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE_NAME)
     return response

@@ -15,7 +15,7 @@ from service.api.deps import ClockDep, EnqueueDep, SessionDep, SettingsDep
 from service.api.params import ScheduleId
 from service.environments.domain import require_environment
 from service.errors import StepladderError
-from service.schedules import domain
+from service.schedules import domain, repository
 from service.schedules.schemas import ScheduleCreate, ScheduleUpdate
 from service.schedules.upcoming import upcoming
 from service.web.auth import PageViewer, Viewer, allowed
@@ -245,7 +245,7 @@ def _schedule_page(
         status_code=status,
         environment=environment,
         schedule=domain.describe_schedule(schedule, environment),
-        runs=[domain.describe_run(run) for run in domain.list_runs(session, schedule.id, 50)],
+        runs=[domain.describe_run(run) for run in repository.list_runs(session, schedule.id, 50)],
         values=shown,
         errors=errors,
         firings=firings,
@@ -269,7 +269,7 @@ def _page(
     zone: str | None = None,
 ) -> Response:
     environment = require_environment(session, name)
-    listed = domain.list_schedules(session, environment.id)
+    listed = repository.list_schedules(session, environment.id)
     schedules = [domain.describe_schedule(schedule, environment) for schedule in listed]
     now = clock.now()
     default_zone = environment.business_hours_timezone or "UTC"

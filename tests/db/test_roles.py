@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from db.engine import create_db_engine, libpq_url
 from db.roles import APP_ROLE, STATE_ROLE, ensure_app_login, grant_app_role
 from service.app import create_app
-from service.cli import migrate
+from service.cli import prepare_service
 from tests.conftest import make_settings
 from tests.helpers import ADMIN_HEADERS, create_environment, run
 
@@ -35,7 +35,7 @@ def app_url(database_url: str, tmp_path: Path) -> str:
     """The app's login, set up as `serve` sets it up: migrate as the owner, then grant."""
     url = ensure_app_login(database_url)
     settings = make_settings(tmp_path, url, migration_database_url=database_url)
-    assert migrate(settings) == url
+    assert prepare_service(settings) == url
     return url
 
 
@@ -106,7 +106,7 @@ def state_url(database_url: str, tmp_path: Path) -> str:
     """The Pulumi state role's login, created as a DBA would, granted by `migrate`."""
     url = ensure_app_login(database_url, STATE_ROLE)
     app = ensure_app_login(database_url)
-    migrate(make_settings(tmp_path, app, migration_database_url=database_url))
+    prepare_service(make_settings(tmp_path, app, migration_database_url=database_url))
     return url
 
 
@@ -156,7 +156,7 @@ def test_the_pulumi_engine_refuses_to_start_without_its_state_login(
     )
 
     with pytest.raises(SystemExit) as refused:
-        migrate(settings)
+        prepare_service(settings)
 
     assert "'stepladder_state_nobody', which does not exist" in str(refused.value)
     assert ":pw@" not in str(refused.value)

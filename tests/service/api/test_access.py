@@ -182,6 +182,21 @@ def test_scoped_tokens_list_only_their_environments(
     assert [environment["name"] for environment in listed] == ["dev-a"]
 
 
+def test_scoped_tokens_list_only_the_schedules_of_their_environments(
+    idle_client: TestClient, tokens: dict[str, str]
+) -> None:
+    nights = {"name": "nights", "cron": "0 19 * * 1-5", "action": "restore"}
+    for name in ("dev-a", "prod-b", "dev-c"):
+        create_environment(idle_client, name)
+        created = idle_client.post(f"/api/environments/{name}/schedules", json=nights)
+        assert created.status_code == 201, created.text
+    viewer = {"Authorization": f"Bearer {tokens['viewer']}"}
+
+    listed = idle_client.get("/api/schedules", headers=viewer).json()
+
+    assert sorted(schedule["environment"] for schedule in listed) == ["dev-a", "dev-c"]
+
+
 def test_operator_may_not_create_outside_its_scope(
     idle_client: TestClient, tokens: dict[str, str]
 ) -> None:

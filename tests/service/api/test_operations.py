@@ -168,6 +168,26 @@ def test_events_stream_as_server_sent_events_until_the_end(client: TestClient) -
     ]
     assert [event["seq"] for event in data] == list(range(1, len(data) + 1))
     assert all(event["message"].startswith("[simulator]") for event in data)
+    ids = [
+        line.removeprefix("id: ") for b in blocks for line in b.split("\n") if line[:4] == "id: "
+    ]
+    assert ids == [str(event["seq"]) for event in data]
+
+
+def test_a_stream_resumed_with_last_event_id_starts_after_that_event(client: TestClient) -> None:
+    create_environment(client, "shop")
+    done = run(client, "/api/environments/shop/promote")
+
+    with client.stream(
+        "GET", f"/api/operations/{done['id']}/events", headers={"Last-Event-ID": "2"}
+    ) as stream:
+        blocks = "".join(stream.iter_text()).strip().split("\n\n")
+
+    ids = [
+        line.removeprefix("id: ") for b in blocks for line in b.split("\n") if line[:4] == "id: "
+    ]
+    assert ids[0] == "3"
+    assert blocks[-1].startswith("event: end")
 
 
 def test_cancel_queued_operation_never_runs(idle_client: TestClient) -> None:

@@ -115,3 +115,18 @@ def test_token_messages(web_without_worker: Browser) -> None:
     assert _notice(web, revoked) == (
         "Token old revoked: requests that use it are refused from now on."
     )
+
+
+def test_a_refused_token_form_comes_back_as_typed_with_the_field_named(
+    web_without_worker: Browser,
+) -> None:
+    refused = web_without_worker.form(
+        "/tokens", name="ci-bot", role="viewer", scope="dev_%", expires_in_days="30"
+    )
+
+    assert refused.status_code == 422
+    assert 'name="name" value="ci-bot"' in refused.text
+    assert 'name="expires_in_days" value="30"' in refused.text
+    assert 'id="scope" name="scope" value="dev_%" aria-describedby="scope-help" aria-invalid' in (
+        refused.text
+    )

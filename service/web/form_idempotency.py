@@ -31,7 +31,7 @@ def claim(request: Request, viewer: Viewer, form: dict[str, str]) -> Response | 
     return None
 
 
-def done(request: Request, viewer: Viewer, form: dict[str, str], location: str) -> None:
+def complete(request: Request, viewer: Viewer, form: dict[str, str], location: str) -> None:
     key = form.get("idempotency_key")
     if key:
         request_safety.complete_key(
@@ -39,7 +39,7 @@ def done(request: Request, viewer: Viewer, form: dict[str, str], location: str) 
         )
 
 
-def failed(request: Request, viewer: Viewer, form: dict[str, str]) -> None:
+def release(request: Request, viewer: Viewer, form: dict[str, str]) -> None:
     key = form.get("idempotency_key")
     if key:
         request_safety.release_key(request.app.state.db_engine, _caller(viewer), key)
