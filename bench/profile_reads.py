@@ -44,22 +44,23 @@ def _handle(engine: Any, which: str) -> bytes:
     from sqlmodel import Session
 
     from service.access.domain import authenticate
-    from service.environments import domain, repository
-    from service.environments.schemas import EnvironmentDetail, EnvironmentPublic
+    from service.api.environments import ENVIRONMENT_LIST
+    from service.environments import domain
+    from service.environments.schemas import EnvironmentDetail
 
     with Session(engine, expire_on_commit=False) as session:
-        authenticate(session, BENCH_TOKEN)
+        actor = authenticate(session, BENCH_TOKEN)
         if which == "list":
-            described: Any = domain.describe_environments(
-                session, repository.list_environments(session)
-            )
-        else:
-            described = domain.describe_environment(
-                session, domain.require_environment(session, "e000")
-            )
+            # As the list route does: the rows' values, serialized once.
+            rows = domain.describe_visible_environments(session, actor)
+            session.commit()
+            return bytes(ENVIRONMENT_LIST.dump_json(rows))
+        described = domain.describe_environment(
+            session, domain.require_environment(session, "e000")
+        )
         session.commit()
     # As FastAPI does for a sync route's return annotation: validate, then dump to JSON.
-    adapter: Any = TypeAdapter(list[EnvironmentPublic] if which == "list" else EnvironmentDetail)
+    adapter: Any = TypeAdapter(EnvironmentDetail)
     return bytes(adapter.dump_json(adapter.validate_python(described)))
 
 
