@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import procrastinate
 
-from service.jobs.execution import run_next_operation
+from service.jobs.engine_supervision import run_next_operation
 from service.jobs.runtime import current_runtime
 from service.notifications.delivery import deliver
 from service.notifications.events import DELIVER_WEBHOOK
