@@ -123,5 +123,6 @@ CHILD_MESSAGE: TypeAdapter[ChildMessage] = TypeAdapter(ChildMessage)
 
 
 def encode(message: BaseModel) -> str:
-    """One message as one line of the wire."""
-    return message.model_dump_json() + "\n"
+    """One message as one line of the wire. A value JSON cannot carry (an SDK's own type in an
+    event or output) travels as its text rather than stopping the operation."""
+    return message.model_dump_json(fallback=str) + "\n"
