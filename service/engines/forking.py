@@ -102,8 +102,8 @@ class ForkServer:
             self._stop()
         folder = tempfile.mkdtemp(prefix="stepladder-fork-")
         path = str(Path(folder) / "socket")
-        # Imported here: runner.py imports this module, and needs child_environment itself.
-        from service.engines.runner import child_environment
+        # Imported here: engine_process.py imports this module, and needs child_environment itself.
+        from service.engines.engine_process import child_environment
 
         process = subprocess.Popen(
             [sys.executable, "-m", "service.engines.fork_server", path],

@@ -16,7 +16,7 @@ from pulumi.runtime.settings import SETTINGS
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from programs import DefinitionError, build
+from programs import DefinitionError, EnvironmentSpec, build
 from service.engines.diffing import diff_resources
 from service.engines.drift import drift_events, find_drift
 from service.engines.model import (
@@ -175,7 +175,7 @@ class SimulatorEngine:
 
 
 def run_program(
-    spec: Any, previous: list[ResourceState]
+    spec: EnvironmentSpec, previous: list[ResourceState]
 ) -> tuple[list[ResourceState], dict[str, dict[str, list[str]]], dict[str, Any]]:
     """Run `build(spec)` under the mock monitor; returns what it declared, options and outputs."""
     monitor = RecordingMonitor(SimulatedCloud(spec.region), previous)

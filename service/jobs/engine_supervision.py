@@ -11,6 +11,7 @@ from typing import Any
 
 from db.engine import session_scope
 from db.models import OperationStatus
+from service.engines.engine_process import EngineProcess
 from service.engines.model import simulated_label
 from service.engines.protocol import (
     ChildMessage,
@@ -19,7 +20,6 @@ from service.engines.protocol import (
     OperationResult,
     StepDone,
 )
-from service.engines.runner import EngineProcess
 from service.jobs.operation_request import PreparedOperation, claim_and_prepare
 from service.jobs.runtime import WorkerRuntime
 from service.observability.logs import operation_context

@@ -17,6 +17,7 @@ import pytest
 
 from programs import EnvironmentSpec
 from service.engines import forking
+from service.engines.engine_process import EngineProcess
 from service.engines.forked_process import UNKNOWN_EXIT, ForkedProcess
 from service.engines.forking import FORK_SERVER, ForkServerUnavailable
 from service.engines.model import StepRequest
@@ -30,7 +31,6 @@ from service.engines.protocol import (
     SimulatorOptions,
     StepDone,
 )
-from service.engines.runner import EngineProcess
 
 SPEC = EnvironmentSpec(name="forked", tier=0, region="eu-west-1")
 REPOSITORY = Path(__file__).resolve().parents[3]
@@ -162,7 +162,7 @@ WORKER = """
 import asyncio, json, sys
 from service.engines.forking import FORK_SERVER
 from service.engines.protocol import EventMessage, OperationRequest
-from service.engines.runner import EngineProcess
+from service.engines.engine_process import EngineProcess
 
 async def main():
     request = OperationRequest.model_validate_json(sys.argv[1])

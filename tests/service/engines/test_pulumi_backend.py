@@ -10,10 +10,10 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from service.config import Settings
+from service.engines.engine_process import child_environment
 from service.engines.protocol import PulumiOptions
 from service.engines.pulumi_backend import postgres_backend, state_backend
 from service.engines.pulumi_engine import PulumiEngine
-from service.engines.runner import child_environment
 
 EMBEDDED_APP = "postgresql+psycopg://stepladder_app@/stepladder?host=/data/postgres"
 TABLE = "table=stepladder_pulumi.pulumi_state"
