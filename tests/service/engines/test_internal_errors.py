@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -15,13 +13,11 @@ from programs import EnvironmentSpec
 from service.engines import declare, simulator
 from service.engines.model import EngineError, StepRequest
 from service.engines.protocol import (
-    CHILD_MESSAGE,
-    OperationFailure,
     OperationRequest,
     PulumiOptions,
 )
+from tests.service.engines.child_runs import failed_child
 
-REPOSITORY = Path(__file__).resolve().parents[3]
 SPEC = EnvironmentSpec(name="shop", tier=0, region="eu-west-1")
 PASSPHRASE = "correct-horse-battery-staple"
 REFERENCE = re.compile(r"reference ([0-9a-f]{12})")
@@ -72,27 +68,16 @@ def test_a_bug_in_the_engine_process_reaches_the_worker_as_a_reference_and_its_l
         steps=[StepRequest(action="up", spec=SPEC, to_tier=0)],
     )
 
-    done = subprocess.run(
-        [sys.executable, "-c", BUGGY_CHILD, PASSPHRASE],
-        input=request.model_dump_json(),
-        capture_output=True,
-        text=True,
-        cwd=REPOSITORY,
-        timeout=120,
-        check=False,
-    )
+    failure, logged = failed_child(["-c", BUGGY_CHILD, PASSPHRASE], request.model_dump_json())
 
-    assert done.returncode == 1
-    failure = CHILD_MESSAGE.validate_json(done.stdout.strip().splitlines()[-1])
-    assert isinstance(failure, OperationFailure)
     assert failure.code == "internal_error"
     found = REFERENCE.search(failure.message)
     assert found is not None and found.group(1) == failure.reference
     assert "KeyError" not in failure.message and "no such output" not in failure.message
     # What the worker logs under the reference, and what the process itself logged.
     assert failure.log is not None and "KeyError" in failure.log
-    assert f"reference {failure.reference}" in done.stderr and "Traceback" in done.stderr
-    assert PASSPHRASE not in done.stdout and PASSPHRASE not in done.stderr
+    assert f"reference {failure.reference}" in logged and "Traceback" in logged
+    assert PASSPHRASE not in failure.model_dump_json() and PASSPHRASE not in logged
 
 
 def test_a_declaring_process_that_dies_without_answering_is_an_internal_error(

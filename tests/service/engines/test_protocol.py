@@ -3,10 +3,6 @@ side refuses what does not fit it instead of acting on a guess."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from pydantic import ValidationError
 
@@ -14,15 +10,14 @@ from programs import EnvironmentSpec
 from service.engines.model import OutOfBandChange, ResourceChange, ResourceState, StepRequest
 from service.engines.protocol import (
     CHILD_MESSAGE,
-    OperationFailure,
     OperationRequest,
     PulumiOptions,
     SimulatorOptions,
     StepDone,
     encode,
 )
+from tests.service.engines.child_runs import failed_child
 
-REPOSITORY = Path(__file__).resolve().parents[3]
 SPEC = EnvironmentSpec(
     name="shop", tier=2, region="eu-west-1", federated_databases=("orders", "billing")
 )
@@ -82,18 +77,8 @@ def test_the_worker_refuses_a_message_that_does_not_fit() -> None:
 def test_the_child_refuses_a_request_for_an_engine_it_does_not_know() -> None:
     request = '{"options": {"engine": "terraform"}, "steps": []}'
 
-    done = subprocess.run(
-        [sys.executable, "-m", "service.engines.child"],
-        input=request,
-        capture_output=True,
-        text=True,
-        cwd=REPOSITORY,
-        timeout=120,
-        check=False,
-    )
+    failure, logged = failed_child(["-m", "service.engines.child"], request)
 
-    assert done.returncode == 1
-    failure = CHILD_MESSAGE.validate_json(done.stdout.strip().splitlines()[-1])
-    assert isinstance(failure, OperationFailure) and failure.code == "internal_error"
-    assert failure.reference is not None and failure.reference in done.stderr
-    assert "terraform" in done.stderr  # the cause is in the log, under the reference
+    assert failure.code == "internal_error"
+    assert failure.reference is not None and failure.reference in logged
+    assert "terraform" in logged  # the cause is in the log, under the reference
