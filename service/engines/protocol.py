@@ -78,8 +78,9 @@ class EngineEvent(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    type: str
-    message: str
+    # The defaults the events table records for an event that lacks them.
+    type: str = "diagnostic"
+    message: str = ""
 
 
 class EventMessage(BaseModel):
