@@ -37,12 +37,17 @@ class ResourceState(BaseModel):
     protect: bool = False
 
 
-class ResourceChange(BaseModel):
+class ResourceNamed(BaseModel):
+    """Which resource a finding is about: what changes and drift reports start with."""
+
     model_config = ConfigDict(frozen=True)
 
     urn: str
     type: str
     name: str
+
+
+class ResourceChange(ResourceNamed):
     op: ChangeOp
     changed_inputs: tuple[str, ...] = ()
 
@@ -80,14 +85,9 @@ class StepRequest(BaseModel):
     lifts_protection: bool = False
 
 
-class DriftedResource(BaseModel):
+class DriftedResource(ResourceNamed):
     """Where the cloud differs from the recorded state (service.engines.drift finds them)."""
 
-    model_config = ConfigDict(frozen=True)
-
-    urn: str
-    type: str
-    name: str
     # update: properties differ; delete: the resource is gone from the cloud.
     op: Literal["update", "delete"]
     properties: tuple[str, ...] = ()
