@@ -69,7 +69,7 @@ def count_changes(changes: list[ResourceChange]) -> dict[str, int]:
 
 
 class StepRequest(BaseModel):
-    """One step of an operation: bring the environment to `spec` (or remove it: `spec=None`)."""
+    """One step of an operation: bring the environment to `spec` (or remove it: `destroy`)."""
 
     model_config = ConfigDict(frozen=True)
 
