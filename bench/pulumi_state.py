@@ -35,8 +35,9 @@ from db.engine import libpq_url  # noqa: E402
 from db.migrate import upgrade_database  # noqa: E402
 from db.roles import STATE_ROLE, as_user, ensure_app_login, grant_state_role  # noqa: E402
 from service.engines.model import StepRequest  # noqa: E402
+from service.engines.protocol import PulumiOptions  # noqa: E402
 from service.engines.pulumi_backend import StateBackend, postgres_backend  # noqa: E402
-from service.engines.pulumi_engine import PulumiEngine, PulumiOptions  # noqa: E402
+from service.engines.pulumi_engine import PulumiEngine  # noqa: E402
 from service.engines.pulumi_workspace import STATELESS_ENV  # noqa: E402
 from service.engines.secrets import memory_file  # noqa: E402
 from service.reference import EXAMPLE_SPEC  # noqa: E402

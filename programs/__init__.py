@@ -5,6 +5,7 @@ calls it inline; `__main__.py` calls it from stack config when an operator runs 
 This package imports only `pulumi*` and the standard library.
 """
 
+from programs.errors import DefinitionError
 from programs.ladder import TIERS, Tier, tier_by_level
 from programs.spec import EnvironmentSpec
 from programs.stack import build
@@ -13,6 +14,7 @@ from programs.stateful import STATEFUL_TYPES, is_stateful
 __all__ = [
     "STATEFUL_TYPES",
     "TIERS",
+    "DefinitionError",
     "EnvironmentSpec",
     "Tier",
     "build",

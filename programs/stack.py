@@ -31,6 +31,7 @@ from programs.components.network import Network, NetworkArgs, available_zones
 from programs.components.sessions import SessionStore, SessionStoreArgs
 from programs.components.viewer import CLOUDFRONT_CERTIFICATE_REGION, ViewerDomain
 from programs.components.web import WebAccess, WebAccessArgs, WebServers, WebServersArgs
+from programs.errors import DefinitionError
 from programs.multiregion import federate
 from programs.provider import RegionalProviders, environment_tags
 from programs.spec import EnvironmentSpec
@@ -47,14 +48,14 @@ def build(spec: EnvironmentSpec) -> dict[str, Any]:
     """Declare every resource of `spec.name` at `spec.tier`; returns (and exports) its outputs."""
     name, tier = spec.name, spec.tier
     if tier >= FEDERATED and not spec.secondary_region:
-        raise ValueError("tier 7 (multi-region) needs secondary_region in the definition")
+        raise DefinitionError("tier 7 (multi-region) needs secondary_region in the definition")
     if tier >= EDGE and spec.certificate_arn and not (spec.hosted_zone_id and spec.domain_name):
-        raise ValueError(
+        raise DefinitionError(
             "CloudFront (tier 3) reaches an HTTPS load balancer only by a name its certificate "
             "covers: set hosted_zone_id and domain_name along with certificate_arn"
         )
     if tier >= FEDERATED and spec.db_instance_class.startswith(BURSTABLE_DB_CLASS_PREFIX):
-        raise ValueError(
+        raise DefinitionError(
             "tier 7 (Aurora Global Database) needs a memory-optimised db_instance_class "
             f"such as db.r6g.large, not {spec.db_instance_class}"
         )
@@ -310,7 +311,7 @@ def _return_args(
     spec: EnvironmentSpec, box: BoxAccess, instance_id: pulumi.Output[str]
 ) -> DatabaseReturnArgs:
     if not (spec.returning_writer_endpoint and spec.returning_secret_arn):
-        raise ValueError(
+        raise DefinitionError(
             "the step to tier 0 moves the database back onto the box, but the deployed "
             f"cluster {spec.returning_cluster_identifier} has no known writer endpoint and "
             "master secret: refresh the environment, then demote again"

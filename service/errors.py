@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,6 +11,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from service.observability.references import internal_error_message, new_reference
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,13 @@ class ServiceUnavailable(StepladderError):
 
     def __init__(self, detail: str, *, retry_after: int, **extra: Any) -> None:
         super().__init__(detail, headers={"Retry-After": str(retry_after)}, **extra)
+
+
+class InternalError(StepladderError):
+    """A failure of ours already logged under a reference, which the detail names."""
+
+    status_code = 500
+    error = "internal_error"
 
 
 class InvalidInput(StepladderError):
@@ -170,14 +178,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def handle_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         # The cause goes to the log under a reference; the client gets the reference only.
-        reference = uuid.uuid4().hex[:12]
+        reference = new_reference()
         logger.exception(
             "unexpected error %s on %s %s", reference, request.method, request.url.path
         )
         return JSONResponse(
-            error_body(
-                "internal_error",
-                f"Something went wrong on our side (reference {reference}); it has been logged.",
-            ),
+            error_body("internal_error", internal_error_message(reference)),
             status_code=500,
         )

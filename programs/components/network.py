@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from programs.errors import DefinitionError
+
 VPC_CIDR = "10.0.0.0/16"
 
 
@@ -107,7 +109,7 @@ def available_zones(
     )
     names = deployed + tuple(name for name in sorted(found.names) if name not in deployed)
     if len(names) < count:
-        raise ValueError(
+        raise DefinitionError(
             f"region {region} offers {len(names)} availability zones, "
             f"the definition asks for {count}"
         )

@@ -10,7 +10,6 @@ here never reaches the worker.
 from __future__ import annotations
 
 import ctypes
-import json
 import logging
 import os
 import signal
@@ -19,18 +18,32 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from programs import EnvironmentSpec
+from service.engines.failures import failure_message, internal_error
 from service.engines.model import (
+    SIMULATED_LABEL,
     Engine,
     EngineError,
-    ResourceState,
     StepRequest,
     count_changes,
 )
-from service.engines.protocol import EXIT_INTERRUPTED, OperationRequest
+from service.engines.protocol import (
+    EXIT_INTERRUPTED,
+    EngineEvent,
+    EngineOptions,
+    EventMessage,
+    OperationFailure,
+    OperationRequest,
+    OperationResult,
+    PulumiOptions,
+    StepDone,
+    ToWorker,
+    encode,
+)
 
 PR_SET_PDEATHSIG = 1
-DEFAULT_GRACE_SECONDS = 3600.0
+
+# Sends one message to the worker.
+Send = Callable[[ToWorker], None]
 
 
 def main() -> int:
@@ -41,101 +54,90 @@ def main() -> int:
     sys.stdout = sys.stderr
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, force=True)
 
-    def send(message: dict[str, Any]) -> None:
-        protocol.write(json.dumps(message, default=str) + "\n")
+    def send(message: ToWorker) -> None:
+        protocol.write(encode(message))
 
+    request: OperationRequest | None = None
     try:
-        request = OperationRequest.from_dict(json.load(sys.stdin))
+        request = OperationRequest.model_validate_json(sys.stdin.read())
         run_operation(request, send)
     except KeyboardInterrupt:
-        send({"error": {"code": "cancelled", "message": "interrupted on request"}})
+        send(OperationFailure(code="cancelled", message="interrupted on request"))
         return EXIT_INTERRUPTED
     except EngineError as error:
-        send({"error": {"code": error.code, "message": error.message}})
+        send(failure_message(error))
         return 1
-    except Exception as error:
-        logging.exception("engine process failed")
-        send({"error": {"code": "engine_failed", "message": _short(error)}})
+    except Exception as error:  # noqa: BLE001 - logged with its traceback under a reference
+        send(failure_message(internal_error(error, _known_secrets(request))))
         return 1
     finally:
         protocol.flush()
     return 0
 
 
-def run_operation(request: OperationRequest, send: Any) -> None:
-    engine = make_engine(request.engine, request.engine_options)
+def _known_secrets(request: OperationRequest | None) -> tuple[str, ...]:
+    options = request.options if request else None
+    return options.secrets() if isinstance(options, PulumiOptions) else ()
+
+
+def run_operation(request: OperationRequest, send: Send) -> None:
+    engine = make_engine(request.options)
     try:
         _run_steps(engine, request, send)
     finally:
         # The Pulumi engine's workspace folders and in-memory secret files go with it.
-        close = getattr(engine, "close", None)
-        if close is not None:
-            close()
+        engine.close()
 
 
-def _run_steps(engine: Engine, request: OperationRequest, send: Any) -> None:
-    if getattr(engine, "cli_handles_interrupt", False):
-        grace = float(request.engine_options.get("cancel_grace_seconds", DEFAULT_GRACE_SECONDS))
-        forward_interrupts(lambda: setattr(engine, "interrupted", True), grace)
-    state = [ResourceState.from_dict(resource) for resource in request.state]
+def _run_steps(engine: Engine, request: OperationRequest, send: Send) -> None:
+    def note_interrupt() -> None:
+        engine.interrupted = True
+
+    if engine.cli_handles_interrupt:
+        forward_interrupts(note_interrupt, request.options.cancel_grace_seconds)
+    state = request.state
     totals = dict.fromkeys(("create", "update", "delete", "replace", "same"), 0)
     outputs: dict[str, Any] = {}
 
     def emit(event: dict[str, Any]) -> None:
-        send({"event": event})
+        send(EventMessage(event=EngineEvent.model_validate(event)))
 
     for index, step in enumerate(request.steps, start=1):
-        if getattr(engine, "interrupted", False):
+        if engine.interrupted:
             raise EngineError(
                 "cancelled", f"Cancelled on request before step {index} of {len(request.steps)}."
             )
-        spec = EnvironmentSpec.from_dict(step["spec"])
-        action = step["action"]
-        tier = step.get("tier")
         emit(
             {
                 "type": "step_started",
                 "message": _step_message(engine.name, step, index, len(request.steps)),
-                "action": action,
-                "tier": tier,
+                "action": step.action,
+                "tier": step.to_tier,
             }
         )
-        request_step = StepRequest(
-            action=action,
-            spec=spec,
-            to_tier=tier,
-            allowed_data_loss=frozenset(step.get("allowed_data_loss", [])),
-            refresh=bool(step.get("refresh", False)),
-        )
-        result = engine.run_step(request_step, state, emit)
+        result = engine.run_step(step, state, emit)
         counts = count_changes(result.changes)
         for op in ("create", "update", "delete", "replace"):
             totals[op] += counts[op]
         totals["same"] = counts["same"]
         outputs = result.outputs or outputs
         # A refresh records what it read from the cloud; previews and drift checks change nothing.
-        changed_state = action in ("up", "destroy", "refresh")
+        changed_state = step.action in ("up", "destroy", "refresh")
         if changed_state:
             state = result.resources
         send(
-            {
-                "step_done": {
-                    "action": action,
-                    "tier": tier,
-                    "changes": counts,
-                    "plan": [change.to_dict() for change in result.changes],
-                    "resources": [resource.to_dict() for resource in state]
-                    if changed_state
-                    else None,
-                    "outputs": result.outputs,
-                    "drift": [item.to_dict() for item in result.drift]
-                    if result.drift is not None
-                    else None,
-                    "out_of_band": result.out_of_band,
-                }
-            }
+            StepDone(
+                action=step.action,
+                tier=step.to_tier,
+                changes=counts,
+                plan=result.changes,
+                resources=state if changed_state else None,
+                outputs=result.outputs,
+                drift=result.drift,
+                out_of_band=result.out_of_band,
+            )
         )
-    send({"result": {"changes": totals, "outputs": outputs}})
+    send(OperationResult(changes=totals, outputs=outputs))
 
 
 def forward_interrupts(note_interrupt: Callable[[], None], grace_seconds: float) -> None:
@@ -162,38 +164,29 @@ def forward_interrupts(note_interrupt: Callable[[], None], grace_seconds: float)
     signal.signal(signal.SIGTERM, on_worker_gone)
 
 
-def make_engine(name: str, options: dict[str, Any]) -> Engine:
-    if name == "simulator":
-        from service.engines.simulator import SimulatorEngine
-
-        return SimulatorEngine(
-            seconds_per_resource=float(options.get("seconds_per_resource", 0)),
-            out_of_band=options.get("out_of_band"),
-        )
-    if name == "pulumi":
+def make_engine(options: EngineOptions) -> Engine:
+    if isinstance(options, PulumiOptions):
         from service.engines.pulumi_engine import PulumiEngine
 
         return PulumiEngine.from_options(options)
-    raise EngineError("unknown_engine", f"there is no engine called '{name}'")
+    from service.engines.simulator import SimulatorEngine
+
+    return SimulatorEngine(options.seconds_per_resource, options.out_of_band)
 
 
-def _step_message(engine: str, step: dict[str, Any], index: int, total: int) -> str:
-    action, tier = step["action"], step.get("tier")
-    target = "remove every resource" if action == "destroy" else f"tier {tier}"
-    if step.get("refresh"):
+def _step_message(engine: str, step: StepRequest, index: int, total: int) -> str:
+    target = "remove every resource" if step.action == "destroy" else f"tier {step.to_tier}"
+    if step.refresh:
         target += ", reading the cloud first"
-    if step.get("lifts"):
+    if step.lifts_protection:
         target += " (lifting protection, before anything is deleted)"
-    prefix = "[simulator] " if engine == "simulator" else ""
-    if action == "drift_check":
-        return f"{prefix}step {index} of {total}: compare the cloud with the state of tier {tier}"
-    return f"{prefix}step {index} of {total}: {action} to {target}"
-
-
-def _short(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    first = text[0] if text else ""
-    return f"{type(error).__name__}: {first[:300]}"
+    prefix = SIMULATED_LABEL if engine == "simulator" else ""
+    if step.action == "drift_check":
+        return (
+            f"{prefix}step {index} of {total}: compare the cloud with the state of tier "
+            f"{step.to_tier}"
+        )
+    return f"{prefix}step {index} of {total}: {step.action} to {target}"
 
 
 def _die_with_parent() -> None:

@@ -5,24 +5,28 @@ would delete (TIERS.md, data safety). It runs the same `build(spec)` the engines
 process because Pulumi's runtime is global to a process.
 
 Run as `python -m service.engines.declare` (or forked by the fork server, which runs the same
-`entry`): a JSON list of specs on stdin, a JSON list of resource lists on stdout.
+`entry`): `DeclarationRequest` on stdin, `Declarations` or an `OperationFailure` on stdout.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import signal
 import subprocess
 import sys
 import tempfile
-from typing import Any
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from programs import EnvironmentSpec
+from service.engines.failures import INTERNAL_ERROR, failure_message, internal_error
 from service.engines.forking import FORK_SERVER, ForkServerUnavailable, read_exit
 from service.engines.model import EngineError, ResourceState
+from service.engines.protocol import OperationFailure
+from service.observability.references import internal_error_message, new_reference
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +36,23 @@ logger = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 180
 
 
+class DeclarationRequest(BaseModel):
+    specs: list[EnvironmentSpec]
+
+
+class Declarations(BaseModel):
+    kind: Literal["declared"] = "declared"
+    # Each spec's declared resources, in the request's order.
+    resources: list[list[ResourceState]]
+
+
+DECLARE_ANSWER: TypeAdapter[Declarations | OperationFailure] = TypeAdapter(
+    Annotated[Declarations | OperationFailure, Field(discriminator="kind")]
+)
+
+
 def declared_resources(specs: list[EnvironmentSpec]) -> list[list[ResourceState]]:
-    payload = json.dumps([spec.to_dict() for spec in specs])
+    payload = DeclarationRequest(specs=specs).model_dump_json()
     completed = None
     if FORK_SERVER.enabled:
         try:
@@ -49,13 +68,28 @@ def declared_resources(specs: list[EnvironmentSpec]) -> list[list[ResourceState]
             timeout=TIMEOUT_SECONDS,
             check=False,
         )
-    if completed.returncode != 0:
-        lines = completed.stderr.strip().splitlines()
-        raise EngineError("program_error", lines[-1] if lines else "the program failed")
-    return [
-        [ResourceState.from_dict(resource) for resource in declared]
-        for declared in json.loads(completed.stdout)
-    ]
+    return _answer(completed)
+
+
+def _answer(completed: subprocess.CompletedProcess[str]) -> list[list[ResourceState]]:
+    """The declarations, or the failure as an EngineError whose message is written for users;
+    what the process printed besides goes to the log only."""
+    try:
+        answer = DECLARE_ANSWER.validate_json(completed.stdout)
+    except ValidationError:
+        reference = new_reference()
+        logger.error(
+            "declaring process ended without an answer (exit code %s, reference %s):\n%s",
+            completed.returncode,
+            reference,
+            completed.stderr[-4000:],
+        )
+        raise EngineError(INTERNAL_ERROR, internal_error_message(reference)) from None
+    if isinstance(answer, OperationFailure):
+        if answer.reference is not None:
+            logger.error("declaring failed (reference %s):\n%s", answer.reference, answer.log)
+        raise EngineError(answer.code, answer.message)
+    return answer.resources
 
 
 def _run_forked(payload: str) -> subprocess.CompletedProcess[str] | None:
@@ -87,25 +121,25 @@ def _run_forked(payload: str) -> subprocess.CompletedProcess[str] | None:
         )
 
 
-def main() -> None:
+def main() -> int:
     from service.engines.simulator import run_program
 
-    specs = [EnvironmentSpec.from_dict(data) for data in json.load(sys.stdin)]
-    declared: list[list[dict[str, Any]]] = []
-    for spec in specs:
-        resources, _, _ = run_program(spec, [])
-        declared.append([resource.to_dict() for resource in resources])
-    sys.stdout.write(json.dumps(declared))
+    try:
+        request = DeclarationRequest.model_validate_json(sys.stdin.read())
+        answer: Declarations | OperationFailure = Declarations(
+            resources=[run_program(spec, [])[0] for spec in request.specs]
+        )
+    except EngineError as error:
+        answer = failure_message(error)
+    except Exception as error:  # noqa: BLE001 - logged with its traceback under a reference
+        answer = failure_message(internal_error(error))
+    sys.stdout.write(answer.model_dump_json())
+    return 1 if isinstance(answer, OperationFailure) else 0
 
 
 def entry() -> int:
     """What `python -m service.engines.declare` runs, and a child of the fork server too."""
-    try:
-        main()
-    except EngineError as error:
-        print(error.message, file=sys.stderr)
-        return 1
-    return 0
+    return main()
 
 
 if __name__ == "__main__":

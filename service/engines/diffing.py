@@ -6,7 +6,7 @@ because it has no provider to ask.
 
 from __future__ import annotations
 
-from service.engines.model import ResourceChange, ResourceState
+from service.engines.model import ChangeOp, ResourceChange, ResourceState
 from service.engines.simulated_aws import replacing_inputs
 
 
@@ -41,7 +41,9 @@ def diff_resources(
         replacing = replacing_inputs(resource.type) | set(
             resource_options.get("replace_on_changes", [])
         )
-        op = "replace" if "*" in replacing or replacing.intersection(changed) else "update"
+        op: ChangeOp = (
+            "replace" if "*" in replacing or replacing.intersection(changed) else "update"
+        )
         changes.append(_change(resource, op, changed))
     for resource in reversed(before):
         if resource.urn not in new_urns:
@@ -49,11 +51,11 @@ def diff_resources(
     return changes
 
 
-def _change(resource: ResourceState, op: str, changed: tuple[str, ...] = ()) -> ResourceChange:
+def _change(resource: ResourceState, op: ChangeOp, changed: tuple[str, ...] = ()) -> ResourceChange:
     return ResourceChange(
         urn=resource.urn,
         type=resource.type,
         name=resource.name,
-        op=op,  # type: ignore[arg-type]
+        op=op,
         changed_inputs=changed,
     )

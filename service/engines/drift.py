@@ -4,12 +4,9 @@ engines. Property names only, never values: a value may be a secret."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from service.engines.model import ResourceState
-
-DriftOp = Literal["update", "delete"]
+from service.engines.model import DriftedResource, ResourceState
 
 # Properties AWS changes by design (TIERS.md: the ASG's desired capacity belongs to AWS): a
 # difference there is autoscaling at work, not drift. Aurora readers added by replica auto
@@ -19,25 +16,6 @@ AUTOSCALING_OWNED: dict[str, frozenset[str]] = {
 }
 # Bookkeeping the provider keeps for itself, which says nothing about the resource.
 IGNORED_PROPERTIES = frozenset({"__defaults", "__meta"})
-
-
-@dataclass(frozen=True)
-class DriftedResource:
-    urn: str
-    type: str
-    name: str
-    # update: properties differ; delete: the resource is gone from the cloud.
-    op: DriftOp
-    properties: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "urn": self.urn,
-            "type": self.type,
-            "name": self.name,
-            "op": self.op,
-            "properties": list(self.properties),
-        }
 
 
 def changed_properties(
@@ -65,12 +43,22 @@ def find_drift(
             continue  # components exist only in the program; the cloud has nothing to compare
         now = in_cloud.get(resource.urn)
         if now is None:
-            found.append(DriftedResource(resource.urn, resource.type, resource.name, "delete"))
+            found.append(
+                DriftedResource(
+                    urn=resource.urn, type=resource.type, name=resource.name, op="delete"
+                )
+            )
             continue
         properties = changed_properties(resource.type, resource.inputs, now.inputs)
         if properties:
             found.append(
-                DriftedResource(resource.urn, resource.type, resource.name, "update", properties)
+                DriftedResource(
+                    urn=resource.urn,
+                    type=resource.type,
+                    name=resource.name,
+                    op="update",
+                    properties=properties,
+                )
             )
     return found
 

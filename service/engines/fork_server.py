@@ -5,10 +5,9 @@ Started by `ForkServer` (`forking.py`) as `python -m service.engines.fork_server
 never starts Pulumi's runtime (no settings, no gRPC channel, no event loop) and stays a single
 thread, so a fork copies no lock held by another thread and no half-built runtime.
 
-Each request on the Unix socket is one JSON line (`{"target", "environment", "cwd"}`) with the
-child's stdin, stdout and stderr attached (SCM_RIGHTS). The answer on the same connection is
-`{"pid": N}`, then `{"exit": code}` once the child has ended (its code as `Popen.returncode`
-reports it: negative for a signal).
+Each request on the Unix socket is one `ForkRequest` line with the child's stdin, stdout and
+stderr attached (SCM_RIGHTS). The answer on the same connection is `ForkStarted`, then
+`ChildExited` once the child has ended (fork_protocol.py).
 
 It lives only as long as its starter: its stdin is a pipe whose only writer is the starter, so
 EOF means the starter is gone (killed with -9 included). It then exits, and its children, which
@@ -22,7 +21,6 @@ import atexit
 import contextlib
 import ctypes
 import importlib
-import json
 import logging
 import os
 import selectors
@@ -33,12 +31,16 @@ import threading
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+
+from service.engines.fork_protocol import ChildExited, ForkRequest, ForkStarted, ForkTarget
 
 PR_SET_PDEATHSIG = 1
 PR_SET_NAME = 15
 # The child's work, by request name: the same entry points `python -m <module>` runs.
-TARGETS = {"child": "service.engines.child", "declare": "service.engines.declare"}
+TARGETS: dict[ForkTarget, str] = {
+    "child": "service.engines.child",
+    "declare": "service.engines.declare",
+}
 # Everything the engine processes import: the service's side, Pulumi's automation API.
 MODULES = (
     "pulumi",
@@ -142,14 +144,14 @@ def _answer(
     try:
         connection.settimeout(REQUEST_TIMEOUT_SECONDS)
         request, fds = _receive(connection)
-        if len(fds) != 3 or request.get("target") not in TARGETS:
-            raise ValueError("a request names a known target and attaches three fds")
+        if len(fds) != 3:
+            raise ValueError("a request attaches three fds")
         pid = os.fork()
         if pid == 0:
             others = [other.fileno() for other in waiting.values()] + [connection.fileno()]
             _run_child(request, fds, inherited + others)
         waiting[pid] = connection
-        connection.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+        connection.sendall(ForkStarted(pid=pid).model_dump_json().encode() + b"\n")
     except (OSError, ValueError) as error:
         print(f"fork server: refused a request: {error}", file=sys.stderr, flush=True)
         connection.close()
@@ -158,14 +160,15 @@ def _answer(
             os.close(fd)
 
 
-def _receive(connection: socket.socket) -> tuple[dict[str, Any], list[int]]:
+def _receive(connection: socket.socket) -> tuple[ForkRequest, list[int]]:
+    """The request and its fds; ValueError (pydantic's ValidationError is one) if malformed."""
     data, fds, _, _ = socket.recv_fds(connection, REQUEST_LIMIT, 3)
     while not data.endswith(b"\n"):
         more = connection.recv(REQUEST_LIMIT)
         if not more:
             raise ValueError("the request ended before its end of line")
         data += more
-    return json.loads(data), list(fds)
+    return ForkRequest.model_validate_json(data), list(fds)
 
 
 def _reap(waiting: dict[int, socket.socket]) -> None:
@@ -180,16 +183,17 @@ def _reap(waiting: dict[int, socket.socket]) -> None:
         if connection is None:
             continue
         with contextlib.suppress(OSError):  # the starter stopped waiting for it
-            connection.sendall(json.dumps({"exit": os.waitstatus_to_exitcode(status)}).encode())
+            exited = ChildExited(exit=os.waitstatus_to_exitcode(status))
+            connection.sendall(exited.model_dump_json().encode())
         connection.close()
 
 
-def _run_child(request: dict[str, Any], fds: list[int], inherited: list[int]) -> None:
+def _run_child(request: ForkRequest, fds: list[int], inherited: list[int]) -> None:
     """In the forked child: become what `python -m <target>` would be, run it, never return."""
     code = 1
     try:
         _become_child(request, fds, inherited)
-        module = importlib.import_module(TARGETS[request["target"]])
+        module = importlib.import_module(TARGETS[request.target])
         entry: Callable[[], int] = module.entry
         code = entry()
     except SystemExit as stop:
@@ -204,7 +208,7 @@ def _run_child(request: dict[str, Any], fds: list[int], inherited: list[int]) ->
         _exit(code)
 
 
-def _become_child(request: dict[str, Any], fds: list[int], inherited: list[int]) -> None:
+def _become_child(request: ForkRequest, fds: list[int], inherited: list[int]) -> None:
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -212,15 +216,15 @@ def _become_child(request: dict[str, Any], fds: list[int], inherited: list[int])
     os.setsid()
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    libc.prctl(PR_SET_NAME, f"engine-{request['target']}".encode()[:15])
+    libc.prctl(PR_SET_NAME, f"engine-{request.target}".encode()[:15])
     for target_fd, fd in enumerate(fds):
         os.dup2(fd, target_fd)
     for fd in [*fds, *inherited]:
         with contextlib.suppress(OSError):
             os.close(fd)
-    os.chdir(request["cwd"])
+    os.chdir(request.cwd)
     os.environ.clear()
-    os.environ.update(request["environment"])
+    os.environ.update(request.environment)
     sys.stdin = open(0, closefd=False)  # noqa: SIM115 - the process's own stdin
     sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
     sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115

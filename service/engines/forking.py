@@ -8,7 +8,6 @@ one is started again on the next request.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import selectors
@@ -21,6 +20,8 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from service.engines.fork_protocol import ChildExited, ForkRequest, ForkStarted, ForkTarget
 
 logger = logging.getLogger(__name__)
 
@@ -60,18 +61,14 @@ class ForkServer:
             self._ensure_running()
 
     def fork(
-        self, target: str, stdio: tuple[int, int, int], environment: Mapping[str, str]
+        self, target: ForkTarget, stdio: tuple[int, int, int], environment: Mapping[str, str]
     ) -> ForkedChild:
         """A new child running `target` ("child" or "declare") on the given stdin, stdout and
         stderr, with this environment and working directory."""
         if not self.enabled:
             raise ForkServerUnavailable("the fork server is off")
         sys.audit("stepladder.fork_engine", target)
-        request: dict[str, object] = {
-            "target": target,
-            "environment": dict(environment),
-            "cwd": os.getcwd(),
-        }
+        request = ForkRequest(target=target, environment=dict(environment), cwd=os.getcwd())
         for attempt in (1, 2):
             with self._lock:
                 try:
@@ -102,8 +99,8 @@ class ForkServer:
             self._stop()
         folder = tempfile.mkdtemp(prefix="stepladder-fork-")
         path = str(Path(folder) / "socket")
-        # Imported here: runner.py imports this module, and needs child_environment itself.
-        from service.engines.runner import child_environment
+        # Imported here: engine_process.py imports this module, and needs child_environment itself.
+        from service.engines.engine_process import child_environment
 
         process = subprocess.Popen(
             [sys.executable, "-m", "service.engines.fork_server", path],
@@ -140,12 +137,12 @@ class ForkServer:
             self._socket_path = None
 
 
-def _ask(path: str, request: dict[str, object], stdio: tuple[int, int, int]) -> ForkedChild:
+def _ask(path: str, request: ForkRequest, stdio: tuple[int, int, int]) -> ForkedChild:
     connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         connection.settimeout(HANDSHAKE_TIMEOUT_SECONDS)
         connection.connect(path)
-        socket.send_fds(connection, [json.dumps(request).encode() + b"\n"], list(stdio))
+        socket.send_fds(connection, [request.model_dump_json().encode() + b"\n"], list(stdio))
         answer = b""
         while not answer.endswith(b"\n"):
             more = connection.recv(4096)
@@ -153,7 +150,7 @@ def _ask(path: str, request: dict[str, object], stdio: tuple[int, int, int]) -> 
                 raise ConnectionError("the fork server closed the connection without a pid")
             answer += more
         connection.settimeout(None)
-        return ForkedChild(pid=int(json.loads(answer)["pid"]), status=connection)
+        return ForkedChild(pid=ForkStarted.model_validate_json(answer).pid, status=connection)
     except BaseException:
         connection.close()
         raise
@@ -170,7 +167,7 @@ def read_exit(status: socket.socket) -> int | None:
 
 def exit_code(status: bytes) -> int | None:
     """The exit code in the fork server's last message; None if it closed without one."""
-    return int(json.loads(status)["exit"]) if status else None
+    return ChildExited.model_validate_json(status).exit if status else None
 
 
 FORK_SERVER = ForkServer()

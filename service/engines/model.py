@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
 from programs import EnvironmentSpec, is_stateful
 
 ChangeOp = Literal["create", "update", "delete", "replace", "same"]
@@ -23,54 +25,33 @@ def simulated_label(simulated: bool) -> str:
     return SIMULATED_LABEL if simulated else ""
 
 
-@dataclass
-class ResourceState:
+class ResourceState(BaseModel):
     urn: str
     type: str
     name: str
     parent: str | None = None
     custom: bool = True
     id: str | None = None
-    inputs: dict[str, Any] = field(default_factory=dict)
-    outputs: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    outputs: dict[str, Any] = Field(default_factory=dict)
     protect: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "urn": self.urn,
-            "type": self.type,
-            "name": self.name,
-            "parent": self.parent,
-            "custom": self.custom,
-            "id": self.id,
-            "inputs": self.inputs,
-            "outputs": self.outputs,
-            "protect": self.protect,
-        }
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ResourceState:
-        return cls(
-            urn=data["urn"],
-            type=data["type"],
-            name=data["name"],
-            parent=data.get("parent"),
-            custom=bool(data.get("custom", True)),
-            id=data.get("id"),
-            inputs=data.get("inputs") or {},
-            outputs=data.get("outputs") or {},
-            protect=bool(data.get("protect", False)),
-        )
+class ResourceNamed(BaseModel):
+    """Which resource a finding is about: what changes and drift reports start with."""
 
+    model_config = ConfigDict(frozen=True)
 
-@dataclass(frozen=True)
-class ResourceChange:
     urn: str
     type: str
     name: str
+
+
+class ResourceChange(ResourceNamed):
     op: ChangeOp
     changed_inputs: tuple[str, ...] = ()
 
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented pattern
     @property
     def stateful(self) -> bool:
         return is_stateful(self.type)
@@ -78,16 +59,6 @@ class ResourceChange:
     @property
     def deletes_data(self) -> bool:
         return self.stateful and self.op in ("delete", "replace")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "urn": self.urn,
-            "type": self.type,
-            "name": self.name,
-            "op": self.op,
-            "stateful": self.stateful,
-            "changed_inputs": list(self.changed_inputs),
-        }
 
 
 def count_changes(changes: list[ResourceChange]) -> dict[str, int]:
@@ -97,9 +68,10 @@ def count_changes(changes: list[ResourceChange]) -> dict[str, int]:
     return counts
 
 
-@dataclass(frozen=True)
-class StepRequest:
-    """One step of an operation: bring the environment to `spec` (or remove it: `spec=None`)."""
+class StepRequest(BaseModel):
+    """One step of an operation: bring the environment to `spec` (or remove it: `destroy`)."""
+
+    model_config = ConfigDict(frozen=True)
 
     action: StepAction
     spec: EnvironmentSpec
@@ -109,6 +81,24 @@ class StepRequest:
     # URNs of stateful resources the request confirmed may be deleted; any other loss of
     # data stops the step before it changes anything.
     allowed_data_loss: frozenset[str] = frozenset()
+    # An `up` of the current tier that only applies lifted protection, before a step deletes.
+    lifts_protection: bool = False
+
+
+class DriftedResource(ResourceNamed):
+    """Where the cloud differs from the recorded state (service.engines.drift finds them)."""
+
+    # update: properties differ; delete: the resource is gone from the cloud.
+    op: Literal["update", "delete"]
+    properties: tuple[str, ...] = ()
+
+
+class OutOfBandChange(BaseModel):
+    """A change made in the simulator's pretend cloud behind the state's back."""
+
+    urn: str
+    properties: dict[str, Any] = Field(default_factory=dict)
+    deleted: bool = False
 
 
 @dataclass
@@ -116,18 +106,25 @@ class StepResult:
     resources: list[ResourceState]
     changes: list[ResourceChange]
     outputs: dict[str, Any] = field(default_factory=dict)
-    # A drift check's findings (service.engines.drift.DriftedResource); None for other steps.
-    drift: list[Any] | None = None
+    # A drift check's findings; None for other steps.
+    drift: list[DriftedResource] | None = None
     # The simulator's out-of-band changes still in its pretend cloud after the step.
-    out_of_band: list[dict[str, Any]] | None = None
+    out_of_band: list[OutOfBandChange] | None = None
 
 
 class Engine(Protocol):
     name: str
+    # True when the engine's CLI stops cleanly on SIGINT itself: the child then notes an
+    # interrupt in `interrupted` and lets the engine finish, instead of raising.
+    cli_handles_interrupt: bool
+    interrupted: bool
 
     def run_step(
         self, step: StepRequest, state: list[ResourceState], emit: EventSink
     ) -> StepResult: ...
+
+    def close(self) -> None:
+        """Release what the engine holds (workspace folders, in-memory secret files)."""
 
 
 ROOT_STACK_PARENT = "pulumi:pulumi:Stack$"
@@ -165,7 +162,12 @@ def refuse_unconfirmed_data_loss(changes: list[ResourceChange], allowed: frozens
 class EngineError(Exception):
     """A failure the engine understood: `code` is machine-readable, the message is for people."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(
+        self, code: str, message: str, *, reference: str | None = None, log: str | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        # An internal failure's log reference, and its cause (secrets masked) for the log.
+        self.reference = reference
+        self.log = log

@@ -13,7 +13,6 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +21,9 @@ from pulumi.automation import events as pulumi_events
 
 from programs import EnvironmentSpec, build
 from service.engines import pulumi_pending
-from service.engines.drift import DriftedResource, drift_events
+from service.engines.drift import drift_events
 from service.engines.model import (
+    DriftedResource,
     EngineError,
     EventSink,
     ResourceChange,
@@ -32,6 +32,7 @@ from service.engines.model import (
     StepResult,
     refuse_unconfirmed_data_loss,
 )
+from service.engines.protocol import PulumiOptions
 from service.engines.pulumi_backend import pgpass_line
 from service.engines.pulumi_command import GuardedCommand
 from service.engines.pulumi_errors import classify, log_tail
@@ -56,31 +57,6 @@ from service.engines.secrets import REDACTED, memory_file, redact
 PROJECT = "stepladder"
 
 
-@dataclass(frozen=True)
-class PulumiOptions:
-    backend_url: str
-    secrets_provider: str | None
-    passphrase: str | None
-    # The PostgreSQL backend's password; its URL never carries one (see pulumi_backend.py).
-    backend_password: str | None = None
-    # Where older versions kept a workspace per environment (see pulumi_workspace.py).
-    legacy_workspaces_dir: Path | None = None
-    # Updates of each stack's history the DIY backend keeps; 0 keeps all (pulumi_history.py).
-    history_kept: int = 0
-
-    @classmethod
-    def from_dict(cls, options: dict[str, Any]) -> PulumiOptions:
-        legacy = options.get("legacy_workspaces_dir")
-        return cls(
-            backend_url=str(options["backend_url"]),
-            secrets_provider=options.get("secrets_provider"),
-            passphrase=options.get("passphrase"),
-            backend_password=options.get("backend_password") or None,
-            legacy_workspaces_dir=Path(legacy) if legacy else None,
-            history_kept=int(options.get("history_kept") or 0),
-        )
-
-
 class PulumiEngine:
     name = "pulumi"
     # SIGINT reaches the CLI directly (same process group); it stops the update cleanly and
@@ -103,14 +79,14 @@ class PulumiEngine:
         self._work_dirs: dict[str, Path] = {}
 
     @classmethod
-    def from_options(cls, options: dict[str, Any]) -> PulumiEngine:
+    def from_options(cls, options: PulumiOptions) -> PulumiEngine:
         if shutil.which("pulumi") is None:
             raise EngineError(
                 "pulumi_cli_missing",
                 "The Pulumi CLI is not installed on this worker (no `pulumi` on PATH). Install "
                 "it (the Docker image has it), or run with STEPLADDER_ENGINE=simulator.",
             )
-        return cls(PulumiOptions.from_dict(options))
+        return cls(options)
 
     def run_step(
         self, step: StepRequest, state: list[ResourceState], emit: EventSink
@@ -197,14 +173,11 @@ class PulumiEngine:
         except EngineError:
             raise
         except (auto.errors.CommandError, OSError, ValueError, RuntimeError) as error:
-            secrets = self._known_secrets()
+            secrets = self.options.secrets()
             tail = log_tail(error, secrets)
             if tail:
                 emit({"type": "diagnostic", "severity": "error", "message": tail})
             raise classify(error, interrupted=self.interrupted, known_secrets=secrets) from error
-
-    def _known_secrets(self) -> tuple[str, ...]:
-        return (self.options.passphrase or "", self.options.backend_password or "")
 
     def _stack(self, spec: EnvironmentSpec) -> auto.Stack:
         # The CLI does not create a file backend's folder; without it `stack init` fails.
@@ -340,7 +313,7 @@ class PulumiEngine:
                     "type": "diagnostic",
                     "severity": "warning",
                     "message": f"`pulumi {action}` completed, but reading its result failed "
-                    f"({classify(error, known_secrets=self._known_secrets()).message}); "
+                    f"({classify(error, known_secrets=self.options.secrets()).message}); "
                     "counts and outputs come from the engine's events",
                 }
             )
@@ -371,7 +344,7 @@ class PulumiEngine:
             forget_legacy_workspace(self.options.legacy_workspaces_dir, stack_name, deployment)
             return resources_from_deployment(deployment)
         except (auto.errors.CommandError, OSError) as error:
-            cause = classify(error, known_secrets=self._known_secrets()).message
+            cause = classify(error, known_secrets=self.options.secrets()).message
             emit(
                 {
                     "type": "diagnostic",

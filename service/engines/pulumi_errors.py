@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from pulumi.automation import errors as pulumi_errors
 
+from service.engines.failures import internal_error
 from service.engines.model import EngineError
 from service.engines.secrets import redact_text
 
@@ -82,8 +83,8 @@ def classify(
     if isinstance(error, pulumi_errors.InvalidVersionError):
         return EngineError("pulumi_cli_version", f"The Pulumi CLI does not fit the SDK: {error}")
     if not isinstance(error, pulumi_errors.CommandError):
-        cause = redact_text(str(error), known_secrets)[:300]
-        return EngineError("engine_failed", f"{type(error).__name__}: {cause}")
+        # Not the CLI's answer but a failure around it (a file, a value, a bug): ours to read.
+        return internal_error(error, known_secrets)
     output = CliOutput.of(error)
     cause = redact_text(output.cause(), known_secrets)[:400]
     text = str(error)

@@ -9,8 +9,14 @@ from typing import Any
 from pulumi.automation import events as pulumi_events
 
 from programs import is_stateful
-from service.engines.drift import DriftedResource, changed_properties
-from service.engines.model import CHANGE_OPS, ChangeOp, ResourceChange, normalise_urn
+from service.engines.drift import changed_properties
+from service.engines.model import (
+    CHANGE_OPS,
+    ChangeOp,
+    DriftedResource,
+    ResourceChange,
+    normalise_urn,
+)
 from service.engines.secrets import redact_text
 
 # Pulumi's step kinds, folded into the five the control plane counts. A replacement shows up
@@ -126,7 +132,7 @@ class ChangeLedger:
             name = urn.rsplit("::", 1)[-1]
             old, new = metadata.old, metadata.new
             if op == "delete" or new is None or bool(new.delete):
-                found.append(DriftedResource(urn, metadata.type, name, "delete"))
+                found.append(DriftedResource(urn=urn, type=metadata.type, name=name, op="delete"))
                 continue
             if op != "update":
                 continue
@@ -136,7 +142,15 @@ class ChangeLedger:
                 metadata.type, dict(old.outputs or {}) if old else {}, dict(new.outputs or {})
             )
             if properties:
-                found.append(DriftedResource(urn, metadata.type, name, "update", properties))
+                found.append(
+                    DriftedResource(
+                        urn=urn,
+                        type=metadata.type,
+                        name=name,
+                        op="update",
+                        properties=properties,
+                    )
+                )
         return found
 
     def disagreement(self, summary: Mapping[Any, int] | None) -> str | None:

@@ -8,7 +8,6 @@ and every event says `[simulator]`.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from typing import Any
 
@@ -17,13 +16,15 @@ from pulumi.runtime.settings import SETTINGS
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from programs import build
+from programs import DefinitionError, EnvironmentSpec, build
 from service.engines.diffing import diff_resources
-from service.engines.drift import DriftedResource, drift_events, find_drift
+from service.engines.drift import drift_events, find_drift
 from service.engines.model import (
     SIMULATED_LABEL,
+    DriftedResource,
     EngineError,
     EventSink,
+    OutOfBandChange,
     ResourceChange,
     ResourceState,
     StepRequest,
@@ -38,22 +39,28 @@ PROJECT = "stepladder"
 
 class SimulatorEngine:
     name = "simulator"
+    # No CLI to wait for: an interrupt raises KeyboardInterrupt wherever the step is.
+    cli_handles_interrupt = False
 
     def __init__(
-        self, seconds_per_resource: float = 0.0, out_of_band: list[dict[str, Any]] | None = None
+        self, seconds_per_resource: float = 0.0, out_of_band: list[OutOfBandChange] | None = None
     ) -> None:
         # Pacing makes the live log readable; real AWS takes seconds to minutes per resource.
         self.seconds_per_resource = seconds_per_resource
-        # What an admin changed in the pretend cloud behind the state's back, by URN:
-        # {"urn", "properties": {...}, "deleted": bool}. Nothing real ever drifts here.
-        self.out_of_band = {item["urn"]: item for item in out_of_band or []}
+        # What an admin changed in the pretend cloud behind the state's back, by URN. Nothing
+        # real ever drifts here.
+        self.out_of_band = {item.urn: item for item in out_of_band or []}
+        self.interrupted = False
+
+    def close(self) -> None:
+        """Nothing to release: the simulator holds no files or processes."""
 
     def run_step(
         self, step: StepRequest, state: list[ResourceState], emit: EventSink
     ) -> StepResult:
         if step.action == "drift_check":
             drift = find_drift(state, self._cloud(state))
-            for event in drift_events(drift, "[simulator] "):
+            for event in drift_events(drift, SIMULATED_LABEL):
                 emit(event)
             return StepResult(
                 resources=state, changes=[], drift=drift, out_of_band=self._remaining()
@@ -122,16 +129,17 @@ class SimulatorEngine:
             change = self.out_of_band.get(resource.urn)
             if change is None:
                 actual.append(resource)
-            elif not change.get("deleted"):
-                properties = change.get("properties") or {}
+            elif not change.deleted:
+                properties = change.properties
                 actual.append(
-                    dataclasses.replace(
-                        resource,
-                        inputs={**resource.inputs, **properties},
-                        outputs={
-                            **resource.outputs,
-                            **{k: v for k, v in properties.items() if k in resource.outputs},
-                        },
+                    resource.model_copy(
+                        update={
+                            "inputs": {**resource.inputs, **properties},
+                            "outputs": {
+                                **resource.outputs,
+                                **{k: v for k, v in properties.items() if k in resource.outputs},
+                            },
+                        }
                     )
                 )
         return actual
@@ -143,20 +151,20 @@ class SimulatorEngine:
             item = self.out_of_band.get(change.urn)
             if item is None or change.op == "same":
                 continue
-            if change.op != "update" or item.get("deleted"):
+            if change.op != "update" or item.deleted:
                 del self.out_of_band[change.urn]
                 continue
             kept = {
                 key: value
-                for key, value in (item.get("properties") or {}).items()
+                for key, value in item.properties.items()
                 if key not in change.changed_inputs
             }
             if kept:
-                self.out_of_band[change.urn] = {**item, "properties": kept}
+                self.out_of_band[change.urn] = item.model_copy(update={"properties": kept})
             else:
                 del self.out_of_band[change.urn]
 
-    def _remaining(self) -> list[dict[str, Any]]:
+    def _remaining(self) -> list[OutOfBandChange]:
         return list(self.out_of_band.values())
 
     @staticmethod
@@ -167,7 +175,7 @@ class SimulatorEngine:
 
 
 def run_program(
-    spec: Any, previous: list[ResourceState]
+    spec: EnvironmentSpec, previous: list[ResourceState]
 ) -> tuple[list[ResourceState], dict[str, dict[str, list[str]]], dict[str, Any]]:
     """Run `build(spec)` under the mock monitor; returns what it declared, options and outputs."""
     monitor = RecordingMonitor(SimulatedCloud(spec.region), previous)
@@ -186,7 +194,9 @@ def run_program(
 
     try:
         _sync_await(run_pulumi_func(run))
-    except Exception as error:
+    except DefinitionError as error:
+        # The definition's fault, said for its author; anything else is a bug of ours and
+        # leaves as it is, to be logged under a reference.
         raise EngineError("program_error", f"the program failed: {error}") from error
     return list(monitor.recorded.values()), monitor.options, outputs
 

@@ -10,7 +10,7 @@ import procrastinate
 
 from service.drift.interval import check_drift_when_due
 from service.expiry.tick import tick_expiries
-from service.jobs.execution import run_next_operation
+from service.jobs.engine_supervision import run_next_operation
 from service.jobs.runtime import current_runtime
 from service.notifications.delivery import deliver
 from service.notifications.events import DELIVER_WEBHOOK

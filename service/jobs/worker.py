@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 from service.clock import Clock
 from service.config import Settings
 from service.engines.forking import use_fork_server
+from service.jobs.housekeeping import keep_house_periodically
 from service.jobs.queue import build_deferring_app, build_job_app, enqueuer
-from service.jobs.recovery import recover_periodically
 from service.jobs.runtime import WorkerRuntime, set_runtime
 from service.schedules.firing import fire_due_schedules
 
@@ -58,8 +58,8 @@ async def run_worker(
             clock=clock or Clock(),
         )
         set_runtime(runtime)
-        recovery = asyncio.create_task(
-            recover_periodically(runtime, interval_seconds=settings.heartbeat_seconds)
+        housekeeping = asyncio.create_task(
+            keep_house_periodically(runtime, interval_seconds=settings.heartbeat_seconds)
         )
         ticker = asyncio.create_task(tick_schedules(runtime, settings.schedule_tick_seconds))
         try:
@@ -74,7 +74,7 @@ async def run_worker(
                 stalled_worker_timeout=settings.stalled_worker_seconds,
             )
         finally:
-            for side_task in (recovery, ticker):
+            for side_task in (housekeeping, ticker):
                 side_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await side_task

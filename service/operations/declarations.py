@@ -113,7 +113,7 @@ def _cached(session: Session, keys: set[Key]) -> dict[Key, list[ResourceState]]:
         )
     ).all()
     return {
-        (row.spec_hash, row.tier): [ResourceState.from_dict(item) for item in row.resources]
+        (row.spec_hash, row.tier): [ResourceState.model_validate(item) for item in row.resources]
         for row in rows
     }
 
@@ -125,7 +125,7 @@ def _store(engine: Engine, declared: dict[Key, list[ResourceState]]) -> None:
         {
             "spec_hash": spec_hash,
             "tier": tier,
-            "resources": [resource.to_dict() for resource in resources],
+            "resources": [resource.model_dump() for resource in resources],
             "created_at": now,
         }
         for (spec_hash, tier), resources in declared.items()

@@ -15,7 +15,8 @@ from db.engine import session_scope
 from db.models import Environment, Operation, OperationEvent, OperationStatus, Resource
 from db.models.columns import utc_now
 from service.drift import simulated_cloud
-from service.engines.model import simulated_label
+from service.engines.model import ResourceState, simulated_label
+from service.engines.protocol import StepDone
 from service.environments import repository as environments
 from service.notifications.events import notify_operation_finished
 from service.operations import repository
@@ -52,7 +53,13 @@ def step_label(action: str, tier: int | None) -> str:
 
 
 def complete_step(
-    db: Engine, operation_id: int, environment_id: int, step: dict[str, Any], index: int, total: int
+    db: Engine,
+    operation_id: int,
+    environment_id: int,
+    step: StepDone,
+    data_loss: list[dict[str, Any]] | None,
+    index: int,
+    total: int,
 ) -> None:
     """Store what a completed step left behind (its resources and the tier it reached, when it
     changed them) and an event saying it completed, in one transaction: after a crash, the
@@ -60,32 +67,36 @@ def complete_step(
     with session_scope(db) as session:
         operation = session.get(Operation, operation_id)
         label = simulated_label(operation is not None and operation.engine == "simulator")
-        if step.get("resources") is not None:
-            _record_resources(session, environment_id, step)
-        if step.get("out_of_band") is not None:
+        if step.resources is not None:
+            _record_resources(session, environment_id, step, step.resources)
+        if step.out_of_band is not None:
             # The simulator's pretend cloud after the step: what it overwrote is gone.
-            simulated_cloud.keep_only(session, environment_id, step["out_of_band"])
+            simulated_cloud.keep_only(
+                session, environment_id, [item.model_dump() for item in step.out_of_band]
+            )
         session.add(
             OperationEvent(
                 operation_id=operation_id,
                 seq=repository.next_event_seq(session, operation_id),
                 type=STEP_COMPLETED,
                 message=f"{label}step {index} of {total} completed: "
-                f"{step_label(step['action'], step.get('tier'))}",
+                f"{step_label(step.action, step.tier)}",
                 data={
-                    "action": step["action"],
-                    "tier": step.get("tier"),
+                    "action": step.action,
+                    "tier": step.tier,
                     "index": index,
                     "total": total,
-                    "changes": step.get("changes") or {},
-                    "outputs": step.get("outputs") or {},
-                    "data_loss": step.get("data_loss"),
+                    "changes": step.changes,
+                    "outputs": step.outputs,
+                    "data_loss": data_loss,
                 },
             )
         )
 
 
-def _record_resources(session: Session, environment_id: int, step: dict[str, Any]) -> None:
+def _record_resources(
+    session: Session, environment_id: int, step: StepDone, resources: list[ResourceState]
+) -> None:
     environment = session.get(Environment, environment_id, with_for_update=True)
     if environment is None:
         return
@@ -93,23 +104,17 @@ def _record_resources(session: Session, environment_id: int, step: dict[str, Any
         session,
         environment_id,
         [
+            # The table calls the cloud's id `cloud_id`; its own `id` is the row's.
             Resource(
                 environment_id=environment_id,
                 position=position,
-                urn=item["urn"],
-                type=item["type"],
-                name=item["name"],
-                parent=item.get("parent"),
-                custom=bool(item.get("custom", True)),
-                cloud_id=item.get("id"),
-                protect=bool(item.get("protect", False)),
-                inputs=item.get("inputs") or {},
-                outputs=item.get("outputs") or {},
+                cloud_id=item.id,
+                **item.model_dump(exclude={"id"}),
             )
-            for position, item in enumerate(step["resources"])
+            for position, item in enumerate(resources)
         ],
     )
-    environment.applied_tier = None if step["action"] == "destroy" else step.get("tier")
+    environment.applied_tier = None if step.action == "destroy" else step.tier
     session.add(environment)
 
 

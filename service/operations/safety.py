@@ -16,9 +16,10 @@ from sqlmodel import Session
 
 from db.models import Environment, OperationKind
 from service.engines.diffing import diff_resources
+from service.engines.failures import INTERNAL_ERROR
 from service.engines.model import EngineError, ResourceChange, ResourceState, count_changes
 from service.environments.repository import list_resources
-from service.errors import Conflict
+from service.errors import Conflict, InternalError
 from service.operations.declarations import declared_at_tiers
 from service.operations.planning import build_spec, step_tiers
 
@@ -114,6 +115,8 @@ def plan_move(
     try:
         declared = declared_at_tiers(session, specs, cached_only=cached_only)
     except EngineError as error:
+        if error.code == INTERNAL_ERROR:
+            raise InternalError(error.message) from error
         raise Conflict(f"The programs could not be planned: {error.message}") from error
     declared_at = dict(zip(wanted, declared, strict=True))
     changes = dict.fromkeys(("create", "update", "delete", "replace", "same"), 0)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import psutil
 import psycopg
@@ -155,3 +157,22 @@ def test_a_kill_in_the_second_step_reports_which_steps_completed(
     assert "step 1 of 2 (up to tier 0) completed" in operation["error"], operation["error"]
     assert "step 2 of 2 (up to tier 1) did not" in operation["error"], operation["error"]
     assert _applied_tier(restarted) == 0
+
+
+def test_an_engine_process_that_dies_is_reported_with_a_reference_the_log_explains(
+    start_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    server = start_server(simulator_seconds_per_resource="1")
+    operation_id, engines = _start_slow_operation(server)
+
+    engines[0].kill()  # a crash: not a cancel, not the worker stopping
+
+    operation = wait_for_operation(server.client, operation_id)
+    assert operation["status"] == "failed"
+    assert operation["error_code"] == "engine_crashed"
+    found = re.search(r"reference ([0-9a-f]{12})", operation["error"])
+    assert found is not None, operation["error"]
+    events = server.client.get(f"/api/operations/{operation_id}/events?format=json").json()
+    assert not any("engine's log" in event["message"] for event in events)
+    logged = "".join(path.read_text() for path in tmp_path.glob("server-*.log"))
+    assert f"reference {found.group(1)}" in logged

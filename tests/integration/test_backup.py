@@ -16,8 +16,9 @@ from db.models import Environment
 from db.roles import STATE_ROLE, as_user
 from programs import EnvironmentSpec
 from service.engines.model import StepAction, StepRequest
+from service.engines.protocol import PulumiOptions
 from service.engines.pulumi_backend import StateBackend, postgres_backend
-from service.engines.pulumi_engine import PulumiEngine, PulumiOptions
+from service.engines.pulumi_engine import PulumiEngine
 from tests.integration.test_pulumi_postgres_state import state
 from tests.integration.test_pulumi_recovery import PASSPHRASE, Thing, root
 

@@ -19,8 +19,9 @@ import pytest
 from db.engine import libpq_url
 from programs import EnvironmentSpec
 from service.engines.model import StepRequest
+from service.engines.protocol import PulumiOptions
 from service.engines.pulumi_backend import StateBackend, pgpass_line
-from service.engines.pulumi_engine import PulumiEngine, PulumiOptions
+from service.engines.pulumi_engine import PulumiEngine
 from service.engines.secrets import memory_file
 from tests.e2e.conftest import Server
 from tests.integration.aws_plugin.cloud import SimulatedAccount

@@ -22,8 +22,9 @@ import pytest
 from db.engine import libpq_url
 from db.roles import STATE_ROLE, as_user, ensure_app_login, grant_state_role
 from service.engines.model import EngineError, StepRequest
+from service.engines.protocol import PulumiOptions
 from service.engines.pulumi_backend import StateBackend, postgres_backend
-from service.engines.pulumi_engine import PulumiEngine, PulumiOptions
+from service.engines.pulumi_engine import PulumiEngine
 from service.engines.pulumi_locks import PostgresLocks
 from tests.e2e.conftest import Server
 from tests.helpers import wait_for_operation

@@ -29,8 +29,9 @@ from pulumi.automation._cmd import CommandResult
 
 from programs import EnvironmentSpec
 from service.engines.model import EngineError, StepRequest, StepResult, normalise_urn
+from service.engines.protocol import PulumiOptions
 from service.engines.pulumi_command import READS, GuardedCommand, subcommand
-from service.engines.pulumi_engine import PulumiEngine, PulumiOptions
+from service.engines.pulumi_engine import PulumiEngine
 from service.engines.pulumi_state import local_backend_dir
 from tests.integration.conftest import REQUIRED
 

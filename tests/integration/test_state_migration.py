@@ -16,8 +16,9 @@ import pytest
 from db.engine import libpq_url
 from programs import EnvironmentSpec
 from service.engines.model import ChangeOp, ResourceState, StepAction, StepRequest
+from service.engines.protocol import PulumiOptions
 from service.engines.pulumi_backend import StateBackend
-from service.engines.pulumi_engine import PulumiEngine, PulumiOptions
+from service.engines.pulumi_engine import PulumiEngine
 from tests.integration.aws_plugin.cloud import SimulatedAccount
 from tests.integration.test_pulumi_postgres_state import state
 from tests.integration.test_pulumi_recovery import PASSPHRASE, REPOSITORY

@@ -202,7 +202,7 @@ def test_a_preview_refresh_reports_drift_as_the_cli_does() -> None:
         _post("delete", CLUSTER, old=_state(CLUSTER)),
     ])  # fmt: skip
 
-    drifted = [item.to_dict() for item in ledger.drifted()]
+    drifted = [item.model_dump(mode="json") for item in ledger.drifted()]
 
     # The ASG's desired capacity moved: autoscaling at work, not drift. The cluster is gone.
     assert [(d["name"], d["op"], d["properties"]) for d in drifted] == [

@@ -7,8 +7,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from service.engines.pulumi_engine import PulumiEngine, PulumiOptions
-from service.engines.runner import child_environment
+from service.engines.engine_process import child_environment
+from service.engines.protocol import PulumiOptions
+from service.engines.pulumi_engine import PulumiEngine
 from service.engines.secrets import memory_file
 
 

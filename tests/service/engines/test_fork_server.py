@@ -17,10 +17,20 @@ import pytest
 
 from programs import EnvironmentSpec
 from service.engines import forking
+from service.engines.engine_process import EngineProcess
 from service.engines.forked_process import UNKNOWN_EXIT, ForkedProcess
 from service.engines.forking import FORK_SERVER, ForkServerUnavailable
-from service.engines.protocol import EXIT_INTERRUPTED, OperationRequest
-from service.engines.runner import EngineProcess
+from service.engines.model import StepRequest
+from service.engines.protocol import (
+    EXIT_INTERRUPTED,
+    ChildMessage,
+    EventMessage,
+    OperationFailure,
+    OperationRequest,
+    OperationResult,
+    SimulatorOptions,
+    StepDone,
+)
 
 SPEC = EnvironmentSpec(name="forked", tier=0, region="eu-west-1")
 REPOSITORY = Path(__file__).resolve().parents[3]
@@ -28,15 +38,16 @@ REPOSITORY = Path(__file__).resolve().parents[3]
 
 def _request(seconds_per_resource: float = 0.2) -> OperationRequest:
     return OperationRequest(
-        engine="simulator",
-        engine_options={"seconds_per_resource": seconds_per_resource, "cancel_grace_seconds": 60},
-        steps=[{"action": "up", "tier": 0, "spec": SPEC.to_dict()}],
+        options=SimulatorOptions(
+            seconds_per_resource=seconds_per_resource, cancel_grace_seconds=60
+        ),
+        steps=[StepRequest(action="up", spec=SPEC, to_tier=0)],
     )
 
 
 async def _run(
     request: OperationRequest, on_first_change: Any = None
-) -> tuple[EngineProcess, list[dict[str, Any]], int, int | None]:
+) -> tuple[EngineProcess, list[ChildMessage], int, int | None]:
     """Run one operation; returns the process, its messages, its exit code, and its parent's
     pid as seen while it ran."""
     process = await EngineProcess.start(request)
@@ -44,7 +55,11 @@ async def _run(
     messages = []
     async for message in process.messages():
         messages.append(message)
-        if on_first_change and message.get("event", {}).get("type") == "resource_pre":
+        if (
+            on_first_change
+            and isinstance(message, EventMessage)
+            and message.event.type == "resource_pre"
+        ):
             await on_first_change(process)
             on_first_change = None
     code = await process.wait()
@@ -58,9 +73,10 @@ def test_a_forked_child_runs_an_operation_to_success() -> None:
     assert isinstance(process.process, ForkedProcess)
     assert parent == FORK_SERVER.pid  # forked, not started directly
     assert code == 0
-    assert "result" in messages[-1], messages[-1]
-    assert messages[-1]["result"]["changes"]["create"] > 0
-    assert next(m for m in messages if "step_done" in m)["step_done"]["resources"]
+    result = messages[-1]
+    assert isinstance(result, OperationResult), result
+    assert result.changes["create"] > 0
+    assert next(m for m in messages if isinstance(m, StepDone)).resources
 
 
 def test_the_fork_server_is_one_thread_and_has_the_programs_imported() -> None:
@@ -97,7 +113,7 @@ def test_an_interrupt_reaches_a_forked_child() -> None:
     assert parent == FORK_SERVER.pid
     assert process.interrupted
     assert code == EXIT_INTERRUPTED
-    assert messages[-1] == {"error": {"code": "cancelled", "message": "interrupted on request"}}
+    assert messages[-1] == OperationFailure(code="cancelled", message="interrupted on request")
 
 
 def test_a_killed_fork_server_is_started_again_and_the_next_operation_runs() -> None:
@@ -109,7 +125,7 @@ def test_a_killed_fork_server_is_started_again_and_the_next_operation_runs() -> 
     _process, messages, code, parent = asyncio.run(_run(_request()))
 
     assert parent == FORK_SERVER.pid != killed.pid
-    assert code == 0 and "result" in messages[-1]
+    assert code == 0 and isinstance(messages[-1], OperationResult)
 
 
 def test_an_operation_whose_fork_server_dies_ends_with_an_error_instead_of_hanging() -> None:
@@ -122,7 +138,7 @@ def test_an_operation_whose_fork_server_dies_ends_with_an_error_instead_of_hangi
     # The child got SIGTERM (PR_SET_PDEATHSIG), stopped as on a worker's death, and said so;
     # its exit code died with the fork server.
     assert code == UNKNOWN_EXIT
-    assert "error" in messages[-1] and "result" not in messages[-1]
+    assert isinstance(messages[-1], OperationFailure)
 
 
 def test_without_a_fork_server_the_child_is_started_directly(
@@ -137,7 +153,7 @@ def test_without_a_fork_server_the_child_is_started_directly(
 
     assert not isinstance(process.process, ForkedProcess)
     assert parent != FORK_SERVER.pid
-    assert code == 0 and "result" in messages[-1]
+    assert code == 0 and isinstance(messages[-1], OperationResult)
 
 
 # A worker stand-in: starts an operation through the fork server, says which processes hold
@@ -145,14 +161,14 @@ def test_without_a_fork_server_the_child_is_started_directly(
 WORKER = """
 import asyncio, json, sys
 from service.engines.forking import FORK_SERVER
-from service.engines.protocol import OperationRequest
-from service.engines.runner import EngineProcess
+from service.engines.protocol import EventMessage, OperationRequest
+from service.engines.engine_process import EngineProcess
 
 async def main():
-    request = OperationRequest.from_dict(json.loads(sys.argv[1]))
+    request = OperationRequest.model_validate_json(sys.argv[1])
     process = await EngineProcess.start(request)
     async for message in process.messages():
-        if message.get("event", {}).get("type") == "resource_pre":
+        if isinstance(message, EventMessage) and message.event.type == "resource_pre":
             print(json.dumps({"server": FORK_SERVER.pid, "child": process.pid}), flush=True)
             await asyncio.sleep(3600)
 
@@ -161,7 +177,7 @@ asyncio.run(main())
 
 
 def test_killing_the_worker_kills_the_fork_server_and_its_child() -> None:
-    request = json.dumps(_request(1.0).to_dict())
+    request = _request(1.0).model_dump_json()
     worker = subprocess.Popen(
         [sys.executable, "-c", WORKER, request], stdout=subprocess.PIPE, text=True, cwd=REPOSITORY
     )

@@ -10,9 +10,10 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from service.config import Settings
+from service.engines.engine_process import child_environment
+from service.engines.protocol import PulumiOptions
 from service.engines.pulumi_backend import postgres_backend, state_backend
-from service.engines.pulumi_engine import PulumiEngine, PulumiOptions
-from service.engines.runner import child_environment
+from service.engines.pulumi_engine import PulumiEngine
 
 EMBEDDED_APP = "postgresql+psycopg://stepladder_app@/stepladder?host=/data/postgres"
 TABLE = "table=stepladder_pulumi.pulumi_state"
@@ -72,7 +73,7 @@ def test_the_cli_gets_the_state_password_as_a_pgpass_file_only_its_owner_reads(
         assert os.stat(path).st_mode & 0o077 == 0  # drivers ignore a pgpass others may read
         read = subprocess.run(["cat", path], capture_output=True, text=True, check=True)
         assert read.stdout == "*:*:*:*:pa\\:ss\\\\word\n"
-        assert "pa:ss\\word" in engine._known_secrets()  # masked in any CLI output shown
+        assert "pa:ss\\word" in options.secrets()  # masked in any CLI output shown
     finally:
         engine.close()
     assert not Path(path).exists()

@@ -15,7 +15,8 @@ from pulumi.automation.events import EngineEvent
 
 from programs import EnvironmentSpec
 from service.engines.model import EngineError, StepRequest
-from service.engines.pulumi_engine import PulumiEngine, PulumiOptions
+from service.engines.protocol import PulumiOptions
+from service.engines.pulumi_engine import PulumiEngine
 
 CLUSTER = (
     "urn:pulumi:shop::stepladder::stepladder:data:AuroraDatabase$aws:rds/cluster:Cluster"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from pulumi.automation import errors
 from pulumi.automation._cmd import CommandResult
 
@@ -89,11 +90,23 @@ def test_the_cause_is_taken_from_stderr_when_stdout_says_nothing() -> None:
     )
 
 
-def test_non_cli_failures_are_classified_with_their_cause() -> None:
-    classified = classify(ValueError("stack name must not contain spaces"))
+def test_a_failure_around_the_cli_is_internal_logged_under_the_reference_it_names(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    try:
+        raise ValueError("stack name must not contain spaces, passphrase hunter2")
+    except ValueError as error:
+        classified = classify(error, known_secrets=("hunter2",))
 
-    assert classified.code == "engine_failed"
-    assert classified.message == "ValueError: stack name must not contain spaces"
+    assert classified.code == "internal_error"
+    assert classified.reference is not None
+    assert classified.message == (
+        f"Something went wrong on our side (reference {classified.reference}); it has been logged."
+    )
+    logged = [r.getMessage() for r in caplog.records if classified.reference in r.getMessage()]
+    assert len(logged) == 1
+    assert "Traceback" in logged[0] and "stack name must not contain spaces" in logged[0]
+    assert "hunter2" not in logged[0] and "hunter2" not in (classified.log or "")
 
 
 def test_the_log_tail_keeps_diagnostics_and_drops_property_values() -> None:

@@ -61,7 +61,7 @@ def test_stored_resources_leave_out_the_stack_and_redact_secrets() -> None:
     assert [r.name for r in resources] == ["shop-aurora-cluster"]
     cluster = resources[0]
     assert cluster.inputs["masterPassword"] == "[secret]"
-    assert "hunter2" not in json.dumps([r.to_dict() for r in resources])
+    assert "hunter2" not in json.dumps([r.model_dump() for r in resources])
     assert cluster.protect is True
     assert cluster.id == "shop-aurora-cluster-1a2b"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from programs import EnvironmentSpec
-from service.engines.model import ResourceState, StepRequest
+from service.engines.model import OutOfBandChange, ResourceState, StepRequest
 from service.engines.simulator import SimulatorEngine
 
 GROUP = ResourceState(
@@ -33,7 +33,9 @@ STATE = [COMPONENT, GROUP, TABLE]
 
 
 def check(out_of_band: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    engine = SimulatorEngine(out_of_band=out_of_band)
+    engine = SimulatorEngine(
+        out_of_band=[OutOfBandChange.model_validate(item) for item in out_of_band]
+    )
     events: list[dict[str, Any]] = []
     step = StepRequest(
         action="drift_check", spec=EnvironmentSpec(name="shop", tier=5, region="eu-west-1"),
@@ -43,7 +45,7 @@ def check(out_of_band: list[dict[str, Any]]) -> list[dict[str, Any]]:
     assert result.resources == STATE  # a check never changes the state
     assert all(event["message"].startswith("[simulator] ") for event in events)
     assert result.drift is not None
-    return [item.to_dict() for item in result.drift]
+    return [item.model_dump(mode="json") for item in result.drift]
 
 
 def test_the_desired_capacity_autoscaling_set_is_not_drift() -> None:

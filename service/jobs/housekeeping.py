@@ -1,5 +1,6 @@
-"""Finding operations whose worker died (kill -9, lost machine) and closing them honestly,
-and queued operations that lost their job.
+"""The worker's housekeeping: finding operations whose worker died (kill -9, lost machine)
+and closing them honestly, requeueing queued operations that lost their job, and expiring
+idempotency keys and approvals.
 
 A dead worker stops sending heartbeats; procrastinate reports its jobs as stalled. Their
 operations are closed from what was recorded (succeeded when every step had completed, else
@@ -32,7 +33,9 @@ from service.operations.interruption import close_interrupted
 logger = logging.getLogger(__name__)
 
 
-async def recover_interrupted_operations(runtime: WorkerRuntime) -> list[int]:
+async def close_interrupted_operations(runtime: WorkerRuntime) -> list[int]:
+    """Close the running operations whose worker is gone, and finish their jobs so the
+    environment's lock frees; returns the operations closed."""
     settings = runtime.settings
     manager = runtime.job_app.job_manager
     reason = (
@@ -46,7 +49,7 @@ async def recover_interrupted_operations(runtime: WorkerRuntime) -> list[int]:
     )
     for job in stalled:
         assert job.id is not None
-        operation_ids = await asyncio.to_thread(_query, runtime, "of_job", job.id)
+        operation_ids = await asyncio.to_thread(_running_operations_of_job, runtime, job.id)
         recovered += await asyncio.to_thread(
             close_interrupted, runtime.db_engine, operation_ids, reason
         )
@@ -63,19 +66,44 @@ async def recover_interrupted_operations(runtime: WorkerRuntime) -> list[int]:
         if job_id is not None:
             with contextlib.suppress(Exception):  # already finished by another round
                 await manager.finish_job_by_id_async(job_id, status=Status.FAILED, delete_job=False)
-    orphans = await asyncio.to_thread(_query, runtime, "orphaned", None)
+    orphans = await asyncio.to_thread(_orphaned_running_operations, runtime)
     recovered += await asyncio.to_thread(close_interrupted, runtime.db_engine, orphans, reason)
     await manager.prune_stalled_workers(settings.stalled_worker_seconds)
-    await asyncio.to_thread(request_safety.prune, runtime.db_engine)
-    await asyncio.to_thread(_expire_approvals, runtime)
+    for operation_id in recovered:
+        logger.warning("operation %s closed: its worker stopped responding", operation_id)
+    return recovered
+
+
+async def requeue_operations_without_a_job(runtime: WorkerRuntime) -> None:
+    """An environment with queued operations and no job to run them gets a job."""
     for environment_id, name in await asyncio.to_thread(_unscheduled, runtime):
         logger.warning("environment %s had queued operations and no job; queueing one", name)
         await runtime.job_app.configure_task(
             RUN_NEXT_OPERATION, lock=environment_lock(name)
         ).defer_async(environment_id=environment_id)
-    for operation_id in recovered:
-        logger.warning("operation %s closed: its worker stopped responding", operation_id)
-    return recovered
+
+
+def expire_idempotency_keys_and_approvals(runtime: WorkerRuntime) -> None:
+    request_safety.prune(runtime.db_engine)
+    with session_scope(runtime.db_engine) as session:
+        approvals.expire_approvals(session)
+
+
+async def keep_house(runtime: WorkerRuntime) -> None:
+    """One round of the worker's housekeeping: what dead workers left, what expired, what
+    lost its job."""
+    await close_interrupted_operations(runtime)
+    await asyncio.to_thread(expire_idempotency_keys_and_approvals, runtime)
+    await requeue_operations_without_a_job(runtime)
+
+
+async def keep_house_periodically(runtime: WorkerRuntime, interval_seconds: float) -> None:
+    while True:
+        try:
+            await keep_house(runtime)
+        except Exception:
+            logger.exception("housekeeping round failed; retrying in %s s", interval_seconds)
+        await asyncio.sleep(interval_seconds)
 
 
 def _runs_of_dead_processes_here(runtime: WorkerRuntime) -> list[tuple[int, int | None]]:
@@ -88,28 +116,16 @@ def _runs_of_dead_processes_here(runtime: WorkerRuntime) -> list[tuple[int, int 
     ]
 
 
-def _expire_approvals(runtime: WorkerRuntime) -> None:
-    with session_scope(runtime.db_engine) as session:
-        approvals.expire_approvals(session)
-
-
 def _unscheduled(runtime: WorkerRuntime) -> list[tuple[int, str]]:
     with session_scope(runtime.db_engine) as session:
         return environments_with_unscheduled_queue(session)
 
 
-def _query(runtime: WorkerRuntime, which: str, job_id: int | None) -> list[int]:
+def _running_operations_of_job(runtime: WorkerRuntime, job_id: int) -> list[int]:
     with session_scope(runtime.db_engine) as session:
-        if which == "of_job":
-            assert job_id is not None
-            return repository.running_operations_of_job(session, job_id)
+        return repository.running_operations_of_job(session, job_id)
+
+
+def _orphaned_running_operations(runtime: WorkerRuntime) -> list[int]:
+    with session_scope(runtime.db_engine) as session:
         return orphaned_running_operations(session)
-
-
-async def recover_periodically(runtime: WorkerRuntime, interval_seconds: float) -> None:
-    while True:
-        try:
-            await recover_interrupted_operations(runtime)
-        except Exception:
-            logger.exception("recovery round failed; retrying in %s s", interval_seconds)
-        await asyncio.sleep(interval_seconds)

@@ -5,17 +5,17 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import json
 import logging
 import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
+
+from pydantic import ValidationError
 
 from service.engines.forked_process import ForkedProcess
 from service.engines.forking import FORK_SERVER, ForkServerUnavailable
-from service.engines.protocol import OperationRequest
+from service.engines.protocol import CHILD_MESSAGE, ChildMessage, OperationRequest
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class EngineProcess:
     @classmethod
     async def start(cls, request: OperationRequest) -> EngineProcess:
         """Forked from the fork server when it is on and answers; started directly otherwise."""
-        payload = json.dumps(request.to_dict()).encode()
+        payload = request.model_dump_json().encode()
         environment = child_environment(os.environ)
         if FORK_SERVER.enabled:
             try:
@@ -83,16 +83,20 @@ class EngineProcess:
     def pid(self) -> int:
         return self.process.pid
 
-    async def messages(self) -> AsyncIterator[dict[str, Any]]:
+    async def messages(self) -> AsyncIterator[ChildMessage]:
         assert self.process.stdout is not None
         async for raw in self.process.stdout:
             line = raw.decode(errors="replace").strip()
             if not line:
                 continue
             try:
-                yield json.loads(line)
-            except json.JSONDecodeError:
-                logger.warning("engine process %s wrote a line that is not JSON", self.pid)
+                yield CHILD_MESSAGE.validate_json(line)
+            except ValidationError as error:
+                logger.warning(
+                    "engine process %s wrote a line that is not a protocol message: %s",
+                    self.pid,
+                    error.errors(include_input=False, include_url=False),
+                )
 
     async def wait(self) -> int:
         code = await self.process.wait()
