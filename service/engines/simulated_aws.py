@@ -158,6 +158,12 @@ def computed_outputs(
         outputs["dnsName"] = f"{name}.{region}.elb.simulated.invalid"
         outputs["zoneId"] = "ZSIMULATED0ELB"
         outputs["arnSuffix"] = f"app/{name}/{resource_id[-12:]}"
+    if resource_type in ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"):
+        # pulumi-aws always sets both (`bucketname.s3.amazonaws.com`, and with the region for
+        # a CloudFront origin). An output the provider leaves out is unknown to the next
+        # preview, so everything built from it would plan an update.
+        outputs["bucketDomainName"] = f"{resource_id}.s3.simulated.invalid"
+        outputs["bucketRegionalDomainName"] = f"{resource_id}.s3.{region}.simulated.invalid"
     if resource_type == "aws:lb/targetGroup:TargetGroup":
         outputs["arnSuffix"] = f"targetgroup/{name}/{resource_id[-12:]}"
     if resource_type == "aws:rds/cluster:Cluster":
