@@ -105,6 +105,7 @@ NAMED_IDS: dict[str, str] = {
 }
 # Route 53's zone for every CloudFront alias (AWS documents this one id).
 CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 MANAGED_PREFIX_LIST_WEIGHTS = {"com.amazonaws.global.cloudfront.origin-facing": 55}
 # How AWS shapes the ARN of a type: `arn:aws:<service>:<region>:<account>:<prefix><id>`, the
 # region left out for global services. AWS's tagging API reads the type from it.
@@ -158,6 +159,16 @@ def computed_outputs(
         outputs["dnsName"] = f"{name}.{region}.elb.simulated.invalid"
         outputs["zoneId"] = "ZSIMULATED0ELB"
         outputs["arnSuffix"] = f"app/{name}/{resource_id[-12:]}"
+    if resource_type in ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"):
+        # pulumi-aws always sets both (`bucketname.s3.amazonaws.com`, and with the region for
+        # a CloudFront origin). An output the provider leaves out is unknown to the next
+        # preview, so everything built from it would plan an update.
+        outputs["bucketDomainName"] = f"{resource_id}.s3.simulated.invalid"
+        outputs["bucketRegionalDomainName"] = f"{resource_id}.s3.{region}.simulated.invalid"
+    if resource_type == LAUNCH_TEMPLATE:
+        # AWS numbers a template's versions from 1 (an update adds one: the plugin's Update).
+        outputs["latestVersion"] = 1
+        outputs["defaultVersion"] = 1
     if resource_type == "aws:lb/targetGroup:TargetGroup":
         outputs["arnSuffix"] = f"targetgroup/{name}/{resource_id[-12:]}"
     if resource_type == "aws:rds/cluster:Cluster":

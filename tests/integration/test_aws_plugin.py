@@ -193,3 +193,22 @@ def test_the_tagging_api_finds_a_resource_by_its_providers_default_tags(
     assert tagged("other") == [] and tagged("shop", region="us-east-1") == []
     read = plugin.Read(provider_pb2.ReadRequest(id=created.id, urn=CLUSTER_URN))
     assert read.id == created.id  # the id the ARN gives reads the resource back
+
+
+def test_a_launch_template_counts_its_versions_as_aws_does(plugin: Any) -> None:
+    urn = "urn:pulumi:shop::stepladder::aws:ec2/launchTemplate:LaunchTemplate::shop-web-template"
+    news = {"imageId": "ami-0simulated000000", "updateDefaultVersion": True}
+    checked = _check(plugin, urn, news)
+    created = plugin.Create(provider_pb2.CreateRequest(urn=urn, properties=checked.inputs))
+    first = _plain(created.properties)
+    assert (first["latestVersion"], first["defaultVersion"]) == (1, 1)
+
+    changed = {**_plain(checked.inputs), "instanceType": "t3.small"}
+    updated = plugin.Update(
+        provider_pb2.UpdateRequest(
+            id=created.id, urn=urn, olds=created.properties, news=_struct(changed)
+        )
+    )
+
+    second = _plain(updated.properties)
+    assert (second["latestVersion"], second["defaultVersion"]) == (2, 2)

@@ -70,6 +70,8 @@ def test_three_stacks_at_real_tiers_move_from_files_to_the_database_and_run_ther
         ops, deployed[name] = step(files, "up", name)
         assert set(ops.values()) == {"create"}, (name, Counter(ops.values()))
         planned[name], _ = step(files, "preview", name)
+        # Deployed and unchanged: the next run plans nothing (test_program_idempotence.py).
+        assert set(planned[name].values()) == {"same"}, (name, planned[name])
     kinds = {name: Counter(r.type for r in found) for name, found in deployed.items()}
     assert kinds["alpha"]["aws:ec2/instance:Instance"] == 1  # tier 0: the single box
     assert kinds["beta"]["aws:lb/loadBalancer:LoadBalancer"] == 1  # tier 2: load balanced
@@ -83,7 +85,7 @@ def test_three_stacks_at_real_tiers_move_from_files_to_the_database_and_run_ther
     assert moved.stdout.splitlines() == expected
     assert "unset STEPLADDER_PULUMI_BACKEND_URL" in moved.stderr
     for name, found in deployed.items():
-        # The same stack in the database: its next run plans what it would have in the files.
+        # The same stack in the database: its next run plans what it did in the files.
         ops, _ = step(state, "preview", name)
         assert ops == planned[name], name
         providers = sum(r.type.startswith("pulumi:providers:") for r in found)

@@ -25,6 +25,7 @@ from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 from service.engines.pulumi_pending import GET_RESOURCES, tagging_type
 from service.engines.simulated_aws import (
     AUTONAMED,
+    LAUNCH_TEMPLATE,
     NAMED_IDS,
     autoname,
     computed_outputs,
@@ -235,6 +236,8 @@ class SimulatedAwsProvider(provider_pb2_grpc.ResourceProviderServicer):
             **computed_outputs(resource_type, name, request.id, record["region"], news),
             "tagsAll": {**self.default_tags, **(news.get("tags") or {})},
         }
+        if resource_type == LAUNCH_TEMPLATE:
+            outputs.update(_next_template_version(_plain(request.olds), news))
         record.update(inputs=news, outputs=outputs)
         self.account.put(record)
         return provider_pb2.UpdateResponse(properties=_struct(outputs))
@@ -345,6 +348,14 @@ def _type_and_name(request: Any) -> tuple[str, str]:
         return request.type, request.name
     qualified, name = request.urn.split("::")[-2:]
     return qualified.rsplit("$", 1)[-1], name
+
+
+def _next_template_version(olds: dict[str, Any], news: dict[str, Any]) -> dict[str, int]:
+    """AWS keeps a changed launch template as its next version, the default one when the
+    template says so (`updateDefaultVersion`)."""
+    latest = int(olds.get("latestVersion") or 0) + 1
+    default = latest if news.get("updateDefaultVersion") else int(olds.get("defaultVersion") or 1)
+    return {"latestVersion": latest, "defaultVersion": default}
 
 
 def _fresh_id(resource_type: str) -> str:
