@@ -17,6 +17,7 @@ from service.engines.protocol import OperationRequest
 from service.engines.pulumi_backend import state_backend
 from service.engines.runner import EngineProcess
 from service.environments import repository as environments
+from service.jobs.event_writer import EventWriter
 from service.jobs.runtime import WorkerRuntime, this_process
 from service.observability.logs import operation_context
 from service.operations import progress, repository
@@ -215,10 +216,10 @@ async def _execute(runtime: WorkerRuntime, prepared: PreparedOperation) -> None:
     operation_id = prepared.operation_id
     label = "[simulator] " if prepared.engine == "simulator" else ""
 
-    async def record(event: dict[str, Any]) -> None:
-        await asyncio.to_thread(progress.add_event, db, operation_id, event)
+    events = EventWriter(db, operation_id)
+    record = events.add
 
-    await record(
+    record(
         {
             "type": "operation_started",
             "message": f"{label}started with the {prepared.engine} engine",
@@ -234,11 +235,11 @@ async def _execute(runtime: WorkerRuntime, prepared: PreparedOperation) -> None:
     watcher = asyncio.create_task(_interrupt_when_cancelled(runtime, operation_id, process))
     try:
         async for message in process.messages():
-            await _handle_message(db, prepared, message, outcome, record)
+            await _handle_message(db, prepared, message, outcome, events)
         code = await process.wait()
     except asyncio.CancelledError:
         # The worker is shutting down: stop the engine as cleanly as it allows, then say so.
-        await asyncio.shield(_stop_for_shutdown(runtime, prepared, process))
+        await asyncio.shield(_stop_for_shutdown(runtime, prepared, process, events))
         raise
     finally:
         watcher.cancel()
@@ -252,7 +253,7 @@ async def _execute(runtime: WorkerRuntime, prepared: PreparedOperation) -> None:
         outcome.error = f"The engine process ended unexpectedly (exit code {code})."
         outcome.error_code = "engine_crashed"
         if process.stderr_tail:
-            await record(
+            record(
                 {
                     "type": "diagnostic",
                     "message": f"{label}last lines of the engine's log:\n"
@@ -260,6 +261,7 @@ async def _execute(runtime: WorkerRuntime, prepared: PreparedOperation) -> None:
                     "severity": "error",
                 }
             )
+    await events.flush()
     await asyncio.to_thread(
         progress.finish_operation,
         db,
@@ -279,10 +281,10 @@ async def _handle_message(
     prepared: PreparedOperation,
     message: dict[str, Any],
     outcome: Outcome,
-    record: Any,
+    events: EventWriter,
 ) -> None:
     if "event" in message:
-        await record({**message["event"], "engine": prepared.engine})
+        events.add({**message["event"], "engine": prepared.engine})
     elif "step_done" in message:
         step = message["step_done"]
         if step["action"] == "preview":
@@ -294,6 +296,7 @@ async def _handle_message(
         if step.get("drift") is not None:
             outcome.drift = step["drift"]
         outcome.completed_steps += 1
+        await events.flush()  # the step's events before its step_completed
         await asyncio.to_thread(
             progress.complete_step,
             db,
@@ -331,12 +334,16 @@ def _cancel_requested(runtime: WorkerRuntime, operation_id: int) -> bool:
 
 
 async def _stop_for_shutdown(
-    runtime: WorkerRuntime, prepared: PreparedOperation, process: EngineProcess
+    runtime: WorkerRuntime, prepared: PreparedOperation, process: EngineProcess, events: EventWriter
 ) -> None:
     try:
         await process.interrupt(runtime.settings.cancel_grace_for(prepared.engine))
     except OSError:
         logger.exception("operation %s: could not interrupt its engine", prepared.operation_id)
+    try:
+        await events.flush()  # before the closing event, which takes the next seq
+    except Exception:
+        logger.exception("operation %s: its last events were not recorded", prepared.operation_id)
     await asyncio.to_thread(
         close_interrupted,
         runtime.db_engine,
