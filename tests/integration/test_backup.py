@@ -18,8 +18,9 @@ from programs import EnvironmentSpec
 from service.engines.model import StepAction, StepRequest
 from service.engines.pulumi_backend import StateBackend, postgres_backend
 from service.engines.pulumi_engine import PulumiEngine, PulumiOptions
+from tests.integration.dynamic_things import Thing
 from tests.integration.test_pulumi_postgres_state import state
-from tests.integration.test_pulumi_recovery import PASSPHRASE, Thing, root
+from tests.integration.test_pulumi_recovery import PASSPHRASE, root
 
 __all__ = ["root", "state"]
 COUNTED = [
