@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +19,7 @@ from service.engines.protocol import (
     OperationResult,
     StepDone,
 )
+from service.jobs.event_writer import EventWriter
 from service.jobs.operation_request import PreparedOperation, claim_and_prepare
 from service.jobs.runtime import WorkerRuntime
 from service.observability.logs import operation_context
@@ -30,8 +30,6 @@ from service.operations.interruption import close_interrupted
 logger = logging.getLogger(__name__)
 
 CANCEL_POLL_SECONDS = 0.5
-
-Record = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 @dataclass
@@ -60,10 +58,8 @@ async def _supervise(runtime: WorkerRuntime, prepared: PreparedOperation) -> Non
     operation_id = prepared.operation_id
     label = simulated_label(prepared.engine == "simulator")
 
-    async def record(event: dict[str, Any]) -> None:
-        await asyncio.to_thread(progress.add_event, db, operation_id, event)
-
-    await record(
+    events = EventWriter(db, operation_id)
+    events.add(
         {
             "type": "operation_started",
             "message": f"{label}started with the {prepared.engine} engine",
@@ -78,11 +74,11 @@ async def _supervise(runtime: WorkerRuntime, prepared: PreparedOperation) -> Non
     watcher = asyncio.create_task(_interrupt_when_cancelled(runtime, operation_id, process))
     try:
         async for message in process.messages():
-            await _handle_message(runtime, prepared, message, outcome, record)
+            await _handle_message(runtime, prepared, message, outcome, events)
         code = await process.wait()
     except asyncio.CancelledError:
         # The worker is shutting down: stop the engine as cleanly as it allows, then say so.
-        await asyncio.shield(_stop_for_shutdown(runtime, prepared, process))
+        await asyncio.shield(_stop_for_shutdown(runtime, prepared, process, events))
         raise
     finally:
         watcher.cancel()
@@ -108,6 +104,7 @@ async def _supervise(runtime: WorkerRuntime, prepared: PreparedOperation) -> Non
             + internal_error_message(reference)
         )
         outcome.error_code = "engine_crashed"
+    await events.flush()  # before the outcome's event, which takes the next seq
     await asyncio.to_thread(
         progress.finish_operation,
         db,
@@ -127,10 +124,10 @@ async def _handle_message(
     prepared: PreparedOperation,
     message: ChildMessage,
     outcome: Outcome,
-    record: Record,
+    events: EventWriter,
 ) -> None:
     if isinstance(message, EventMessage):
-        await record({**message.event.model_dump(), "engine": prepared.engine})
+        events.add({**message.event.model_dump(), "engine": prepared.engine})
     elif isinstance(message, StepDone):
         if message.action == "preview":
             outcome.data_loss = [
@@ -141,6 +138,7 @@ async def _handle_message(
         if message.drift is not None:
             outcome.drift = [item.model_dump(mode="json") for item in message.drift]
         outcome.completed_steps += 1
+        await events.flush()  # the step's events before its step_completed
         await asyncio.to_thread(
             progress.complete_step,
             runtime.db_engine,
@@ -186,12 +184,16 @@ def _cancel_requested(runtime: WorkerRuntime, operation_id: int) -> bool:
 
 
 async def _stop_for_shutdown(
-    runtime: WorkerRuntime, prepared: PreparedOperation, process: EngineProcess
+    runtime: WorkerRuntime, prepared: PreparedOperation, process: EngineProcess, events: EventWriter
 ) -> None:
     try:
         await process.interrupt(runtime.settings.cancel_grace_for(prepared.engine))
     except OSError:
         logger.exception("operation %s: could not interrupt its engine", prepared.operation_id)
+    try:
+        await events.flush()  # before the closing event, which takes the next seq
+    except Exception:
+        logger.exception("operation %s: its last events were not recorded", prepared.operation_id)
     await asyncio.to_thread(
         close_interrupted,
         runtime.db_engine,

@@ -3,6 +3,8 @@
 The hash covers the definition and the source of everything that shapes a declaration (the
 programs and the simulated cloud), so a new release never reuses an old release's answer.
 Misses are declared through the bounded queue; a full queue is a 503 with Retry-After.
+The declarations this process read or made last are also kept in its memory: a key's answer
+never changes, and reading a tier's resources from the table again cost most of a repeated plan.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import hashlib
 import importlib.metadata
 import json
 import subprocess
+import threading
+from collections import OrderedDict
 from collections.abc import Hashable
 from datetime import timedelta
 from pathlib import Path
@@ -33,6 +37,9 @@ BUSY_RETRY_SECONDS = 5
 OUTDATED_RETRY_SECONDS = 1
 # Definitions change, so their hashes do too: old entries go; a needed one is declared again.
 KEPT_FOR = timedelta(days=30)
+# Declarations kept in this process's memory, the least recently used going first (tier 7 is
+# about 120 resources).
+REMEMBERED = 64
 
 Key = tuple[str, int]
 
@@ -68,8 +75,10 @@ def declared_at_tiers(
     if missing:
         computed = _declare(missing)
         _store(session.get_bind().engine, computed)
+        _RECENT.remember(computed)
         found.update(computed)
-    return [found[key] for key in keys]
+    # Fresh lists of shared resources: callers read declarations, never change them.
+    return [list(found[key]) for key in keys]
 
 
 def spec_key(spec: EnvironmentSpec) -> Key:
@@ -106,16 +115,48 @@ def _as_key(key: Hashable) -> Key:
     return key[0], key[1]
 
 
+class RecentDeclarations:
+    """The last `size` declarations this process used, shared by its request threads."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[Key, list[ResourceState]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def recall(self, keys: set[Key]) -> dict[Key, list[ResourceState]]:
+        with self._lock:
+            found = {key: self._entries[key] for key in keys if key in self._entries}
+            for key in found:
+                self._entries.move_to_end(key)
+            return found
+
+    def remember(self, declared: dict[Key, list[ResourceState]]) -> None:
+        with self._lock:
+            for key, resources in declared.items():
+                self._entries[key] = resources
+                self._entries.move_to_end(key)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+
+_RECENT = RecentDeclarations(REMEMBERED)
+
+
 def _cached(session: Session, keys: set[Key]) -> dict[Key, list[ResourceState]]:
+    found = _RECENT.recall(keys)
+    if len(found) == len(keys):
+        return found
     rows = session.exec(
         select(Declaration).where(
-            tuple_(col(Declaration.spec_hash), col(Declaration.tier)).in_(list(keys))
+            tuple_(col(Declaration.spec_hash), col(Declaration.tier)).in_(list(keys - set(found)))
         )
     ).all()
-    return {
+    stored = {
         (row.spec_hash, row.tier): [ResourceState.model_validate(item) for item in row.resources]
         for row in rows
     }
+    _RECENT.remember(stored)
+    return found | stored
 
 
 def _store(engine: Engine, declared: dict[Key, list[ResourceState]]) -> None:

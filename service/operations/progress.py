@@ -1,11 +1,14 @@
 """Recording an operation's progress: its start, events, completed steps and outcome.
 
 Each function is one short transaction, so what the engine reported is durable at once and a
-killed worker loses at most the step it was in.
+killed worker loses at most the step it was in (and of that step, the events not yet written:
+the worker writes them in batches, `service/jobs/event_writer.py`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
@@ -25,17 +28,23 @@ from service.operations import repository
 STEP_COMPLETED = "step_completed"
 
 
-def add_event(db: Engine, operation_id: int, event: dict[str, Any]) -> None:
-    data = {key: value for key, value in event.items() if key not in ("type", "message")}
+def add_events(
+    db: Engine, operation_id: int, events: Sequence[tuple[datetime, dict[str, Any]]]
+) -> None:
+    """Store events, each with the time it was received, in one transaction: their seqs
+    follow the highest stored one, gap-free, in the order given."""
     with session_scope(db) as session:
-        session.add(
+        first = repository.next_event_seq(session, operation_id)
+        session.add_all(
             OperationEvent(
                 operation_id=operation_id,
-                seq=repository.next_event_seq(session, operation_id),
+                seq=seq,
+                at=at,
                 type=str(event.get("type", "diagnostic")),
                 message=str(event.get("message", "")),
-                data=data,
+                data={key: value for key, value in event.items() if key not in ("type", "message")},
             )
+            for seq, (at, event) in enumerate(events, start=first)
         )
 
 

@@ -137,7 +137,9 @@ def test_a_kill_after_every_step_was_recorded_reports_the_operation_succeeded(
 def test_a_kill_in_the_second_step_reports_which_steps_completed(
     start_server: Callable[..., Server],
 ) -> None:
-    server = start_server(simulator_seconds_per_resource="1")
+    # Paced so that the first step (15 resources) passes in seconds and the second (38) gives
+    # the kill about ten seconds to land in it.
+    server = start_server(simulator_seconds_per_resource="0.25")
     server.client.post("/api/environments", json={"name": "shop", "region": "eu-west-1"})
     operation_id = server.client.post(
         "/api/environments/shop/tier", json={"target_tier": 1}

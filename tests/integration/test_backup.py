@@ -19,8 +19,9 @@ from service.engines.model import StepAction, StepRequest
 from service.engines.protocol import PulumiOptions
 from service.engines.pulumi_backend import StateBackend, postgres_backend
 from service.engines.pulumi_engine import PulumiEngine
+from tests.integration.dynamic_things import Thing
 from tests.integration.test_pulumi_postgres_state import state
-from tests.integration.test_pulumi_recovery import PASSPHRASE, Thing, root
+from tests.integration.test_pulumi_recovery import PASSPHRASE, root
 
 __all__ = ["root", "state"]
 COUNTED = [

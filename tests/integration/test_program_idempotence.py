@@ -13,8 +13,9 @@ import pytest
 from programs import EnvironmentSpec
 from programs.spec import HIGHEST_TIER, LOWEST_TIER
 from service.engines.model import ResourceChange, StepAction, StepRequest
+from service.engines.protocol import PulumiOptions
 from service.engines.pulumi_backend import StateBackend
-from service.engines.pulumi_engine import PulumiEngine, PulumiOptions
+from service.engines.pulumi_engine import PulumiEngine
 from tests.integration.aws_plugin.cloud import SimulatedAccount
 from tests.integration.test_pulumi_recovery import PASSPHRASE
 

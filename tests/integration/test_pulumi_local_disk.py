@@ -26,9 +26,10 @@ from service.engines.secrets import memory_file
 from tests.e2e.conftest import Server
 from tests.integration.aws_plugin.cloud import SimulatedAccount
 from tests.integration.conftest import PASSPHRASE
+from tests.integration.dynamic_things import Thing
 from tests.integration.test_pulumi_engine import events, run
 from tests.integration.test_pulumi_postgres_state import state
-from tests.integration.test_pulumi_recovery import Thing, root
+from tests.integration.test_pulumi_recovery import root
 
 __all__ = ["root", "state"]
 # Pulumi's marker of an encrypted value in a checkpoint.

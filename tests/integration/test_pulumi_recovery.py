@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,6 @@ from typing import Any
 import pulumi
 import pytest
 from pulumi import automation as auto
-from pulumi import dynamic
 from pulumi.automation._cmd import CommandResult
 
 from programs import EnvironmentSpec
@@ -34,38 +32,12 @@ from service.engines.pulumi_command import READS, GuardedCommand, subcommand
 from service.engines.pulumi_engine import PulumiEngine
 from service.engines.pulumi_state import local_backend_dir
 from tests.integration.conftest import REQUIRED
+from tests.integration.dynamic_things import Thing
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 SPEC = EnvironmentSpec(name="shop", tier=0, region="eu-west-1")
 PASSPHRASE = "integration-passphrase"
 DYNAMIC_PLUGIN = "pulumi-resource-pulumi-python"
-
-
-class Slow(dynamic.ResourceProvider):
-    """Creates after `seconds`, leaving a marker when it starts; `generation` replaces."""
-
-    def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
-        if props.get("marker"):
-            Path(props["marker"]).write_text("creating")
-        time.sleep(float(props.get("seconds", 0)))
-        return dynamic.CreateResult(id_=uuid.uuid4().hex, outs=props)
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        keys = {"generation", "seconds", "marker"}
-        changed = [key for key in keys if olds.get(key) != news.get(key)]
-        replaces = ["generation"] if "generation" in changed else []
-        return dynamic.DiffResult(changes=bool(changed), replaces=replaces)
-
-    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> Any:
-        return dynamic.UpdateResult(outs=news)
-
-    def delete(self, _id: str, _props: dict[str, Any]) -> None:
-        return None
-
-
-class Thing(dynamic.Resource):
-    def __init__(self, name: str, props: dict[str, Any]) -> None:
-        super().__init__(Slow(), name, props)
 
 
 def program(generation: int, seconds: float = 0, marker: str = "") -> Callable[..., None]:
@@ -132,7 +104,7 @@ def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.delenv("PULUMI_BACKEND_URL", raising=False)
     monkeypatch.setenv("PULUMI_PYTHON_CMD", sys.executable)
     monkeypatch.setenv("PATH", f"{plugin_dir}{os.pathsep}{os.environ['PATH']}")
-    # The dynamic provider process unpickles `Slow` by reference: it imports this module.
+    # The dynamic provider process unpickles `Slow` by reference: it imports its module.
     monkeypatch.setenv("PYTHONPATH", str(REPOSITORY))
     yield tmp_path
 

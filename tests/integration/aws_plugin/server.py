@@ -16,13 +16,13 @@ import uuid
 from concurrent import futures
 from importlib import resources
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 
-from service.engines.pulumi_pending import GET_RESOURCES, tagging_type
 from service.engines.simulated_aws import (
     AUTONAMED,
     LAUNCH_TEMPLATE,
@@ -287,11 +287,9 @@ class SimulatedAwsProvider(provider_pb2_grpc.ResourceProviderServicer):
     # Functions.
 
     def Invoke(self, request: Any, context: Any) -> Any:
-        if request.tok == GET_RESOURCES:
-            return provider_pb2.InvokeResponse(
-                **{"return": _struct(self._tagged_resources(_plain(request.args)))}
-            )
         answer = look_up(request.tok, _plain(request.args), self.region)
+        if answer is None and request.tok == _pending_creates().GET_RESOURCES:
+            answer = self._tagged_resources(_plain(request.args))
         if answer is None:
             return provider_pb2.InvokeResponse(
                 failures=[
@@ -318,7 +316,7 @@ class SimulatedAwsProvider(provider_pb2_grpc.ResourceProviderServicer):
             )
             if (
                 record["region"] == region
-                and (not types or tagging_type(arn) in types)
+                and (not types or _pending_creates().tagging_type(arn) in types)
                 and (carries_tags)
             ):
                 found.append({"resourceArn": arn, "tags": tags, "complianceDetails": []})
@@ -367,6 +365,15 @@ def _plain(struct: struct_pb2.Struct | None) -> dict[str, Any]:
         return {}
     plain: dict[str, Any] = json_format.MessageToDict(struct)
     return plain
+
+
+def _pending_creates() -> ModuleType:
+    """Imported when first needed: it imports the programs and pulumi_aws, which cost every
+    start of this plugin (one per CLI command) over a second of CPU, and only the look-up of
+    pending creates' tagged resources uses it."""
+    from service.engines import pulumi_pending
+
+    return pulumi_pending
 
 
 def _struct(values: dict[str, Any]) -> struct_pb2.Struct:

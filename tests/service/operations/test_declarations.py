@@ -11,9 +11,11 @@ from typing import Any
 
 import psycopg
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
 
 from db.engine import libpq_url
-from service.operations.declarations import QUEUE
+from service.engines.model import ResourceState
+from service.operations.declarations import QUEUE, RecentDeclarations
 from tests.helpers import create_environment
 
 # Every declaration child this process starts, seen by an audit hook: Python's own on Popen
@@ -107,3 +109,38 @@ def test_a_full_declaration_queue_answers_503_with_retry_after(idle_client: Test
     assert [operation["kind"] for operation in operations] == ["set_tier"]
     # Room again: the same request is planned and answered.
     assert idle_client.post("/api/environments/plan-busy/demote").status_code == 409
+
+
+def test_a_repeated_plan_reads_its_declarations_from_memory(
+    idle_client: TestClient, db_engine: Engine
+) -> None:
+    _queued_at_tier_1(idle_client, "plan-remembered")
+    assert idle_client.post("/api/environments/plan-remembered/demote").status_code == 409
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(db_engine, "before_cursor_execute", seen)
+    try:
+        again = idle_client.post("/api/environments/plan-remembered/demote")
+        page = idle_client.get("/environments/plan-remembered/change", params={"kind": "demote"})
+    finally:
+        event.remove(db_engine, "before_cursor_execute", seen)
+
+    assert again.status_code == 409 and again.json()["error"] == "confirmation_required"
+    assert page.status_code == 200 and "plan-remembered-aurora-cluster" in page.text
+    assert statements  # the requests did query: environments, operations, audit
+    assert not [statement for statement in statements if "declarations" in statement]
+
+
+def test_memory_keeps_the_most_recently_used_declarations() -> None:
+    recent = RecentDeclarations(2)
+    one, two, three = ("a", 0), ("b", 0), ("c", 0)
+    resources = [ResourceState(urn="urn:x", type="t", name="x")]
+
+    recent.remember({one: resources, two: resources})
+    assert recent.recall({one}) == {one: resources}  # one is now the most recent
+    recent.remember({three: resources})
+
+    assert set(recent.recall({one, two, three})) == {one, three}
