@@ -13,6 +13,7 @@ from service.api.deps import EnqueueDep, SessionDep, SettingsDep
 from service.api.guard import Guard, Permission, RateLimited, Reader
 from service.api.idempotency import IdempotentRoute
 from service.api.responses import EVERY_ROUTE, errors
+from service.costs.prices import load_price_book
 from service.environments import domain, repository
 from service.environments.schemas import (
     EnvironmentCreate,
@@ -141,6 +142,7 @@ def request_change(
         confirm=body.confirm if body else None,
         requested_by=guard.actor,
         approval_hours=settings.approval_hours,
+        prices=load_price_book(settings.price_file),
     )
     return operations.describe_operation(operation)
 

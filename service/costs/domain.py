@@ -3,22 +3,14 @@ move. Built from the same cached declarations the plans use, so they price what 
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from sqlmodel import Session
 
 from db.models import Environment, OperationKind
 from programs import TIERS
-from service.costs.estimate import LABEL, CostEstimate, estimate
+from service.costs.estimate import CostEstimate, estimate
+from service.costs.moves import PRICED_MOVES, describe, plan_cost_between
 from service.costs.prices import PriceBook
-from service.costs.schemas import (
-    CostEstimatePublic,
-    CostLinePublic,
-    EnvironmentCost,
-    MissingPricePublic,
-    PlanCost,
-    TierCost,
-)
+from service.costs.schemas import EnvironmentCost, PlanCost, TierCost
 from service.engines.model import EngineError
 from service.environments.schemas import tier_problems
 from service.errors import Conflict, InvalidInput
@@ -26,14 +18,6 @@ from service.operations import repository as operation_queries
 from service.operations.declarations import declared_at_tiers
 from service.operations.planning import build_spec, plan_tiers
 from service.operations.safety import PLANNED_AT
-
-# The moves whose cost differs before and after (the rest stay at their tier).
-PRICED_MOVES = (
-    OperationKind.promote,
-    OperationKind.demote,
-    OperationKind.set_tier,
-    OperationKind.destroy,
-)
 
 
 def estimate_tier(
@@ -91,37 +75,14 @@ def plan_cost(
     assert environment.id is not None
     if kind not in PRICED_MOVES:
         raise InvalidInput.from_fields(
-            [{"field": "kind", "rule": "one of promote, demote, set_tier, destroy"}]
+            [{"field": "kind", "rule": "one of " + ", ".join(move.value for move in PRICED_MOVES)}]
         )
-    if kind == OperationKind.set_tier and target_tier is None:
+    if kind in (OperationKind.set_tier, OperationKind.preview) and target_tier is None:
         raise InvalidInput.from_fields(
-            [{"field": "target_tier", "rule": "set_tier needs a tier from 0 to 7"}]
+            [{"field": "target_tier", "rule": f"{kind.value} needs a tier from 0 to 7"}]
         )
     projected = operation_queries.projected_tier(session, environment.id, environment.applied_tier)
     from_tier, to_tier = plan_tiers(kind, projected, target_tier)
     before = estimate_tier(session, environment, from_tier, book) if from_tier is not None else None
     after = estimate_tier(session, environment, to_tier, book) if to_tier is not None else None
-    difference = (after.monthly_usd if after else Decimal(0)) - (
-        before.monthly_usd if before else Decimal(0)
-    )
-    return PlanCost(
-        environment=environment.name,
-        from_tier=from_tier,
-        to_tier=to_tier,
-        before=describe(before) if before else None,
-        after=describe(after) if after else None,
-        difference_usd=difference,
-        complete=all(side.complete for side in (before, after) if side is not None),
-    )
-
-
-def describe(found: CostEstimate) -> CostEstimatePublic:
-    return CostEstimatePublic(
-        tier=found.tier,
-        monthly_usd=found.monthly_usd,
-        complete=found.complete,
-        lines=[CostLinePublic(**vars(line)) for line in found.lines],
-        missing=[MissingPricePublic(**vars(item)) for item in found.missing],
-        usage_priced=found.usage_priced,
-        label=LABEL,
-    )
+    return plan_cost_between(environment.name, from_tier, to_tier, before, after)

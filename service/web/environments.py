@@ -13,7 +13,8 @@ from db.models import Environment, OperationKind
 from programs import TIERS
 from service.access.roles import Action, in_scope
 from service.api.deps import ClockDep, SessionDep, SettingsDep
-from service.costs.domain import describe, estimate_tier
+from service.costs.domain import estimate_tier
+from service.costs.moves import describe
 from service.costs.prices import load_price_book
 from service.costs.schemas import CostEstimatePublic
 from service.drift.status import drift_report
