@@ -11,11 +11,11 @@ from service.costs.estimate import CostEstimate, estimate
 from service.costs.moves import PRICED_MOVES, describe, plan_cost_between
 from service.costs.prices import PriceBook
 from service.costs.schemas import EnvironmentCost, PlanCost, TierCost
-from service.engines.model import EngineError
+from service.engines.model import EngineError, ResourceState
 from service.environments.schemas import tier_problems
 from service.errors import Conflict, InvalidInput
 from service.operations import repository as operation_queries
-from service.operations.declarations import declared_at_tiers
+from service.operations.declarations import PlanOutdated, declared_at_tiers
 from service.operations.planning import build_spec, plan_tiers
 from service.operations.safety import PLANNED_AT
 
@@ -46,22 +46,53 @@ def environment_cost(
     )
 
 
-def tier_costs(session: Session, environment: Environment, book: PriceBook) -> list[TierCost]:
-    found = []
-    for tier in TIERS:
-        try:
-            found.append(
-                TierCost(
-                    tier=tier.level,
-                    name=tier.name,
-                    estimate=describe(estimate_tier(session, environment, tier.level, book)),
-                )
+# Why a tier shows no estimate on a page that never declares programs while it is read.
+NOT_YET = "not worked out yet"
+
+
+def tier_costs(
+    session: Session, environment: Environment, book: PriceBook, *, cached_only: bool = False
+) -> list[TierCost]:
+    """Each tier's estimate, or why it has none; the reachable tiers declared in one batch.
+    `cached_only`: never declare (a page read), those tiers say NOT_YET instead."""
+    reasons = {
+        tier.level: "Tier {} is out of reach: {}".format(
+            tier.level, "; ".join(problem["rule"] for problem in problems)
+        )
+        for tier in TIERS
+        if (problems := tier_problems(environment, tier.level))
+    }
+    specs = {
+        tier.level: build_spec(
+            environment, tier.level, requested_at=PLANNED_AT, aws_endpoint_url=None
+        )
+        for tier in TIERS
+        if tier.level not in reasons
+    }
+    declared: dict[int, list[ResourceState]] = {}
+    try:
+        declared = dict(
+            zip(
+                specs,
+                declared_at_tiers(session, list(specs.values()), cached_only=cached_only),
+                strict=True,
             )
-        except Conflict as refusal:
-            found.append(
-                TierCost(tier=tier.level, name=tier.name, estimate=None, reason=refusal.detail)
-            )
-    return found
+        )
+    except PlanOutdated:
+        reasons |= {level: NOT_YET for level in specs}
+    except EngineError as error:
+        reasons |= {level: f"The tiers could not be declared: {error.message}" for level in specs}
+    return [
+        TierCost(
+            tier=tier.level,
+            name=tier.name,
+            estimate=describe(estimate(tier.level, declared[tier.level], specs[tier.level], book))
+            if tier.level in declared
+            else None,
+            reason=reasons.get(tier.level, ""),
+        )
+        for tier in TIERS
+    ]
 
 
 def plan_cost(
