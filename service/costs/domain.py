@@ -8,7 +8,7 @@ from sqlmodel import Session
 from db.models import Environment, OperationKind
 from programs import TIERS
 from service.costs.estimate import CostEstimate, estimate
-from service.costs.moves import PRICED_MOVES, describe, plan_cost_between
+from service.costs.moves import PRICED_MOVES, describe
 from service.costs.prices import PriceBook
 from service.costs.schemas import EnvironmentCost, PlanCost, TierCost
 from service.engines.model import EngineError, ResourceState
@@ -17,7 +17,7 @@ from service.errors import Conflict, InvalidInput
 from service.operations import repository as operation_queries
 from service.operations.declarations import PlanOutdated, declared_at_tiers
 from service.operations.planning import build_spec, plan_tiers
-from service.operations.safety import PLANNED_AT
+from service.operations.safety import PLANNED_AT, plan_move
 
 
 def estimate_tier(
@@ -102,7 +102,7 @@ def plan_cost(
     target_tier: int | None,
     book: PriceBook,
 ) -> PlanCost:
-    """The move's estimate before and after, from the tier the queue leads to."""
+    """The move's estimate before and after, from the tier the queue leads to: its plan's."""
     assert environment.id is not None
     if kind not in PRICED_MOVES:
         raise InvalidInput.from_fields(
@@ -114,6 +114,9 @@ def plan_cost(
         )
     projected = operation_queries.projected_tier(session, environment.id, environment.applied_tier)
     from_tier, to_tier = plan_tiers(kind, projected, target_tier)
-    before = estimate_tier(session, environment, from_tier, book) if from_tier is not None else None
-    after = estimate_tier(session, environment, to_tier, book) if to_tier is not None else None
-    return plan_cost_between(environment.name, from_tier, to_tier, before, after)
+    if to_tier is not None and (problems := tier_problems(environment, to_tier)):
+        raise Conflict(f"Tier {to_tier} is out of reach: " + "; ".join(p["rule"] for p in problems))
+    # The very plan a request would make, so the figures are the ones the operation carries.
+    plan = plan_move(session, environment, kind, from_tier, to_tier, prices=book)
+    assert plan.cost is not None
+    return plan.cost

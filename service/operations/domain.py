@@ -173,7 +173,9 @@ def _request_locked(
         session.add(environment)
     requested_at = utc_now()
     approval = needs_approval(environment, kind, requested_by)
-    data_loss = plan.data_loss if plan else []
+    # A plan made only for its price (a preview, a step up) confirms nothing and refuses nothing.
+    guarded = approval or moves_down(kind, from_tier, to_tier)
+    data_loss = plan.data_loss if plan and guarded else []
     check_data_safety(environment, data_loss, confirm, confirmed_loss)
 
     operation = Operation(
