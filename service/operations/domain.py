@@ -136,15 +136,20 @@ def _plan_request(
     if to_tier is not None and (problems := tier_problems(environment, to_tier)):
         raise InvalidInput.from_fields(problems)
     plan = None
-    priced = prices is not None and kind in PRICED_MOVES
-    if (
-        priced
-        or needs_approval(environment, kind, requested_by)
-        or moves_down(kind, from_tier, to_tier)
-    ):
-        plan = plan_move(
-            session, environment, kind, from_tier, to_tier, cached_only=cached_only, prices=prices
-        )
+    guarded = needs_approval(environment, kind, requested_by) or moves_down(
+        kind, from_tier, to_tier
+    )
+    if guarded or (prices is not None and kind in PRICED_MOVES):
+        try:
+            plan = plan_move(
+                session, environment, kind, from_tier, to_tier,
+                cached_only=cached_only, prices=prices,
+            )  # fmt: skip
+        except (Conflict, PlanOutdated):
+            if guarded:
+                raise
+            # Only its price was wanted: a program that cannot be declared fails in the run,
+            # as it always has, and the operation carries no estimate.
     return from_tier, to_tier, plan
 
 
