@@ -362,7 +362,45 @@ def _days(expires: str | None) -> int | None:
     return int(days)
 
 
+def command_prices(arguments: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from service.costs.price_list import PriceListUnavailable, update_price_book
+    from service.costs.prices import SHIPPED, PriceBook
+    from service.environments.catalog import AWS_REGIONS
+
+    settings = get_settings()
+    output = Path(arguments.output) if arguments.output else settings.price_file
+    if output is None:
+        raise SystemExit("stepladder: name the file to write: --output, or STEPLADDER_PRICE_FILE")
+    book = PriceBook.model_validate_json((output if output.exists() else SHIPPED).read_text())
+    keys = arguments.key or sorted({price.key for price in book.prices} | set(DEFAULT_PRICE_KEYS))
+    regions = arguments.region or sorted(AWS_REGIONS)
+    try:
+        updated, missing = update_price_book(book, keys, regions, base_url=arguments.base_url)
+    except PriceListUnavailable as error:
+        raise SystemExit(f"stepladder: cannot read the Price List API: {error}") from None
+    output.write_text(updated.model_dump_json(indent=2) + "\n")
+    print(f"wrote {output}: {len(updated.prices)} prices, from {updated.updated_from}")
+    if missing:
+        print(f"no price in the list for {len(missing)}: " + ", ".join(missing))
+    return 0
+
+
+# What the programs' defaults need; `prices update` also refreshes every key the book holds.
+DEFAULT_PRICE_KEYS = (
+    "ec2:t3.micro",
+    "ec2:t3.small",
+    "rds:aurora-mysql:db.t4g.medium",
+    "rds:aurora-postgresql:db.t4g.medium",
+    "elasticache:cache.t4g.small",
+    "elb:application",
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from service.costs.price_list import PUBLIC_BASE_URL
+
     parser = argparse.ArgumentParser(prog="stepladder", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the API and an in-process worker")
@@ -409,6 +447,20 @@ def build_parser() -> argparse.ArgumentParser:
         "healthcheck", help="exit 0 when the service on the configured port answers /healthz"
     )
     health.set_defaults(handler=command_healthcheck)
+    prices = commands.add_parser("prices", help="the price book behind cost estimates")
+    price_commands = prices.add_subparsers(dest="prices_command", required=True)
+    update = price_commands.add_parser(
+        "update", help="refresh on-demand list prices from AWS's public Price List Bulk API"
+    )
+    update.add_argument("--output", help="the book to write (default: STEPLADDER_PRICE_FILE)")
+    update.add_argument("--region", action="append", help="repeat; default: every region")
+    update.add_argument("--key", action="append", help="repeat, e.g. ec2:t3.small")
+    update.add_argument(
+        "--base-url",
+        default=PUBLIC_BASE_URL,
+        help="the Price List Bulk API (default: AWS's public endpoint)",
+    )
+    prices.set_defaults(handler=command_prices)
     docs = commands.add_parser("docs", help="regenerate docs/tiers.md from the programs")
     docs.set_defaults(handler=command_docs)
     return parser

@@ -15,6 +15,7 @@ from service.costs.prices import PriceBook, load_price_book
 from service.costs.schemas import EnvironmentCost, PlanCost, TierCost
 from service.environments.domain import require_environment
 
+MOVES = "promote, demote, set_tier, preview or destroy"
 router = APIRouter(tags=["costs"], responses=EVERY_ROUTE)
 
 
@@ -46,7 +47,7 @@ def get_plan_cost(
     session: SessionDep,
     settings: SettingsDep,
     _: Reader,
-    kind: Annotated[OperationKind, Query(description="promote, demote, set_tier or destroy")],
+    kind: Annotated[OperationKind, Query(description=MOVES)],
     target_tier: Annotated[int | None, Query(ge=0, le=7)] = None,
 ) -> PlanCost:
     """A move's estimate before and after, and the difference, from the tier the queue leads to."""

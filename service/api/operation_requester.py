@@ -10,6 +10,7 @@ from db.models import OperationKind
 from service.api.deps import EnqueueDep, SessionDep, SettingsDep
 from service.api.guard import Guard
 from service.api.responses import errors
+from service.costs.prices import load_price_book
 from service.operations.domain import describe_operation, request_operation
 from service.operations.schemas import ConfirmRequest, OperationPublic
 
@@ -44,6 +45,7 @@ class OperationRequester:
             confirm=body.confirm if body else None,
             requested_by=guard.actor,
             approval_hours=self.settings.approval_hours,
+            prices=load_price_book(self.settings.price_file),
         )
         return describe_operation(operation)
 

@@ -25,10 +25,10 @@ USAGE_PRICED = frozenset(
         "aws:s3/bucketV2:BucketV2",
     }
 )
-LABEL = (
-    "Estimate from on-demand list prices of the dates shown, for fixed capacity at the "
-    "definition's knobs (an Auto Scaling Group at its minimum); no data transfer, requests, "
-    "storage growth, LCUs or free tier."
+# What every estimate assumes; `label` adds the dates of its prices and what has none.
+BASIS = (
+    "fixed capacity at the definition's knobs (an Auto Scaling Group at its minimum); "
+    "no data transfer, requests, storage growth, LCUs or free tier"
 )
 
 
@@ -72,6 +72,17 @@ class CostEstimate:
     @property
     def complete(self) -> bool:
         return not self.missing
+
+
+def label(found: CostEstimate) -> str:
+    """What an estimate is, in one sentence or two: the one place that says it."""
+    dates = sorted({line.read_on for line in found.lines})
+    prices = f"on-demand list prices read on {', '.join(dates)}" if dates else "no list prices"
+    text = f"Estimate from {prices}, for {BASIS}."
+    if found.missing:
+        missing = sorted({f"{item.key} in {item.region}" for item in found.missing})
+        text += " No price for " + ", ".join(missing) + ": not counted."
+    return text
 
 
 def estimate(

@@ -32,6 +32,9 @@ class PriceBook(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     about: str = ""
+    # Set by `stepladder prices update`: the Price List index it read, and that index's date.
+    updated_from: str = ""
+    updated_on: str = ""
     hours_per_month: int = Field(default=730, ge=1)
     prices: tuple[Price, ...] = ()
 
@@ -71,6 +74,8 @@ def _load(operator_file: Path | None, _stamp: float | None) -> PriceBook:
     merged.update({(price.key, price.region): price for price in theirs.prices})
     return PriceBook(
         about=theirs.about or shipped.about,
+        updated_from=theirs.updated_from or shipped.updated_from,
+        updated_on=theirs.updated_on or shipped.updated_on,
         hours_per_month=theirs.hours_per_month,
         prices=tuple(merged.values()),
     )

@@ -14,6 +14,9 @@ from programs.spec import HIGHEST_TIER
 from service.access.audit import AuditEntry, audited
 from service.access.domain import Actor
 from service.access.roles import Role, in_scope
+from service.costs.moves import PRICED_MOVES
+from service.costs.prices import PriceBook
+from service.costs.schemas import PlanCost
 from service.environments.domain import require_environment
 from service.environments.schemas import tier_problems
 from service.errors import Conflict, InvalidInput, NotFound
@@ -47,14 +50,16 @@ def request_operation(
     confirmed_loss: list[dict[str, Any]] | None = None,
     approval_hours: float = 24,
     audited_as: str | None = None,
+    prices: PriceBook | None = None,
 ) -> Operation:
     """Validate and queue an operation (or hold it for approval); audited as
-    `environment.<kind>` unless the caller names the change it carries out (a schedule)."""
+    `environment.<kind>` unless the caller names the change it carries out (a schedule).
+    With `prices`, a move's plan is always made and kept, carrying its monthly estimate."""
     action = audited_as or f"environment.{kind.value}"
     with audited(session, requested_by, action, environment_name) as entry:
         operation = _request(
             session, enqueue, environment_name, kind, engine, target_tier, confirm,
-            confirmed_loss, requested_by, approval_hours,
+            confirmed_loss, requested_by, approval_hours, prices,
         )  # fmt: skip
         _describe_request(entry, operation)
         return operation
@@ -84,17 +89,18 @@ def _request(
     confirmed_loss: list[dict[str, Any]] | None,
     requested_by: Actor,
     approval_hours: float,
+    prices: PriceBook | None,
 ) -> Operation:
     for _attempt in range(PLAN_ATTEMPTS):
         # Plan first, holding no lock: declaring the programs can take seconds when uncached.
         environment = require_environment(session, environment_name)
-        _plan_request(session, environment, kind, engine, target_tier, requested_by)
+        _plan_request(session, environment, kind, engine, target_tier, requested_by, prices)
         try:
             # A savepoint, so that a plan found outdated under the lock releases the lock.
             with session.begin_nested():
                 return _request_locked(
                     session, enqueue, environment_name, kind, engine, target_tier, confirm,
-                    confirmed_loss, requested_by, approval_hours,
+                    confirmed_loss, requested_by, approval_hours, prices,
                 )  # fmt: skip
         except PlanOutdated:
             continue  # the environment moved on meanwhile: plan its new state
@@ -108,11 +114,12 @@ def _plan_request(
     engine: str,
     target_tier: int | None,
     requested_by: Actor,
+    prices: PriceBook | None,
     *,
     cached_only: bool = False,
 ) -> tuple[int | None, int | None, MovePlan | None]:
-    """(from_tier, to_tier, plan): the plan only when the move needs one (approval or a step
-    down). Raises what refuses the move."""
+    """(from_tier, to_tier, plan): the plan when the move needs one (approval or a step
+    down) or has a price to show. Raises what refuses the move."""
     assert environment.id is not None
     if environment.engine != engine and environment.applied_tier is not None:
         raise Conflict(
@@ -129,8 +136,20 @@ def _plan_request(
     if to_tier is not None and (problems := tier_problems(environment, to_tier)):
         raise InvalidInput.from_fields(problems)
     plan = None
-    if needs_approval(environment, kind, requested_by) or moves_down(kind, from_tier, to_tier):
-        plan = plan_move(session, environment, kind, from_tier, to_tier, cached_only=cached_only)
+    guarded = needs_approval(environment, kind, requested_by) or moves_down(
+        kind, from_tier, to_tier
+    )
+    if guarded or (prices is not None and kind in PRICED_MOVES):
+        try:
+            plan = plan_move(
+                session, environment, kind, from_tier, to_tier,
+                cached_only=cached_only, prices=prices,
+            )  # fmt: skip
+        except (Conflict, PlanOutdated):
+            if guarded:
+                raise
+            # Only its price was wanted: a program that cannot be declared fails in the run,
+            # as it always has, and the operation carries no estimate.
     return from_tier, to_tier, plan
 
 
@@ -145,20 +164,23 @@ def _request_locked(
     confirmed_loss: list[dict[str, Any]] | None,
     requested_by: Actor,
     approval_hours: float,
+    prices: PriceBook | None,
 ) -> Operation:
     """Under the environment's lock, plans again from cached declarations only (PlanOutdated
     when the environment needs one the unlocked plan did not make) and records the operation."""
     environment = require_environment(session, environment_name, for_update=True)
     assert environment.id is not None
     from_tier, to_tier, plan = _plan_request(
-        session, environment, kind, engine, target_tier, requested_by, cached_only=True
+        session, environment, kind, engine, target_tier, requested_by, prices, cached_only=True
     )
     if environment.engine != engine:
         environment.engine = engine  # nothing deployed: the configured engine takes it over
         session.add(environment)
     requested_at = utc_now()
     approval = needs_approval(environment, kind, requested_by)
-    data_loss = plan.data_loss if plan else []
+    # A plan made only for its price (a preview, a step up) confirms nothing and refuses nothing.
+    guarded = approval or moves_down(kind, from_tier, to_tier)
+    data_loss = plan.data_loss if plan and guarded else []
     check_data_safety(environment, data_loss, confirm, confirmed_loss)
 
     operation = Operation(
@@ -168,7 +190,8 @@ def _request_locked(
         requested_by=requested_by.name,
         channel=requested_by.channel,
         definition_version=environment.version if approval else None,
-        plan=plan.to_dict() if approval and plan else None,
+        # Kept whenever made: what an approver decides on, and the estimate the request showed.
+        plan=plan.to_dict() if plan else None,
         environment_id=environment.id,
         environment_name=environment.name,
         kind=kind,
@@ -258,6 +281,9 @@ def describe_operation(operation: Operation) -> OperationPublic:
         requested_by=operation.requested_by,
         channel=operation.channel,
         plan=operation.plan,
+        cost=PlanCost.model_validate(operation.plan["cost"])
+        if operation.plan and operation.plan.get("cost")
+        else None,
         approval_expires_at=operation.approval_expires_at,
         decided_by=operation.decided_by,
         decision_comment=operation.decision_comment,

@@ -15,6 +15,9 @@ from typing import Any
 from sqlmodel import Session
 
 from db.models import Environment, OperationKind
+from service.costs.moves import move_cost
+from service.costs.prices import PriceBook
+from service.costs.schemas import PlanCost
 from service.engines.diffing import diff_resources
 from service.engines.failures import INTERNAL_ERROR
 from service.engines.model import EngineError, ResourceChange, ResourceState, count_changes
@@ -76,6 +79,8 @@ class MovePlan:
     downtime: list[str] = dataclasses.field(default_factory=list)
     # The role the provider assumes to reach the environment's account; None: the service's.
     assume_role_arn: str | None = None
+    # The monthly estimate before and after, priced from the same declarations.
+    cost: PlanCost | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -84,6 +89,7 @@ class MovePlan:
             "resources": self.resources,
             "downtime": self.downtime,
             "assume_role_arn": self.assume_role_arn,
+            "cost": self.cost.model_dump(mode="json") if self.cost else None,
         }
 
 
@@ -95,9 +101,11 @@ def plan_move(
     to_tier: int | None,
     *,
     cached_only: bool = False,
+    prices: PriceBook | None = None,
 ) -> MovePlan:
     """What the move changes, step by step, as the programs declare each tier (from the
-    declaration cache; with `cached_only`, PlanOutdated rather than declaring anything)."""
+    declaration cache; with `cached_only`, PlanOutdated rather than declaring anything), and
+    with `prices`, what it costs a month before and after."""
     if kind == OperationKind.destroy:
         tiers: list[int | None] = [from_tier, None]
     else:
@@ -144,7 +152,11 @@ def plan_move(
                 verb = "removes" if change.op == "delete" else "replaces"
                 downtime.append(f"{_step_name(after_tier)} {verb} {serving} ({change.name})")
     data_loss = [{"type": r.type, "name": r.name, "urn": r.urn} for r in lost.values()]
-    return MovePlan(changes, data_loss, resources, downtime, environment.assume_role_arn)
+    cost = None
+    if prices is not None:
+        priced = {tier: (spec, declared_at[tier]) for tier, spec in zip(wanted, specs, strict=True)}
+        cost = move_cost(environment.name, tiers[0], tiers[-1], priced, prices)
+    return MovePlan(changes, data_loss, resources, downtime, environment.assume_role_arn, cost)
 
 
 def _describe_change(change: ResourceChange, after_tier: int | None) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from pydantic import ConfigDict, Field
 from sqlmodel import SQLModel
 
 from programs.spec import HIGHEST_TIER, LOWEST_TIER
+from service.costs.schemas import PlanCost
 
 
 class ConfirmRequest(SQLModel):
@@ -45,6 +46,8 @@ class OperationPublic(SQLModel):
     requested_by: str | None
     channel: str | None
     plan: dict[str, Any] | None
+    # The monthly estimate before and after the move and the difference, as planned.
+    cost: PlanCost | None = None
     approval_expires_at: datetime | None
     decided_by: str | None
     decision_comment: str | None

@@ -18,9 +18,7 @@ from programs.spec import HIGHEST_TIER
 from service.access.roles import Action
 from service.api.deps import EnqueueDep, SessionDep, SettingsDep
 from service.config import Settings
-from service.costs.domain import PRICED_MOVES, plan_cost
 from service.costs.prices import load_price_book
-from service.costs.schemas import PlanCost
 from service.drift.status import drift_report
 from service.environments.domain import require_environment
 from service.errors import InvalidInput, StepladderError
@@ -118,6 +116,7 @@ def confirm_change(
                 confirm=form.get("confirm") or None,
                 requested_by=viewer.actor,
                 approval_hours=settings.approval_hours,
+                prices=load_price_book(settings.price_file),
             )
     except StepladderError as refusal:
         form_idempotency.release(request, viewer, form)
@@ -165,7 +164,8 @@ def _change_page(
         else:
             from_tier, to_tier = plan_tiers(operation_kind, projected, target_tier)
         if not choosing and operation_kind not in READS_THE_CLOUD:
-            plan = plan_move(session, environment, operation_kind, from_tier, to_tier)
+            book = load_price_book(settings.price_file)
+            plan = plan_move(session, environment, operation_kind, from_tier, to_tier, prices=book)
     except StepladderError as refusal:
         errors = {"_form": refusal.detail, **errors}
         status = status if status != 200 else refusal.status_code
@@ -179,9 +179,7 @@ def _change_page(
         kind=kind,
         kind_label=kind.replace("_", " ").capitalize(),
         drift=drift_report(session, environment) if operation_kind in READS_THE_CLOUD else None,
-        cost=_plan_cost(session, settings, environment, operation_kind, target_tier)
-        if plan is not None
-        else None,
+        cost=plan.cost if plan is not None else None,
         target_tier=target_tier,
         from_tier=from_tier,
         to_tier=to_tier,
@@ -193,23 +191,6 @@ def _change_page(
         and needs_approval(environment, operation_kind, viewer.actor),
         idempotency_key=uuid.uuid4().hex,
     )
-
-
-def _plan_cost(
-    session: SessionDep,
-    settings: Settings,
-    environment: Environment,
-    kind: OperationKind | None,
-    target_tier: int | None,
-) -> PlanCost | None:
-    """The plan's estimate before and after; None where it has no price to show."""
-    if kind not in PRICED_MOVES:
-        return None
-    try:
-        book = load_price_book(settings.price_file)
-        return plan_cost(session, environment, kind, target_tier, book)
-    except StepladderError:
-        return None  # the plan itself already says why the move is refused
 
 
 def tier_choices(environment: Environment, current: int | None) -> list[dict[str, Any]]:

@@ -13,7 +13,8 @@ from db.models import Environment, OperationKind
 from programs import TIERS
 from service.access.roles import Action
 from service.api.deps import ClockDep, SessionDep, SettingsDep
-from service.costs.domain import describe, estimate_tier
+from service.costs.domain import NOT_YET, estimate_tier, tier_costs
+from service.costs.moves import describe
 from service.costs.prices import load_price_book
 from service.costs.schemas import CostEstimatePublic
 from service.drift.status import drift_report
@@ -252,6 +253,17 @@ def _environment_page(
         operations=operations,
         drift=drift_report(session, environment),
         cost=_current_cost(session, settings, environment),
+        # Declaring eight tiers takes seconds: only when asked, otherwise what is cached.
+        tier_costs={
+            cost.tier: cost
+            for cost in tier_costs(
+                session,
+                environment,
+                load_price_book(settings.price_file),
+                cached_only="estimate_tiers" not in request.query_params,
+            )
+        },
+        not_yet=NOT_YET,
         schedules=[
             describe_schedule(s, environment) for s in list_schedules(session, environment.id)
         ],

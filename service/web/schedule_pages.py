@@ -13,6 +13,8 @@ from programs import TIERS
 from service.access.roles import Action
 from service.api.deps import ClockDep, EnqueueDep, SessionDep, SettingsDep
 from service.api.params import ScheduleId
+from service.costs.prices import load_price_book
+from service.costs.week import week_cost
 from service.environments.domain import require_environment
 from service.errors import StepladderError
 from service.schedules import domain, repository
@@ -288,6 +290,14 @@ def _page(
         schedules=schedules,
         created=next((s for s in schedules if str(s.id) == created), None),
         week=week,
+        # Declaring takes seconds: cached declarations only, unless the reader asks.
+        week_cost=week_cost(
+            session,
+            environment,
+            week,
+            load_price_book(settings.price_file),
+            cached_only="estimate_week" not in request.query_params,
+        ),
         days=calendar(week, zone, now),
         zone=zone,
         zones=sorted({zone, default_zone, "UTC", *(schedule.timezone for schedule in listed)}),

@@ -47,16 +47,17 @@ def _declarations(database_url: str) -> int:
 
 
 def test_a_repeated_plan_starts_no_child_process(idle_client: TestClient) -> None:
-    _queued_at_tier_1(idle_client, "plan-once")
     before = len(DECLARATION_CHILDREN)
+    # The move up is planned (and priced) too: it declares tiers 0 and 1 in a child.
+    _queued_at_tier_1(idle_client, "plan-once")
+    after_first = len(DECLARATION_CHILDREN)
 
     first = idle_client.post("/api/environments/plan-once/demote")
-    after_first = len(DECLARATION_CHILDREN)
     again = idle_client.post("/api/environments/plan-once/demote")
     page = idle_client.get("/environments/plan-once/change", params={"kind": "demote"})
 
     assert first.status_code == 409 and first.json()["error"] == "confirmation_required"
-    assert after_first > before  # the first plan declared tiers 1 and 0 in a child
+    assert after_first > before  # the first plan declared tiers 0 and 1 in a child
     assert again.json()["data_loss"] == first.json()["data_loss"]
     assert page.status_code == 200 and "plan-once-aurora-cluster" in page.text
     assert len(DECLARATION_CHILDREN) == after_first
@@ -65,7 +66,7 @@ def test_a_repeated_plan_starts_no_child_process(idle_client: TestClient) -> Non
 def test_planning_needs_no_lock_on_the_environment(
     idle_client: TestClient, database_url: str
 ) -> None:
-    _queued_at_tier_1(idle_client, "plan-unlocked")
+    create_environment(idle_client, "plan-unlocked")
     before = _declarations(database_url)
     answers: list[int] = []
 
@@ -73,7 +74,9 @@ def test_planning_needs_no_lock_on_the_environment(
         holder.execute("SELECT 1 FROM environments WHERE name = 'plan-unlocked' FOR UPDATE")
         request = threading.Thread(
             target=lambda: answers.append(
-                idle_client.post("/api/environments/plan-unlocked/demote").status_code
+                idle_client.post(
+                    "/api/environments/plan-unlocked/tier", json={"target_tier": 1}
+                ).status_code
             )
         )
         request.start()
@@ -87,18 +90,20 @@ def test_planning_needs_no_lock_on_the_environment(
 
     assert planned_while_locked  # the plan was made while another transaction held the row
     assert still_waiting  # and the request then waited for the row, as it must, to record it
-    assert answers == [409]  # confirmation_required: the plan's data loss, under the lock
+    assert answers == [202]  # planned (and priced) unlocked, recorded under the lock
 
 
 def test_a_full_declaration_queue_answers_503_with_retry_after(idle_client: TestClient) -> None:
-    _queued_at_tier_1(idle_client, "plan-busy")
+    create_environment(idle_client, "plan-busy")
     started = len(DECLARATION_CHILDREN)
 
     with contextlib.ExitStack() as queue_full:
         for _ in range(QUEUE.capacity):
             queue_full.enter_context(QUEUE.admit())
-        busy = idle_client.post("/api/environments/plan-busy/demote")
-        page = idle_client.get("/environments/plan-busy/change", params={"kind": "demote"})
+        busy = idle_client.post("/api/environments/plan-busy/tier", json={"target_tier": 1})
+        page = idle_client.get(
+            "/environments/plan-busy/change", params={"kind": "set_tier", "target_tier": 1}
+        )
 
     assert busy.status_code == 503
     assert busy.json()["error"] == "unavailable"
@@ -106,9 +111,10 @@ def test_a_full_declaration_queue_answers_503_with_retry_after(idle_client: Test
     assert page.status_code == 503 and "retry" in page.text.lower()
     assert len(DECLARATION_CHILDREN) == started
     operations = idle_client.get("/api/environments/plan-busy/operations").json()
-    assert [operation["kind"] for operation in operations] == ["set_tier"]
+    assert operations == []
     # Room again: the same request is planned and answered.
-    assert idle_client.post("/api/environments/plan-busy/demote").status_code == 409
+    again = idle_client.post("/api/environments/plan-busy/tier", json={"target_tier": 1})
+    assert again.status_code == 202
 
 
 def test_a_repeated_plan_reads_its_declarations_from_memory(

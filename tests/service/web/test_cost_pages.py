@@ -44,5 +44,5 @@ def test_the_page_shows_the_estimate_and_a_plan_its_difference(web: Browser) -> 
     assert "rds:aurora-mysql:db.t4g.medium" in page
     plan = web.client.get("/environments/shop/change?kind=promote").text
     # Tier 2 adds the ALB ($0.0225/h) and a second t3.small, loses the address: 46.79.
-    assert "From $18.83 to $46.79 a month" in plan
+    assert "from $18.83 to $46.79 a month" in plan
     assert "+$27.96 a month" in plan and "counting only the resources with a price" in plan
