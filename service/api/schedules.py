@@ -11,6 +11,7 @@ from service.api.deps import ClockDep, EnqueueDep, SessionDep, SettingsDep
 from service.api.guard import Guard, Permission, RateLimited, Reader
 from service.api.params import ScheduleId
 from service.api.responses import EVERY_ROUTE, errors
+from service.costs.prices import load_price_book
 from service.environments import repository as environments
 from service.environments.domain import require_environment
 from service.schedules import domain, repository
@@ -138,6 +139,7 @@ def run_now(
         schedule_id,
         engine=settings.engine,
         actor=guard.actor,
+        prices=load_price_book(settings.price_file),
         now=clock.now(),
     )
     return domain.describe_run(run)

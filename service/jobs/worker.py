@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from service.clock import Clock
 from service.config import Settings
+from service.costs.prices import PriceBook, PriceFileInvalid, load_price_book
 from service.engines.forking import use_fork_server
 from service.jobs.housekeeping import keep_house_periodically
 from service.jobs.queue import build_deferring_app, build_job_app, enqueuer
@@ -23,6 +24,16 @@ logger = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 5.0
 
 
+def _prices_for_schedules(runtime: WorkerRuntime) -> PriceBook | None:
+    """The price book the firings' plans are priced with; without one (the operator's file
+    became unreadable since the service started, which checked it) schedules still fire."""
+    try:
+        return load_price_book(runtime.settings.price_file)
+    except PriceFileInvalid as error:
+        logger.warning("schedules fire without estimates: %s", error)
+        return None
+
+
 async def tick_schedules(runtime: WorkerRuntime, interval_seconds: float) -> None:
     """Fire due schedules; any number of workers may tick, each occurrence fires once."""
     while True:
@@ -33,6 +44,7 @@ async def tick_schedules(runtime: WorkerRuntime, interval_seconds: float) -> Non
                 runtime.enqueue,
                 runtime.settings.engine,
                 runtime.clock.now(),
+                _prices_for_schedules(runtime),
             )
         except Exception:
             logger.exception("schedule tick failed; retrying in %s s", interval_seconds)

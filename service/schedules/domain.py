@@ -13,6 +13,7 @@ from sqlmodel import Session
 from db.models import Environment, EnvironmentBase, OperationKind, Schedule, ScheduleRun
 from service.access.audit import audited
 from service.access.domain import Actor
+from service.costs.prices import PriceBook
 from service.environments.domain import require_environment
 from service.environments.schemas import EnvironmentRules
 from service.errors import Conflict, InvalidInput, NotFound, describe_validation_errors
@@ -127,11 +128,15 @@ def run_schedule_now(
     engine: str,
     actor: Actor,
     now: datetime,
+    prices: PriceBook | None = None,
 ) -> ScheduleRun:
     """A person fires a schedule by hand: their record, then the schedule's own firing."""
     with audited(session, actor, "schedule.run", environment_name) as entry:
         schedule = require_schedule(session, environment_name, schedule_id, for_update=True)
-        run = fire(session, enqueue, schedule, engine=engine, now=now, due_at=None, manual=True)
+        run = fire(
+            session, enqueue, schedule,
+            engine=engine, now=now, due_at=None, manual=True, prices=prices,
+        )  # fmt: skip
         session.flush()
         entry.detail = f"schedule '{schedule.name}': {run.outcome}" + (
             f", operation {run.operation_id}" if run.operation_id else f" ({run.reason})"

@@ -18,6 +18,7 @@ from db.engine import session_scope
 from db.models import Environment, OperationKind, Schedule, ScheduleRun
 from service.access.domain import Actor
 from service.access.roles import Role
+from service.costs.prices import PriceBook
 from service.errors import Conflict, InvalidInput
 from service.notifications.events import notify
 from service.notifications.schemas import Event
@@ -33,14 +34,17 @@ BATCH = 50
 NOTIFIED = {"refused": Event.schedule_refused, "missed": Event.schedule_missed}
 
 
-def fire_due_schedules(db: Engine, enqueue: Enqueue, engine: str, now: datetime) -> list[int]:
-    """Fire what is due at `now`; returns the ids of the runs recorded."""
+def fire_due_schedules(
+    db: Engine, enqueue: Enqueue, engine: str, now: datetime, prices: PriceBook | None = None
+) -> list[int]:
+    """Fire what is due at `now`; returns the ids of the runs recorded. With `prices`, each
+    move's plan carries its monthly estimate, as a person's request does."""
     recorded: list[int] = []
     while True:
         with session_scope(db) as session:
             due = repository.claim_due_schedules(session, now, BATCH)
             for schedule in due:
-                run = _fire_occurrence(session, enqueue, schedule, engine, now)
+                run = _fire_occurrence(session, enqueue, schedule, engine, now, prices)
                 session.flush()
                 assert run.id is not None
                 recorded.append(run.id)
@@ -51,7 +55,12 @@ def fire_due_schedules(db: Engine, enqueue: Enqueue, engine: str, now: datetime)
 
 
 def _fire_occurrence(
-    session: Session, enqueue: Enqueue, schedule: Schedule, engine: str, now: datetime
+    session: Session,
+    enqueue: Enqueue,
+    schedule: Schedule,
+    engine: str,
+    now: datetime,
+    prices: PriceBook | None,
 ) -> ScheduleRun:
     assert schedule.next_run_at is not None and schedule.id is not None
     occurrence = schedule.next_run_at
@@ -86,7 +95,9 @@ def _fire_occurrence(
         session.add(run)
         return run
     logger.info("firing schedule %s (due %s)", schedule.name, occurrence.isoformat())
-    return fire(session, enqueue, schedule, engine=engine, now=now, due_at=occurrence)
+    return fire(
+        session, enqueue, schedule, engine=engine, now=now, due_at=occurrence, prices=prices
+    )
 
 
 def fire(
@@ -98,6 +109,7 @@ def fire(
     now: datetime,
     due_at: datetime | None,
     manual: bool = False,
+    prices: PriceBook | None = None,
 ) -> ScheduleRun:
     """Do what the schedule says, through the normal operations path, and record the run."""
     environment = session.get(Environment, schedule.environment_id, with_for_update=True)
@@ -129,6 +141,7 @@ def fire(
                 confirmed_loss=schedule.confirmed_data_loss,
                 requested_by=actor,
                 audited_as=f"schedule.{schedule.action}",
+                prices=prices,
             )
             run.operation_id = operation.id
         savepoint.commit()

@@ -203,6 +203,7 @@ def run_now(
                 engine=settings.engine,
                 actor=viewer.actor,
                 now=clock.now(),
+                prices=load_price_book(settings.price_file),
             )
     except StepladderError as error:
         errors = {"_form": error.detail}

@@ -75,3 +75,28 @@ def test_an_approval_request_shows_the_cost_of_what_is_approved(fully_priced: Te
     shown = page.client.get("/approvals").text
     assert "from $0.00 to $18.25 a month" in shown and "+$18.25 a month" in shown
     assert "fixed capacity at the definition&#39;s knobs" in shown
+
+
+def test_a_schedules_move_carries_its_estimate(fully_priced: TestClient) -> None:
+    create_environment(fully_priced, "shop", **EUROPE)
+    at_2 = _asked(fully_priced, "/api/environments/shop/tier", target_tier=2)
+    assert wait_for_operation(fully_priced, at_2["id"])["status"] == "succeeded"
+    mornings = {
+        "name": "mornings",
+        "cron": "0 7 * * 1-5",
+        "timezone": "UTC",
+        "action": "set_tier",
+        "target_tier": 3,
+    }
+    schedule = fully_priced.post("/api/environments/shop/schedules", json=mornings).json()
+
+    fired = fully_priced.post(f"/api/environments/shop/schedules/{schedule['id']}/run")
+
+    assert fired.status_code == 202, fired.text
+    operation_id = fired.json()["operation_id"]
+    operation = fully_priced.get(f"/api/operations/{operation_id}").json()
+    assert operation["requested_by"] == "schedule:mornings"
+    # Tier 2 to 3: 708.90 - 489.50 = 219.40 more a month, as a person's set-tier would show.
+    assert _usd(operation["cost"]["before"]["monthly_usd"]) == Decimal("489.50")
+    assert _usd(operation["cost"]["difference_usd"]) == Decimal("219.40")
+    assert wait_for_operation(fully_priced, operation_id)["status"] == "succeeded"
