@@ -89,6 +89,10 @@ class SimulatedAwsProvider(provider_pb2_grpc.ResourceProviderServicer):
         self.knowledge = ProcessKnowledge(account)
         self.region = "us-east-1"
         self.default_tags: dict[str, str] = {}
+        # Whom the provider acts as: the role it was told to assume ({roleArn, sessionName,
+        # ...}), or None for the caller's own credentials. Each record keeps it, as CloudTrail
+        # keeps who created what.
+        self.identity: dict[str, Any] | None = None
         self.cancelled = threading.Event()
 
     # Plugin and provider configuration.
@@ -122,6 +126,11 @@ class SimulatedAwsProvider(provider_pb2_grpc.ResourceProviderServicer):
         if isinstance(default_tags, str):  # provider inputs may arrive JSON-encoded
             default_tags = json.loads(default_tags)
         self.default_tags = {str(k): str(v) for k, v in (default_tags.get("tags") or {}).items()}
+        roles = arguments.get("assumeRoles") or []
+        if isinstance(roles, str):
+            roles = json.loads(roles)
+        # pulumi-aws takes a list but assumes its first role (its docs: only one is supported).
+        self.identity = dict(roles[0]) if roles else None
         return provider_pb2.ConfigureResponse(
             acceptSecrets=False, supportsPreview=False, acceptResources=False
         )
@@ -200,7 +209,8 @@ class SimulatedAwsProvider(provider_pb2_grpc.ResourceProviderServicer):
         # to become available. A process killed meanwhile leaves it in AWS, tagged.
         self.account.put(
             {"type": resource_type, "id": resource_id, "urn": request.urn, "name": name,
-             "region": self.region, "inputs": inputs, "outputs": outputs}
+             "region": self.region, "inputs": inputs, "outputs": outputs,
+             "created_as": self.identity}
         )  # fmt: skip
         try:
             self._wait(settings.create_latency(resource_type, name), context, f"create {name}")
