@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from service.engines import declare
+from service.operations import declarations
 from tests.helpers import create_environment, run
 
 TOO_BIG = 2**31  # one past PostgreSQL's largest integer
@@ -142,9 +143,14 @@ def test_a_plan_that_runs_out_of_time_is_503_with_retry_after(
 ) -> None:
     create_environment(client, "shop")
     run(client, "/api/environments/shop/tier", target_tier=2)
-    # Declarations are cached across tests (they are deterministic): make this one uncached.
+    # Declarations are cached across tests (they are deterministic), in the table and in this
+    # process's memory (the set-tier request above planned and remembered tiers 0 to 2):
+    # make this one uncached in both.
     with db_engine.begin() as connection:
         connection.execute(text("DELETE FROM declarations"))
+    monkeypatch.setattr(
+        declarations, "_RECENT", declarations.RecentDeclarations(declarations.REMEMBERED)
+    )
     # The planning child really runs and is really stopped; only the patience is shortened.
     monkeypatch.setattr(declare, "TIMEOUT_SECONDS", 0.001)
 
