@@ -16,6 +16,7 @@ from collections import Counter
 from typing import Any
 
 import httpx
+import psycopg
 from floors import declaration_seconds, import_seconds
 from load import measure
 from scale import queue_figures, schedule_tick_figures
@@ -27,6 +28,8 @@ from server import (
     running_server,
     wait_finished,
 )
+
+from db.engine import libpq_url
 
 FULL = "--full" in sys.argv
 # `--only=steps,plans`: just those groups of rows (and the floors they are read against).
@@ -83,12 +86,19 @@ def main() -> None:
             with running_server(database_url, engine_fork_server="false") as server:
                 section(steps_started_directly, server.client, declared)
         if "plans" in ONLY:
+            plan_names = [f"plan-{index:03d}" for index in range(SIZES["rounds"] + SIZES["burst"])]
+            direct_names = [f"direct-plan-{index:03d}" for index in range(SIZES["rounds"])]
             with running_server(database_url, without_worker=True) as api:
-                section(plans, api.client, declared)
+                _queue_at_tier_1(api.client, plan_names + direct_names)
+            # The set-tier requests planned (and priced) tiers 0 and 1 of each: forget those
+            # declarations, in the table here and in memory by starting new processes.
+            _forget_declarations(database_url)
+            with running_server(database_url, without_worker=True) as api:
+                section(plans, api.client, declared, plan_names)
             with running_server(
                 database_url, without_worker=True, engine_fork_server="false"
             ) as api:
-                section(first_plans_started_directly, api.client, declared)
+                section(first_plans_started_directly, api.client, declared, direct_names)
         if "queue" in ONLY:
             with running_server(database_url, worker_concurrency="4") as server:
                 scale = SIZES["scale_environments"], SIZES["scale_operations"]
@@ -144,11 +154,9 @@ def reads(client: httpx.Client, url: str, database_url: str) -> None:
     )
 
 
-def plans(client: httpx.Client, declared: dict[int, dict[str, float]]) -> None:
+def plans(client: httpx.Client, declared: dict[int, dict[str, float]], names: list[str]) -> None:
     """Demotes from a queued tier 1 (no worker: the plan is 1 -> 0, which deletes the
     database, so the answer is 409 confirmation_required after the full plan)."""
-    names = [f"plan-{index:03d}" for index in range(SIZES["rounds"] + SIZES["burst"])]
-    _queue_at_tier_1(client, names)
     _first_plans(client, names[: SIZES["rounds"]], declared, "first plan (demote 1 -> 0, uncached)")
     repeated = [
         _timed(client.post, f"/api/environments/{names[0]}/demote")[1]
@@ -194,11 +202,14 @@ def plans(client: httpx.Client, declared: dict[int, dict[str, float]]) -> None:
 
 
 def first_plans_started_directly(
-    client: httpx.Client, declared: dict[int, dict[str, float]]
+    client: httpx.Client, declared: dict[int, dict[str, float]], names: list[str]
 ) -> None:
-    names = [f"direct-plan-{index:03d}" for index in range(SIZES["rounds"])]
-    _queue_at_tier_1(client, names)
     _first_plans(client, names, declared, "  first plan, fork server off")
+
+
+def _forget_declarations(database_url: str) -> None:
+    with psycopg.connect(libpq_url(database_url), autocommit=True) as connection:
+        connection.execute("DELETE FROM declarations")
 
 
 def _queue_at_tier_1(client: httpx.Client, names: list[str]) -> None:
