@@ -22,6 +22,7 @@ import psutil
 BENCH_TOKEN = "slp_" + secrets.token_urlsafe(32)
 HEADERS = {"Authorization": f"Bearer {BENCH_TOKEN}"}
 BENCH_DIR = Path(__file__).resolve().parent
+LOG_DIR = Path(tempfile.mkdtemp(prefix="stepladder-bench-logs-"))
 FINISHED = ("succeeded", "failed", "cancelled", "rejected")
 
 
@@ -90,9 +91,11 @@ def bare_route(database_url: str) -> Iterator[Server]:
 def _process(
     command: list[str], environment: dict[str, str], port: int, headers: dict[str, str]
 ) -> Iterator[Server]:
-    process = subprocess.Popen(
-        command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    # Each server's log is kept (its path printed at the end), so that an error a row reports
+    # (a 500's reference) can be looked up afterwards.
+    log = LOG_DIR / f"{Path(command[1]).stem if command[1] != '-m' else command[2]}-{port}.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(command, env=environment, stdout=output, stderr=output)
     url = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=url, timeout=300, headers=headers) as client:
@@ -101,6 +104,7 @@ def _process(
     finally:
         process.terminate()
         process.wait(timeout=60)
+        print(f"# log of {' '.join(command[1:3])} on port {port}: {log}")
 
 
 def wait_finished(client: httpx.Client, operation_id: int) -> dict[str, Any]:
