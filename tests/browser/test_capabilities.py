@@ -32,6 +32,12 @@ def _deploy(server: Server, name: str, tier: int, **fields: Any) -> None:
     assert wait_for_operation(server.client, operation["id"])["status"] == "succeeded"
 
 
+def _wait_for_text(page: Any, text: str) -> None:
+    """Wait for the page a click navigates to: `page.content()` read straight after the click
+    may still see the old page, or the new one before it has any content (CI read '')."""
+    page.get_by_text(text).first.wait_for()
+
+
 def _wait_succeeded(page: Any) -> None:
     page.locator("#status").filter(has_text="succeeded").wait_for(timeout=60_000)
 
@@ -67,7 +73,7 @@ def test_a_readable_plan_a_kept_confirmation_destroy_and_delete(
 
     page.goto(f"{server.url}/environments/shop")
     page.get_by_role("button", name="Destroy…").click()
-    assert "This step deletes data" in page.content()
+    _wait_for_text(page, "This step deletes data")
     page.get_by_label("Type the environment's name, shop, to confirm").fill("shp")
     page.get_by_role("button", name="Confirm destroy").click()
     problem = page.locator("#confirm-problem")
@@ -152,9 +158,11 @@ def test_schedules_managed_end_to_end(
     assert "Schedule nights paused" in page.get_by_role("status").inner_text()
     page.get_by_role("button", name="Resume").click()
     page.get_by_role("button", name="Skip the next run").click()
+    _wait_for_text(page, "will skip its next run")
     assert "which will be skipped" in page.content()
     page.get_by_label("When (cron)").fill("0 20 * * *")
     page.get_by_role("button", name="Save").click()
+    _wait_for_text(page, "saved: its next run is")
     assert "0 20 * * *" in page.content()
     check_page(page, ARTIFACTS, "21-schedule")
 
@@ -165,7 +173,7 @@ def test_schedules_managed_end_to_end(
     runs = page.get_by_role("region", name="Runs").inner_text()
     assert "fired" in runs and "(by hand)" in runs and "operation" in runs
     page.get_by_role("button", name="Delete schedule").click()
-    assert "No schedules yet" in page.content()
+    _wait_for_text(page, "No schedules yet")
     kinds = [
         record["action"]
         for record in server.client.get("/api/audit", params={"environment": "shop"}).json()
