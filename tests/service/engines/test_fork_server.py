@@ -83,12 +83,17 @@ def test_the_fork_server_is_one_thread_and_has_the_programs_imported() -> None:
     FORK_SERVER.start()
     assert FORK_SERVER.pid is not None
     assert len(list(Path(f"/proc/{FORK_SERVER.pid}/task").iterdir())) == 1
-    # Nothing Pulumi, pulumi_aws or the programs import is left for a child to import.
+    # Nothing Pulumi, pulumi_aws or the programs import is left for a child to import, and no
+    # class's type hints are left to resolve (each is a miss of Pulumi's per-class caches).
     probe = (
         "import sys\n"
+        "from pulumi import _types\n"
         "from service.engines.fork_server import preload\n"
         "preload()\n"
         "before = set(sys.modules)\n"
+        "caches = (_types._raw_return_hints, _types._types_from_py_properties,\n"
+        "    _types._py_properties, _types._required_property_names)\n"
+        "misses = [cache.cache_info().misses for cache in caches]\n"
         "from programs import EnvironmentSpec\n"
         "from service.engines.simulator import run_program\n"
         "spec = EnvironmentSpec(name='probe', tier=0, region='eu-west-1',\n"
@@ -97,11 +102,14 @@ def test_the_fork_server_is_one_thread_and_has_the_programs_imported() -> None:
         "    run_program(spec.at_tier(tier), [])\n"
         "print(sorted(m for m in set(sys.modules) - before\n"
         "    if m.split('.')[0] in ('pulumi', 'pulumi_aws', 'programs', 'grpc')))\n"
+        "print([cache.cache_info().misses - n for cache, n in zip(caches, misses)])\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPOSITORY, check=True
     )
-    assert done.stdout.strip() == "[]", done.stdout
+    imported, resolved = done.stdout.strip().splitlines()
+    assert imported == "[]", done.stdout
+    assert resolved == "[0, 0, 0, 0]", done.stdout
 
 
 def test_an_interrupt_reaches_a_forked_child() -> None:
