@@ -26,6 +26,9 @@ def simulated_label(simulated: bool) -> str:
 
 
 class ResourceState(BaseModel):
+    # Frozen: a process's remembered declarations hand the same objects to every request thread.
+    model_config = ConfigDict(frozen=True)
+
     urn: str
     type: str
     name: str
