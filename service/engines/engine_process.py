@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from service.engines.forked_process import ForkedProcess
 from service.engines.forking import FORK_SERVER, ForkServerUnavailable
 from service.engines.protocol import CHILD_MESSAGE, ChildMessage, OperationRequest
+from service.engines.sessions import kill_session
 
 logger = logging.getLogger(__name__)
 
@@ -122,9 +123,15 @@ class EngineProcess:
 
     async def kill(self) -> None:
         if self.process.returncode is None:
-            # Not yet reaped, so the group id is still ours: the engine and what it started.
+            # Not yet reaped, so its pid is still ours as a group and a session id: the group
+            # is the engine and the Pulumi CLI, the session also the CLI's plugins.
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
+            plugins = await asyncio.to_thread(kill_session, self.process.pid)
+            if plugins:
+                logger.warning(
+                    "killed what was left in engine process %s's session: %s", self.pid, plugins
+                )
         await self.process.wait()
 
     async def _read_stderr(self) -> None:
