@@ -252,8 +252,9 @@ def test_kill_9_of_the_service_mid_create_then_restart_adopts_the_create_without
     assert interrupted["status"] == "failed", interrupted
     assert interrupted["error_code"] == "interrupted"
     assert again["status"] == "succeeded", again
-    # The first operation after the restart recovers. Usually that is `again`; a request that
-    # was answered 503 after all may have queued one before it (CI once saw `again` with none).
+    # The first operation after the restart recovers: `again`, unless something queued one
+    # before it. CI once saw no recovery on `again`, cause not found, so the recovery is read
+    # from every operation after the restart, and a failure says what each of them said.
     since = [o for o in restarted.client.get("/api/environments/shop/operations").json()
              if o["id"] > operation["id"]]  # fmt: skip
     said = {o["id"]: [f"{e['type']}: {e['message']}" for e in events(restarted, o["id"])]
