@@ -19,7 +19,7 @@ from db.engine import session_scope
 from db.models import Environment, Operation, OperationKind
 from service.access.domain import Actor
 from service.access.roles import Role
-from service.environments.repository import has_pending_operations
+from service.environments.repository import claim_next, has_pending_operations
 from service.errors import StepladderError
 from service.operations.domain import Enqueue, request_operation
 
@@ -39,22 +39,19 @@ def check_drift_when_due(
     seen: list[int] = []
     while True:
         with session_scope(db) as session:
-            environment = session.exec(
-                select(Environment)
-                .where(
+            environment = claim_next(
+                session,
+                [
                     col(Environment.applied_tier).is_not(None),
                     # Another engine's state is out of this service's reach: never due here.
-                    Environment.engine == engine,
-                    col(Environment.id).not_in(seen),
-                )
-                .order_by(col(Environment.id))
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            ).first()
+                    col(Environment.engine) == engine,
+                ],
+                col(Environment.id),
+                seen,
+            )
             if environment is None:
                 return queued
             assert environment.id is not None
-            seen.append(environment.id)
             if _due(session, environment.id, now, every) and _request(
                 session, enqueue, engine, environment
             ):

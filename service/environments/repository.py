@@ -4,9 +4,11 @@ Routes never build SQL."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy
 from sqlalchemy import ColumnElement, RowMapping, exists, true
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, SQLModel, col, delete, select
 
 from db.models import Environment, Operation, Resource
@@ -97,6 +99,28 @@ def list_resources(session: Session, environment_id: int) -> Sequence[Resource]:
 def replace_resources(session: Session, environment_id: int, resources: list[Resource]) -> None:
     session.exec(delete(Resource).where(col(Resource.environment_id) == environment_id))
     session.add_all(resources)
+
+
+def claim_next(
+    session: Session,
+    conditions: Sequence[ColumnElement[bool]],
+    order_by: Mapped[Any],
+    seen: list[int],
+) -> Environment | None:
+    """The next environment meeting `conditions` and not in `seen`, locked for this
+    transaction and added to `seen`; one another worker holds is skipped, not waited for. How
+    the periodic ticks (expiry, drift on an interval) each act once however many workers tick."""
+    environment = session.exec(
+        select(Environment)
+        .where(*conditions, col(Environment.id).not_in(seen))
+        .order_by(order_by)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    ).first()
+    if environment is not None:
+        assert environment.id is not None
+        seen.append(environment.id)
+    return environment
 
 
 def has_pending_operations(session: Session, environment_id: int) -> bool:

@@ -16,13 +16,13 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from db.engine import session_scope
 from db.models import Environment, OperationKind
 from service.access.domain import Actor
 from service.access.roles import Role
-from service.environments.repository import has_pending_operations
+from service.environments.repository import claim_next, has_pending_operations
 from service.errors import StepladderError
 from service.expiry.status import time_left
 from service.notifications.events import notify
@@ -68,22 +68,19 @@ def _warn_next(db: Engine, now: datetime, seen: list[int]) -> str | None:
     """Warn for the next environment whose expiry is within a day and not yet warned of."""
     expires_at = col(Environment.expires_at)
     with session_scope(db) as session:
-        environment = session.exec(
-            select(Environment)
-            .where(
+        environment = claim_next(
+            session,
+            [
                 expires_at > now,
                 expires_at <= now + WARNING_AHEAD,
                 col(Environment.expiry_warned_for).is_distinct_from(expires_at),
-                col(Environment.id).not_in(seen),
-            )
-            .order_by(expires_at)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        ).first()
+            ],
+            expires_at,
+            seen,
+        )
         if environment is None:
             return None
-        assert environment.id is not None and environment.expires_at is not None
-        seen.append(environment.id)
+        assert environment.expires_at is not None
         environment.expiry_warned_for = environment.expires_at
         session.add(environment)
         left = time_left(environment.expires_at, now)
@@ -102,21 +99,14 @@ def _expire_next(
     (name, what happened), or None when there is none left."""
     expires_at = col(Environment.expires_at)
     with session_scope(db) as session:
-        environment = session.exec(
-            select(Environment)
-            .where(
-                expires_at <= now,
-                col(Environment.expiry_fired_for).is_distinct_from(expires_at),
-                col(Environment.id).not_in(seen),
-            )
-            .order_by(expires_at)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        ).first()
+        environment = claim_next(
+            session,
+            [expires_at <= now, col(Environment.expiry_fired_for).is_distinct_from(expires_at)],
+            expires_at,
+            seen,
+        )
         if environment is None:
             return None
-        assert environment.id is not None
-        seen.append(environment.id)
         return environment.name, _expire(session, enqueue, engine, environment)
 
 
