@@ -21,9 +21,9 @@ from urllib.parse import urlparse
 from pulumi.automation.events import StepEventStateMetadata
 
 from service.engines.model import ResourceState
+from service.engines.procfs import ENDED_STATES, PROC, START_TICKS, STATE, stat_fields
 from service.engines.secrets import redact
 
-PROC = Path("/proc")
 # The boot time in /proc/stat has whole seconds; a lock is written after its process started.
 CLOCK_SLACK_SECONDS = 2.0
 
@@ -62,19 +62,16 @@ def holder_is_gone(lock: StackLock, *, hostname: str | None = None) -> bool:
 
 
 def _is_the_holder(lock: StackLock) -> bool:
-    process = PROC / str(lock.pid)
     if not PROC.is_dir():  # no procfs (macOS): existence is all one can tell
         return _process_exists(lock.pid)
+    fields = stat_fields(lock.pid)
     try:
-        stat = (process / "stat").read_text()
-        name = (process / "comm").read_text().strip()
+        name = (PROC / str(lock.pid) / "comm").read_text().strip()
     except (FileNotFoundError, ProcessLookupError):
         return False
-    # The name is in parentheses and may contain spaces: fields start after the last ")".
-    fields = stat[stat.rindex(")") + 2 :].split()
-    state, start_ticks = fields[0], int(fields[19])
-    if state in ("Z", "X") or not name.startswith("pulumi"):
+    if fields is None or fields[STATE] in ENDED_STATES or not name.startswith("pulumi"):
         return False
+    start_ticks = int(fields[START_TICKS])
     started = _boot_time() + start_ticks / os.sysconf("SC_CLK_TCK")
     locked = _parse_timestamp(lock.timestamp)
     return locked is None or started <= locked + CLOCK_SLACK_SECONDS

@@ -13,11 +13,8 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-from pathlib import Path
 
-PROC = Path("/proc")
-# Fields of /proc/<pid>/stat after the command name: state, ppid, pgrp, session, ...
-SESSION_FIELD = 3
+from service.engines.procfs import ENDED_STATES, PROC, SESSION, STATE, stat_fields
 
 
 def kill_session(session_id: int) -> list[int]:
@@ -38,12 +35,7 @@ def session_members(session_id: int) -> list[int]:
     for entry in PROC.iterdir():
         if not entry.name.isdigit():
             continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue  # ended meanwhile
-        # The name is in parentheses and may contain spaces: fields start after the last ")".
-        fields = stat[stat.rindex(")") + 2 :].split()
-        if int(fields[SESSION_FIELD]) == session_id and fields[0] not in ("Z", "X"):
+        fields = stat_fields(entry.name)
+        if fields and int(fields[SESSION]) == session_id and fields[STATE] not in ENDED_STATES:
             members.append(int(entry.name))
     return sorted(members)

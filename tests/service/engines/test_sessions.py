@@ -9,9 +9,9 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from service.engines.engine_process import EngineProcess
+from service.engines.procfs import is_running
 from service.engines.sessions import kill_session, session_members
 
 # Starts a "plugin" in a process group of its own, as the Pulumi CLI does (`Setpgid`), holding
@@ -26,14 +26,6 @@ ENGINE = (
 )
 
 
-def _running(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat[stat.rindex(")") + 2] not in ("Z", "X")
-
-
 def test_a_process_that_left_the_engines_group_is_ended_with_its_session() -> None:
     engine = subprocess.Popen(
         [sys.executable, "-c", ENGINE], start_new_session=True, stdout=subprocess.PIPE, text=True
@@ -44,17 +36,17 @@ def test_a_process_that_left_the_engines_group_is_ended_with_its_session() -> No
         assert session_members(engine.pid) == sorted([engine.pid, plugin])
         os.killpg(engine.pid, signal.SIGKILL)  # what the worker's kill did alone
         engine.wait()
-        assert _running(plugin), "the group's kill left the plugin running"
+        assert is_running(plugin), "the group's kill left the plugin running"
 
         assert kill_session(engine.pid) == [plugin]
 
         deadline = time.monotonic() + 30
-        while _running(plugin):
+        while is_running(plugin):
             assert time.monotonic() < deadline, "the plugin is still running"
             time.sleep(0.05)
         assert session_members(engine.pid) == []
     finally:
-        if _running(plugin):
+        if is_running(plugin):
             os.kill(plugin, signal.SIGKILL)
 
 
@@ -72,9 +64,9 @@ def test_the_workers_kill_of_an_engine_ends_the_plugins_it_started() -> None:
     plugin = asyncio.run(start_and_kill())
     try:
         deadline = time.monotonic() + 30
-        while _running(plugin):
+        while is_running(plugin):
             assert time.monotonic() < deadline, "the plugin outlived the engine's kill"
             time.sleep(0.05)
     finally:
-        if _running(plugin):
+        if is_running(plugin):
             os.kill(plugin, signal.SIGKILL)
