@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import logging
 import socket
+from collections.abc import AsyncIterator
 
+import procrastinate
 from sqlalchemy import Engine
 
 from service.clock import Clock
@@ -51,6 +53,27 @@ async def tick_schedules(runtime: WorkerRuntime, interval_seconds: float) -> Non
         await asyncio.sleep(interval_seconds)
 
 
+@contextlib.asynccontextmanager
+async def open_job_app(job_app: procrastinate.App) -> AsyncIterator[None]:
+    """The job app's connection pool, open for the block and closed after it, even when the
+    worker is cancelled while the pool is still connecting.
+
+    procrastinate's `open_async()` does not cover that case: the pool exists, but the block never
+    starts, so nothing closes it. psycopg_pool's async pool then takes the cancellation of its
+    own connection attempts for failed attempts and retries them for its `reconnect_timeout`
+    (5 minutes), and the event loop that ran the worker cannot finish its shutdown until then.
+    """
+    try:
+        await job_app.connector.open_async()
+    except BaseException:
+        await job_app.connector.close_async()
+        raise
+    try:
+        yield
+    finally:
+        await job_app.connector.close_async()
+
+
 async def run_worker(
     settings: Settings,
     database_url: str,
@@ -61,7 +84,7 @@ async def run_worker(
 ) -> None:
     job_app = build_job_app(database_url)
     use_fork_server(settings.engine_fork_server)
-    async with job_app.open_async():
+    async with open_job_app(job_app):
         runtime = WorkerRuntime(
             settings=settings,
             db_engine=db_engine,
