@@ -324,6 +324,42 @@ def _cloudfront_viewer_certificate(inputs: dict[str, Any], urn: str, known: Know
     ]
 
 
+def _cloudfront_origins(inputs: dict[str, Any], urn: str, known: Known) -> list[Failure]:
+    """Every origin has a DNS name and an id of its own, and every cache behaviour sends to one
+    of those ids. The real provider's Check refuses an origin without `domainName`; CloudFront
+    refuses the rest when the distribution is created."""
+    origins = inputs.get("origins")
+    if not isinstance(origins, list) or not all(isinstance(o, dict) for o in origins):
+        return []  # not known yet (a preview): nothing to check
+    failures = [
+        Failure(
+            "origins",
+            f"InvalidArgument: the origin {origin.get('originId')!r} has no domainName; "
+            "CloudFront needs the DNS name of each origin",
+        )
+        for origin in origins
+        if not origin.get("domainName")
+    ]
+    ids = [origin.get("originId") for origin in origins]
+    if not all(_is_known(origin_id) for origin_id in ids):
+        return failures
+    if len(set(ids)) < len(ids):
+        failures.append(Failure("origins", f"InvalidArgument: origin ids are not unique: {ids}"))
+    default = inputs.get("defaultCacheBehavior")
+    behaviours = [default] if isinstance(default, dict) else []
+    behaviours += [b for b in inputs.get("orderedCacheBehaviors") or [] if isinstance(b, dict)]
+    failures += [
+        Failure(
+            "defaultCacheBehavior" if behaviour is default else "orderedCacheBehaviors",
+            f"NoSuchOrigin: the cache behaviour targets the origin {target!r}, which the "
+            f"distribution does not have (its origins: {ids})",
+        )
+        for behaviour in behaviours
+        if _is_known(target := behaviour.get("targetOriginId")) and target not in ids
+    ]
+    return failures
+
+
 def _ingress_quota(inputs: dict[str, Any], urn: str, known: Known) -> list[Failure]:
     group = inputs.get("securityGroupId")
     if not _is_known(group):
@@ -362,6 +398,9 @@ RULES: dict[str, tuple[Callable[[dict[str, Any], str, Known], list[Failure]], ..
     "aws:ec2/launchTemplate:LaunchTemplate": (_graviton_image("imageId"),),
     "aws:lambda/eventSourceMapping:EventSourceMapping": (_sqs_batching,),
     "aws:appautoscaling/target:Target": (_replica_count_target,),
-    "aws:cloudfront/distribution:Distribution": (_cloudfront_viewer_certificate,),
+    "aws:cloudfront/distribution:Distribution": (
+        _cloudfront_viewer_certificate,
+        _cloudfront_origins,
+    ),
     INGRESS_RULE: (_ingress_quota,),
 }

@@ -180,6 +180,33 @@ def test_cloudfront_serves_a_domain_only_with_a_certificate_from_us_east_1() -> 
     )
 
 
+def test_cloudfront_needs_each_origin_named_and_each_behaviour_sent_to_one_of_them() -> None:
+    distribution = "aws:cloudfront/distribution:Distribution"
+    static = {"originId": "static", "domainName": "assets.s3.us-east-1.amazonaws.com"}
+    web = {"originId": "web", "domainName": UNKNOWN}  # the load balancer's, during a preview
+    sound = {
+        "origins": [static, web],
+        "defaultCacheBehavior": {"targetOriginId": "web"},
+        "orderedCacheBehaviors": [{"pathPattern": "/static/*", "targetOriginId": "static"}],
+    }
+
+    assert reasons(distribution, sound) == ""
+    assert reasons(distribution, {**sound, "origins": UNKNOWN}) == ""
+    not_yet_named = {**web, "originId": UNKNOWN}
+    assert reasons(distribution, {**sound, "origins": [static, not_yet_named, not_yet_named]}) == ""
+    assert "'web' has no domainName" in reasons(
+        distribution, {**sound, "origins": [static, {"originId": "web"}]}
+    )
+    assert "not unique" in reasons(distribution, {**sound, "origins": [static, web, web]})
+    assert "NoSuchOrigin: the cache behaviour targets the origin 'images'" in reasons(
+        distribution,
+        {**sound, "orderedCacheBehaviors": [{"pathPattern": "/i/*", "targetOriginId": "images"}]},
+    )
+    assert "NoSuchOrigin" in reasons(
+        distribution, {**sound, "defaultCacheBehavior": {"targetOriginId": "api"}}
+    )
+
+
 def test_a_prefix_list_counts_as_its_size_against_a_group_s_sixty_rules() -> None:
     ingress = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
     cloudfront = simulated_prefix_list_id("com.amazonaws.global.cloudfront.origin-facing")
