@@ -15,13 +15,13 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from service.engines.fork_protocol import ChildExited, ForkRequest, ForkStarted, ForkTarget
+from service.engines.owned_temp import owned_temp_dir
 
 logger = logging.getLogger(__name__)
 
@@ -97,8 +97,7 @@ class ForkServer:
                 "the fork server exited (code %s); starting it again", self._process.returncode
             )
             self._stop()
-        folder = tempfile.mkdtemp(prefix="stepladder-fork-")
-        path = str(Path(folder) / "socket")
+        path = str(owned_temp_dir("fork") / "socket")
         # Imported here: engine_process.py imports this module, and needs child_environment itself.
         from service.engines.engine_process import child_environment
 

@@ -24,3 +24,12 @@ def stat_fields(pid: int | str) -> list[str] | None:
 def is_running(pid: int) -> bool:
     fields = stat_fields(pid)
     return fields is not None and fields[STATE] not in ENDED_STATES
+
+
+def started_at_ticks(pid: int) -> int | None:
+    """When the process started, in clock ticks after boot: with its pid, what tells it apart
+    from a later process given the same pid. None once it is gone or has ended."""
+    fields = stat_fields(pid)
+    if fields is None or fields[STATE] in ENDED_STATES:
+        return None
+    return int(fields[START_TICKS])

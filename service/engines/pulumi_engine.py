@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ from service.engines.model import (
     StepResult,
     refuse_unconfirmed_data_loss,
 )
+from service.engines.owned_temp import owned_temp_dir
 from service.engines.protocol import PulumiOptions
 from service.engines.pulumi_backend import pgpass_line
 from service.engines.pulumi_command import GuardedCommand
@@ -209,8 +209,10 @@ class PulumiEngine:
     def _work_dir(self, stack_name: str) -> Path:
         """The operation's own folder for the stack; removed when the engine closes."""
         if stack_name not in self._work_dirs:
-            folder = tempfile.TemporaryDirectory(prefix=f"stepladder-{stack_name}-")
-            self._work_dirs[stack_name] = Path(self._closing.enter_context(folder))
+            # Owned: should this process be killed first, the worker's housekeeping removes it.
+            folder = owned_temp_dir("workspace", stack_name)
+            self._closing.callback(shutil.rmtree, folder, ignore_errors=True)
+            self._work_dirs[stack_name] = folder
         return self._work_dirs[stack_name]
 
     def _find_pending_creates(

@@ -12,8 +12,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 
 from db.models import Operation, OperationStatus
+from service.engines.owned_temp import owned_temp_dir
 from service.engines.pulumi_backend import StateBackend, pgpass_line
 from service.engines.pulumi_state import local_backend_dir
 from service.engines.secrets import memory_file, redact_text
@@ -154,9 +155,12 @@ class _Cli:
 @contextlib.contextmanager
 def _project() -> Iterator[Path]:
     """A folder the CLI takes for the project: DIY backends keep stacks per project."""
-    with tempfile.TemporaryDirectory(prefix="stepladder-state-") as folder:
-        Path(folder, "Pulumi.yaml").write_text(f"name: {PROJECT}\nruntime: python\n")
-        yield Path(folder)
+    folder = owned_temp_dir("state")
+    try:
+        (folder / "Pulumi.yaml").write_text(f"name: {PROJECT}\nruntime: python\n")
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _urns(exported: str) -> list[str]:

@@ -1,6 +1,7 @@
 """The worker's housekeeping: finding operations whose worker died (kill -9, lost machine)
-and closing them honestly, requeueing queued operations that lost their job, and expiring
-idempotency keys and approvals.
+and closing them honestly, requeueing queued operations that lost their job, expiring
+idempotency keys and approvals, and removing the temporary folders of processes killed before
+they could.
 
 A dead worker stops sending heartbeats; procrastinate reports its jobs as stalled. Their
 operations are closed from what was recorded (succeeded when every step had completed, else
@@ -20,6 +21,7 @@ from procrastinate.jobs import Status
 from db.embedded import process_exists
 from db.engine import session_scope
 from service.access import request_safety
+from service.engines.owned_temp import remove_orphaned_temp_dirs
 from service.jobs.queue import (
     environment_lock,
     environments_with_unscheduled_queue,
@@ -95,6 +97,8 @@ async def keep_house(runtime: WorkerRuntime) -> None:
     await close_interrupted_operations(runtime)
     await asyncio.to_thread(expire_idempotency_keys_and_approvals, runtime)
     await requeue_operations_without_a_job(runtime)
+    for folder in await asyncio.to_thread(remove_orphaned_temp_dirs):
+        logger.info("removed %s: the process it belonged to has ended", folder)
 
 
 async def keep_house_periodically(runtime: WorkerRuntime, interval_seconds: float) -> None:

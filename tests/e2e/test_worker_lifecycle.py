@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import signal
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +32,11 @@ def _start_slow_operation(server: Server) -> tuple[int, list[psutil.Process]]:
     return operation["id"], engines
 
 
+def _temp_folders_of(pid: int) -> list[Path]:
+    """The owned temporary folders (service/engines/owned_temp.py) of the process `pid`."""
+    return list(Path(tempfile.gettempdir()).glob(f"stepladder-*-????????-{pid}-*"))
+
+
 def test_sigterm_stops_serve_cleanly_without_orphans(start_server: Callable[..., Server]) -> None:
     server = start_server(simulator_seconds_per_resource="1")
     operation_id, engines = _start_slow_operation(server)
@@ -55,16 +61,23 @@ def test_killed_worker_leaves_a_failed_operation_and_a_usable_environment(
     server = start_server(simulator_seconds_per_resource="1", heartbeat_seconds="0.5")
     operation_id, engines = _start_slow_operation(server)
 
+    killed_pid = server.process.pid
     server.stop(signal.SIGKILL)
 
     # The engine dies with its worker (PR_SET_PDEATHSIG), not running on unsupervised.
     psutil.wait_procs(engines, timeout=10)
     assert not any(engine.is_running() for engine in engines)
+    assert _temp_folders_of(killed_pid), "the killed service left its fork server's folder"
     recovered = start_server(heartbeat_seconds="0.5", stalled_worker_seconds="2")
     operation = wait_for_operation(recovered.client, operation_id)
     assert operation["status"] == "failed"
     assert operation["error_code"] == "interrupted"
     assert "stopped responding" in operation["error"]
+    # The restarted worker's housekeeping removes what the killed process could not.
+    deadline = time.monotonic() + 30
+    while _temp_folders_of(killed_pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _temp_folders_of(killed_pid) == []
 
     again = recovered.client.post("/api/environments/shop/promote").json()
     assert wait_for_operation(recovered.client, again["id"])["status"] == "succeeded"
