@@ -44,7 +44,7 @@ def schedule_tick_figures(database_url: str, schedules: int, due: int) -> None:
 
     from db.engine import create_db_engine
     from db.models import Environment, Operation, Schedule, ScheduleRun
-    from service.jobs.queue import build_deferring_app, enqueuer
+    from service.jobs.queue import enqueue_operation
     from service.schedules.firing import fire_due_schedules
 
     engine = create_db_engine(database_url)
@@ -76,11 +76,10 @@ def schedule_tick_figures(database_url: str, schedules: int, due: int) -> None:
             for number in range(per_environment)
         )
         session.commit()
-    enqueue = enqueuer(build_deferring_app(database_url))
     fired: list[list[int]] = [[], []]
 
     def tick(worker: int) -> None:
-        fired[worker] = fire_due_schedules(engine, enqueue, "simulator", now)
+        fired[worker] = fire_due_schedules(engine, enqueue_operation, "simulator", now)
 
     started = time.perf_counter()
     workers = [threading.Thread(target=tick, args=(index,)) for index in range(2)]
@@ -90,7 +89,7 @@ def schedule_tick_figures(database_url: str, schedules: int, due: int) -> None:
         worker.join()
     elapsed = time.perf_counter() - started
     started = time.perf_counter()
-    again = fire_due_schedules(engine, enqueue, "simulator", now)
+    again = fire_due_schedules(engine, enqueue_operation, "simulator", now)
     idle = time.perf_counter() - started
     with Session(engine) as session:
         runs = session.exec(

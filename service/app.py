@@ -39,7 +39,7 @@ from service.config import Settings
 from service.costs.prices import load_price_book
 from service.engines.forking import use_fork_server
 from service.errors import install_error_handlers
-from service.jobs.queue import build_deferring_app, enqueuer
+from service.jobs.queue import enqueue_operation
 from service.jobs.supervisor import WorkerHealth, keep_database_running, keep_worker_running
 from service.jobs.worker import run_worker
 from service.observability.metrics import RecordHttpMetrics, build_registry
@@ -114,7 +114,7 @@ def create_app(
     app.state.new_admin_token = None
     app.state.db_engine = engine
     app.state.clock = clock
-    app.state.enqueue = enqueuer(build_deferring_app(database_url))
+    app.state.enqueue = enqueue_operation
     app.state.metrics_registry, http_metrics = build_registry(engine)
     install_error_handlers(app)
     app.add_middleware(RejectUnstorableText)

@@ -7,9 +7,12 @@ from typing import Any
 import procrastinate
 from sqlmodel import Session
 
+# Every job is deferred on the caller's connection, so the app that defers needs no connection
+# of its own: one, without connection settings, serves every caller.
+_DEFERRER = procrastinate.App(connector=procrastinate.SyncPsycopgConnector())
+
 
 def defer_in_transaction(
-    job_app: procrastinate.App,
     session: Session,
     task_name: str,
     *,
@@ -19,7 +22,7 @@ def defer_in_transaction(
     """Insert the job on the session's own connection: it commits with the change that asked
     for it, or rolls back with it, and is never lost in between (any worker picks it up)."""
     connection = session.connection().connection.driver_connection
-    job_id: int = job_app.configure_task(
+    job_id: int = _DEFERRER.configure_task(
         task_name, allow_unknown=True, lock=lock, connection=connection
     ).defer(**arguments)
     return job_id

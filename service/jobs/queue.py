@@ -4,14 +4,13 @@ says about operations (the only module that reads procrastinate's tables)."""
 from __future__ import annotations
 
 import procrastinate
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlmodel import Session
 
 from db.engine import libpq_url
 from db.models import Environment
 from service.jobs.deferral import defer_in_transaction
 from service.jobs.tasks import RUN_NEXT_OPERATION, register_tasks
-from service.operations.domain import Enqueue
 
 
 def build_job_app(database_url: str) -> procrastinate.App:
@@ -23,16 +22,6 @@ def build_job_app(database_url: str) -> procrastinate.App:
     return app
 
 
-def build_deferring_app(database_url: str) -> procrastinate.App:
-    """The API's app: it only defers jobs, synchronously, on the request's own connection.
-
-    It registers no tasks: deferring by name needs only the name.
-    """
-    return procrastinate.App(
-        connector=procrastinate.SyncPsycopgConnector(conninfo=libpq_url(database_url))
-    )
-
-
 # Every job of an environment holds its lock: one runs at a time, in the order they were queued.
 ENVIRONMENT_LOCK_PREFIX = "env:"
 
@@ -41,17 +30,15 @@ def environment_lock(environment_name: str) -> str:
     return f"{ENVIRONMENT_LOCK_PREFIX}{environment_name}"
 
 
-def enqueuer(job_app: procrastinate.App) -> Enqueue:
-    def enqueue(session: Session, environment: Environment) -> int:
-        return defer_in_transaction(
-            job_app,
-            session,
-            RUN_NEXT_OPERATION,
-            lock=environment_lock(environment.name),
-            environment_id=environment.id,
-        )
-
-    return enqueue
+def enqueue_operation(session: Session, environment: Environment) -> int:
+    """Queue the job that runs the environment's next operation, in the session's transaction
+    (an `Enqueue`)."""
+    return defer_in_transaction(
+        session,
+        RUN_NEXT_OPERATION,
+        lock=environment_lock(environment.name),
+        environment_id=environment.id,
+    )
 
 
 def orphaned_running_operations(session: Session) -> list[int]:
@@ -87,3 +74,12 @@ def environments_with_unscheduled_queue(session: Session) -> list[tuple[int, str
         {"lock_prefix": ENVIRONMENT_LOCK_PREFIX},
     ).all()
     return [(row[0], row[1]) for row in rows]
+
+
+def worker_heartbeat_ages(connection: Connection) -> list[tuple[int, float]]:
+    """Each live worker's id, and the seconds since its last heartbeat by the database's clock,
+    the one procrastinate writes heartbeats with."""
+    rows = connection.execute(
+        text("SELECT id, extract(epoch FROM now() - last_heartbeat) FROM procrastinate_workers")
+    )
+    return [(int(worker), float(age_seconds)) for worker, age_seconds in rows]

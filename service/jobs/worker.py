@@ -16,7 +16,7 @@ from service.config import Settings
 from service.costs.prices import PriceBook, PriceFileInvalid, load_price_book
 from service.engines.forking import use_fork_server
 from service.jobs.housekeeping import keep_house_periodically
-from service.jobs.queue import build_deferring_app, build_job_app, enqueuer
+from service.jobs.queue import build_job_app, enqueue_operation
 from service.jobs.runtime import WorkerRuntime, set_runtime
 from service.schedules.firing import fire_due_schedules
 
@@ -89,7 +89,7 @@ async def run_worker(
             settings=settings,
             db_engine=db_engine,
             job_app=job_app,
-            enqueue=enqueuer(build_deferring_app(database_url)),
+            enqueue=enqueue_operation,
             clock=clock or Clock(),
         )
         set_runtime(runtime)

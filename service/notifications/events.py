@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import procrastinate
 from sqlmodel import Session, select
 
 from db.models import Operation, OperationKind, OperationStatus, Webhook, WebhookDelivery
@@ -18,9 +17,6 @@ from service.jobs.deferral import defer_in_transaction
 from service.notifications.schemas import Event
 
 DELIVER_WEBHOOK = "stepladder:deliver_webhook"
-
-# Defers on the caller's connection only, so it needs no connection of its own.
-_deferrer = procrastinate.App(connector=procrastinate.SyncPsycopgConnector())
 
 
 def notify(session: Session, event: Event, data: dict[str, Any]) -> list[int]:
@@ -38,7 +34,7 @@ def notify(session: Session, event: Event, data: dict[str, Any]) -> list[int]:
         session.add(delivery)
         session.flush()
         assert delivery.id is not None
-        defer_in_transaction(_deferrer, session, DELIVER_WEBHOOK, delivery_id=delivery.id)
+        defer_in_transaction(session, DELIVER_WEBHOOK, delivery_id=delivery.id)
         deliveries.append(delivery.id)
     return deliveries
 

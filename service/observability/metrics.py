@@ -22,6 +22,8 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Connection, Engine, text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.jobs.queue import worker_heartbeat_ages
+
 # Seconds: a simulated step takes about one, a real Aurora create half an hour.
 OPERATION_DURATION_BUCKETS = (1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0)
 HTTP_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -75,19 +77,13 @@ class DatabaseCollector(Collector):
                 firings.add_metric([outcome], count)
             yield firings
 
-            # procrastinate writes heartbeats with the database's clock: measure with it too.
             heartbeat = GaugeMetricFamily(
                 "stepladder_worker_heartbeat_age_seconds",
                 "Seconds since each live worker's last heartbeat.",
                 labels=["worker"],
             )
-            for worker, age_seconds in connection.execute(
-                text(
-                    "SELECT id, extract(epoch FROM now() - last_heartbeat) "
-                    "FROM procrastinate_workers"
-                )
-            ):
-                heartbeat.add_metric([str(worker)], float(age_seconds))
+            for worker, age_seconds in worker_heartbeat_ages(connection):
+                heartbeat.add_metric([str(worker)], age_seconds)
             yield heartbeat
 
             environments = GaugeMetricFamily(

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, text
 
 from service.app import create_app
 from service.clock import Clock
-from service.jobs.queue import build_deferring_app, enqueuer
+from service.jobs.queue import enqueue_operation
 from service.schedules.firing import fire_due_schedules
 from tests.conftest import make_settings
 from tests.helpers import ADMIN_HEADERS, create_environment, run, wait_for_operation
@@ -34,13 +34,12 @@ NIGHTS = {
 
 
 @pytest.fixture
-def tick(database_url: str, db_engine: Engine, clock: Clock) -> Callable[[datetime], list[int]]:
+def tick(db_engine: Engine, clock: Clock) -> Callable[[datetime], list[int]]:
     """Time moves on to `now`, and a worker's clock ticks there."""
-    enqueue = enqueuer(build_deferring_app(database_url))
 
     def tick_at(now: datetime) -> list[int]:
         clock.set(now)
-        return fire_due_schedules(db_engine, enqueue, "simulator", now)
+        return fire_due_schedules(db_engine, enqueue_operation, "simulator", now)
 
     return tick_at
 

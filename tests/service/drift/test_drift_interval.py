@@ -14,16 +14,10 @@ from sqlalchemy import Engine
 from service.clock import Clock
 from service.config import Settings
 from service.drift.interval import check_drift_when_due
-from service.jobs.queue import build_deferring_app, enqueuer
-from service.operations.domain import Enqueue
+from service.jobs.queue import enqueue_operation
 from tests.helpers import create_environment, run, wait_for_operation
 
 DAY = timedelta(days=1)
-
-
-@pytest.fixture
-def enqueue(database_url: str) -> Enqueue:
-    return enqueuer(build_deferring_app(database_url))
 
 
 def drift_checks(client: TestClient, name: str) -> list[dict[str, Any]]:
@@ -48,17 +42,17 @@ def test_the_interval_is_off_for_the_simulator_and_daily_for_pulumi_unless_set(
 
 
 def test_each_deployed_environment_is_checked_once_per_interval(
-    client: TestClient, db_engine: Engine, enqueue: Enqueue, clock: Clock
+    client: TestClient, db_engine: Engine, clock: Clock
 ) -> None:
     create_environment(client, "shop")
     run(client, "/api/environments/shop/promote")
     create_environment(client, "blog")  # not deployed: nothing to check
 
     def tick(now: datetime) -> list[str]:
-        return check_drift_when_due(db_engine, enqueue, "simulator", now, DAY)
+        return check_drift_when_due(db_engine, enqueue_operation, "simulator", now, DAY)
 
     # A service running the other engine leaves the simulator's environments alone.
-    assert check_drift_when_due(db_engine, enqueue, "pulumi", clock.now(), DAY) == []
+    assert check_drift_when_due(db_engine, enqueue_operation, "pulumi", clock.now(), DAY) == []
     with ThreadPoolExecutor(max_workers=2) as pool:
         concurrent = list(pool.map(tick, [clock.now(), clock.now()]))
 

@@ -17,16 +17,10 @@ from sqlalchemy import Engine, text
 from service.app import create_app
 from service.clock import Clock
 from service.expiry.tick import ExpiryTick, tick_expiries
-from service.jobs.queue import build_deferring_app, enqueuer
-from service.operations.domain import Enqueue
+from service.jobs.queue import enqueue_operation
 from tests.conftest import make_settings
 from tests.helpers import ADMIN_HEADERS, create_environment, run, wait_for_operation
 from tests.service.notifications.receiver import Receiver, webhook_receiver
-
-
-@pytest.fixture
-def enqueue(database_url: str) -> Enqueue:
-    return enqueuer(build_deferring_app(database_url))
 
 
 @pytest.fixture
@@ -57,10 +51,8 @@ def expire_in(client: TestClient, clock: Clock, name: str, delta: timedelta) -> 
     assert response.status_code == 200, response.text
 
 
-def tick(
-    db_engine: Engine, enqueue: Enqueue, clock: Clock, engine: str = "simulator"
-) -> ExpiryTick:
-    return tick_expiries(db_engine, enqueue, engine, clock.now())
+def tick(db_engine: Engine, clock: Clock, engine: str = "simulator") -> ExpiryTick:
+    return tick_expiries(db_engine, enqueue_operation, engine, clock.now())
 
 
 def subscribe(client: TestClient, receiver: Receiver, *events: str) -> None:
@@ -89,15 +81,15 @@ def audit(client: TestClient, action: str) -> list[dict[str, Any]]:
 
 
 def test_an_expired_environment_is_destroyed_through_the_operations_path(
-    client: TestClient, db_engine: Engine, enqueue: Enqueue, clock: Clock
+    client: TestClient, db_engine: Engine, clock: Clock
 ) -> None:
     create_environment(client, "shop")
     run(client, "/api/environments/shop/promote")
     expire_in(client, clock, "shop", timedelta(hours=2))
 
-    assert tick(db_engine, enqueue, clock).destroying == []  # not yet
+    assert tick(db_engine, clock).destroying == []  # not yet
     clock.advance(timedelta(hours=2, minutes=1))
-    tick(db_engine, enqueue, clock)
+    tick(db_engine, clock)
 
     [destroy] = destroys(client, "shop")
     finished = wait_for_operation(client, destroy["id"])
@@ -111,7 +103,7 @@ def test_an_expired_environment_is_destroyed_through_the_operations_path(
 
 
 def test_each_expiry_fires_once_however_many_ticks_run(
-    client: TestClient, db_engine: Engine, enqueue: Enqueue, clock: Clock
+    client: TestClient, db_engine: Engine, clock: Clock
 ) -> None:
     for name in ("shop", "blog"):
         create_environment(client, name)
@@ -120,8 +112,8 @@ def test_each_expiry_fires_once_however_many_ticks_run(
     clock.advance(timedelta(hours=1))
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        concurrent = list(pool.map(lambda _: tick(db_engine, enqueue, clock), range(2)))
-    after = tick(db_engine, enqueue, clock)
+        concurrent = list(pool.map(lambda _: tick(db_engine, clock), range(2)))
+    after = tick(db_engine, clock)
 
     queued = [name for result in [*concurrent, after] for name in result.destroying]
     assert sorted(queued) == ["blog", "shop"]
@@ -132,7 +124,7 @@ def test_each_expiry_fires_once_however_many_ticks_run(
 
 
 def test_a_refused_destroy_is_recorded_announced_once_and_retried(
-    client: TestClient, receiver: Receiver, db_engine: Engine, enqueue: Enqueue, clock: Clock
+    client: TestClient, receiver: Receiver, db_engine: Engine, clock: Clock
 ) -> None:
     subscribe(client, receiver, "environment.expiry_refused", "environment.expired")
     create_environment(client, "shop")
@@ -141,8 +133,8 @@ def test_a_refused_destroy_is_recorded_announced_once_and_retried(
     clock.advance(timedelta(minutes=10))
 
     # A service running the other engine cannot touch what the simulator deployed: refused.
-    first = tick(db_engine, enqueue, clock, engine="pulumi")
-    second = tick(db_engine, enqueue, clock, engine="pulumi")
+    first = tick(db_engine, clock, engine="pulumi")
+    second = tick(db_engine, clock, engine="pulumi")
 
     assert first.refused == second.refused == ["shop"]
     assert destroys(client, "shop") == []
@@ -150,7 +142,7 @@ def test_a_refused_destroy_is_recorded_announced_once_and_retried(
     assert "deployed by the simulator engine" in refusal
     assert [r["outcome"] for r in audit(client, "expiry.destroy")] == ["failed", "failed"]
 
-    tick(db_engine, enqueue, clock)
+    tick(db_engine, clock)
 
     [destroy] = destroys(client, "shop")
     assert wait_for_operation(client, destroy["id"])["status"] == "succeeded"
@@ -165,42 +157,42 @@ def test_a_refused_destroy_is_recorded_announced_once_and_retried(
 
 
 def test_a_destroy_waits_for_the_operation_in_progress(
-    idle_client: TestClient, db_engine: Engine, enqueue: Enqueue, clock: Clock
+    idle_client: TestClient, db_engine: Engine, clock: Clock
 ) -> None:
     create_environment(idle_client, "shop")
     expire_in(idle_client, clock, "shop", timedelta(minutes=5))
     promote = idle_client.post("/api/environments/shop/promote").json()  # stays queued
     clock.advance(timedelta(minutes=10))
 
-    waiting = tick(db_engine, enqueue, clock)
+    waiting = tick(db_engine, clock)
     refusal = idle_client.get("/api/environments/shop").json()["expiry_refusal"]
     idle_client.post(f"/api/operations/{promote['id']}/cancel")
-    retried = tick(db_engine, enqueue, clock)
+    retried = tick(db_engine, clock)
 
     assert waiting.refused == ["shop"]
     assert "an operation is queued, running or awaiting approval" in refusal
     assert retried.nothing_deployed == ["shop"]  # the promote never ran: nothing to destroy
-    assert tick(db_engine, enqueue, clock) == ExpiryTick()
+    assert tick(db_engine, clock) == ExpiryTick()
 
 
 def test_a_day_before_a_signed_warning_goes_out_once_per_expiry(
-    client: TestClient, receiver: Receiver, db_engine: Engine, enqueue: Enqueue, clock: Clock
+    client: TestClient, receiver: Receiver, db_engine: Engine, clock: Clock
 ) -> None:
     subscribe(client, receiver, "environment.expiring", "environment.expired")
     create_environment(client, "shop")
     expire_in(client, clock, "shop", timedelta(hours=30))
 
-    early = tick(db_engine, enqueue, clock)
+    early = tick(db_engine, clock)
     clock.advance(timedelta(hours=7))  # 23 hours left
-    warned = tick(db_engine, enqueue, clock)
-    again = tick(db_engine, enqueue, clock)
+    warned = tick(db_engine, clock)
+    again = tick(db_engine, clock)
     later = client.patch(  # moved later: no confirmation needed, and a new warning is due
         "/api/environments/shop",
         json={"expires_at": (clock.now() + timedelta(hours=26)).isoformat()},
     )
-    not_yet = tick(db_engine, enqueue, clock)
+    not_yet = tick(db_engine, clock)
     clock.advance(timedelta(hours=4))  # 22 hours left
-    moved = tick(db_engine, enqueue, clock)
+    moved = tick(db_engine, clock)
 
     assert early.warned == again.warned == not_yet.warned == []
     assert warned.warned == moved.warned == ["shop"]

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, text
 
 from service.app import create_app
 from service.clock import Clock
-from service.jobs.queue import build_deferring_app, enqueuer
+from service.jobs.queue import enqueue_operation
 from service.schedules.firing import fire_due_schedules
 from tests.conftest import make_settings
 from tests.helpers import ADMIN_HEADERS, create_environment, run
@@ -200,7 +200,7 @@ def test_a_missed_schedule_firing_is_announced(
     due = response.json()["next_run_at"]
     late = datetime.fromisoformat(due) + timedelta(hours=2)  # the service was down
     clock.set(late)
-    fire_due_schedules(db_engine, enqueuer(build_deferring_app(database_url)), "simulator", late)
+    fire_due_schedules(db_engine, enqueue_operation, "simulator", late)
 
     [request] = receiver.wait_for(1)
     payload = json.loads(request.body)
