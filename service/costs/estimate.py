@@ -74,6 +74,10 @@ class CostEstimate:
         return not self.missing
 
 
+SECRET = "aws:secretsmanager/secret:Secret"
+SECRET_PRICE_KEY = "secretsmanager:secret"
+
+
 def label(found: CostEstimate) -> str:
     """What an estimate is, in one sentence or two: the one place that says it."""
     dates = sorted({line.read_on for line in found.lines})
@@ -97,8 +101,9 @@ def estimate(
         if resource.type in USAGE_PRICED:
             result.usage_priced.append(f"{resource.type} {resource.name}")
             continue
-        where = region_of(resource, spec)
-        for key, quantity in priced_units(resource, by_id):
+        home = region_of(resource, spec)
+        for key, quantity, elsewhere in priced_units(resource, by_id):
+            where = elsewhere or home
             price = book.find(key, where)
             if price is None:
                 result.missing.append(
@@ -135,8 +140,29 @@ def region_of(resource: ResourceState, spec: EnvironmentSpec) -> str:
 
 def priced_units(
     resource: ResourceState, by_id: dict[str, ResourceState]
+) -> list[tuple[str, Decimal, str | None]]:
+    """(price key, how many, region) for one declared resource, the region None where it is
+    the resource's own; [] for what AWS does not charge."""
+    at_home = [(key, quantity, None) for key, quantity in _units_at_home(resource, by_id)]
+    return at_home + _secret_replicas(resource)
+
+
+def _secret_replicas(resource: ResourceState) -> list[tuple[str, Decimal, str | None]]:
+    """AWS bills each replica of a secret as a secret of the replica's region."""
+    if resource.type != SECRET:
+        return []
+    replicas = resource.inputs.get("replicas") or []
+    return [
+        (SECRET_PRICE_KEY, Decimal(1), str(replica["region"]))
+        for replica in replicas
+        if isinstance(replica, dict) and replica.get("region")
+    ]
+
+
+def _units_at_home(
+    resource: ResourceState, by_id: dict[str, ResourceState]
 ) -> list[tuple[str, Decimal]]:
-    """(price key, how many) for one declared resource; [] for what AWS does not charge."""
+    """(price key, how many) in the resource's own region."""
     inputs: dict[str, Any] = resource.inputs
     kind = resource.type
     if kind == "aws:ec2/instance:Instance":
@@ -157,8 +183,8 @@ def priced_units(
         return [("cloudwatch:alarm", Decimal(1))]
     if kind == "aws:cloudwatch/dashboard:Dashboard":
         return [("cloudwatch:dashboard", Decimal(1))]
-    if kind == "aws:secretsmanager/secret:Secret":
-        return [("secretsmanager:secret", Decimal(1))]
+    if kind == SECRET:
+        return [(SECRET_PRICE_KEY, Decimal(1))]
     return []
 
 

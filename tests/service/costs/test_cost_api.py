@@ -49,7 +49,8 @@ def hand(*items: tuple[int, str]) -> Decimal:
 # 0: a box and its address; 1: + writer and the password's secret; 2: the box and address go,
 # an ALB and 2 web servers come, + standby; 3: + a reader and the CDN origin's secret;
 # 4: + 2 cache nodes; 5: the web servers become an ASG at its minimum 2, + 6 alarms and a
-# dashboard; 6: + the DLQ alarm; 7: + the second region's ALB, ASG (2), reader and 2 alarms.
+# dashboard; 6: + the DLQ alarm; 7: + the second region's ALB, ASG (2), reader, 2 alarms and
+# the password secret's replica.
 TIER_2 = [(1, "elb:application"), (2, "ec2:t3.small"), (2, "rds:aurora-postgresql:db.r6g.large"),
           (1, "secretsmanager:secret")]  # fmt: skip
 TIER_4 = [*TIER_2, (1, "rds:aurora-postgresql:db.r6g.large"), (1, "secretsmanager:secret"),
@@ -74,6 +75,7 @@ EXPECTED = {
         (2, "ec2:t3.small"),
         (1, "rds:aurora-postgresql:db.r6g.large"),
         (2, "cloudwatch:alarm"),
+        (1, "secretsmanager:secret"),
     ),
 }
 
@@ -108,6 +110,11 @@ def test_every_tier_of_a_two_region_definition_against_hand_computed_figures(
     assert all(t["estimate"]["complete"] for t in tiers), [t["estimate"]["missing"] for t in tiers]
     seventh = tiers[7]["estimate"]
     assert {line["region"] for line in seventh["lines"]} == {"eu-west-1", "eu-central-1"}
+    # The global database's password secret is billed again in the region it is replicated to.
+    secrets = {(line["resource"], line["region"]) for line in seventh["lines"]
+               if line["key"] == "secretsmanager:secret"}  # fmt: skip
+    password = "shop-aurora-master-password"
+    assert {(password, "eu-west-1"), (password, "eu-central-1")} <= secrets
     assert "aws:cloudfront/distribution:Distribution shop-edge-cdn" in seventh["usage_priced"]
 
 

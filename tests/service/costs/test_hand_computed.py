@@ -33,7 +33,8 @@ EUROPE_BY_HAND = {
     5: "770.90",  # web servers become an ASG at web_min 2 (29.20 still) + 6 alarms 0.60 + 3.00
     6: "771.00",  # 770.90 + the dead-letter queue's alarm 0.10
     # + Frankfurt: ALB 21.90 + ASG at 2 29.20 + its cluster's instance 219.00 + 2 alarms 0.20
-    7: "1041.30",
+    # + the master password's secret replicated there 0.40
+    7: "1041.70",
 }
 
 # Virginia and Oregon, MySQL on db.r5.large (a global database refuses burstable classes), turned knobs: t3.micro web servers, 3 zones,
@@ -59,7 +60,8 @@ VIRGINIA_BY_HAND = {
     5: "865.80",  # ASG at web_min 3 (21.90, as before) + 6 alarms 0.60 + dashboard 3.00
     6: "865.90",  # + the dead-letter queue's alarm 0.10
     # + Oregon: ALB 21.90 + ASG at 3 21.90 + its cluster's instance 182.50 + 2 alarms 0.20
-    7: "1092.40",
+    # + the master password's secret replicated there 0.40
+    7: "1092.80",
 }
 
 

@@ -29,7 +29,7 @@ def test_the_ladder_prices_each_tier_for_the_named_definition(fully_priced: Test
     ladder = browser.client.get("/environments/shop").text
     # Declared above, so the page shows every tier's figure without declaring anything.
     assert "Estimate at this tier: <strong>$18.25 a month</strong>" in ladder
-    assert "Estimate at this tier: <strong>$1041.30 a month</strong>" in ladder
+    assert "Estimate at this tier: <strong>$1041.70 a month</strong>" in ladder
 
 
 def test_the_page_never_declares_unasked_and_works_the_ladder_out_when_asked(
