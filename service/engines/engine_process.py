@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from service.engines.forked_process import ForkedProcess
 from service.engines.forking import FORK_SERVER, ForkServerUnavailable
 from service.engines.protocol import CHILD_MESSAGE, ChildMessage, OperationRequest
-from service.engines.sessions import kill_session
+from service.engines.sessions import kill_process_tree
 
 logger = logging.getLogger(__name__)
 
@@ -125,9 +125,7 @@ class EngineProcess:
         if self.process.returncode is None:
             # Not yet reaped, so its pid is still ours as a group and a session id: the group
             # is the engine and the Pulumi CLI, the session also the CLI's plugins.
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            plugins = await asyncio.to_thread(kill_session, self.process.pid)
+            plugins = await asyncio.to_thread(kill_process_tree, self.process.pid)
             if plugins:
                 logger.warning(
                     "killed what was left in engine process %s's session: %s", self.pid, plugins

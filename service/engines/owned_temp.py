@@ -16,6 +16,7 @@ import shutil
 import socket
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 from service.engines.procfs import PROC, started_at_ticks
 
@@ -38,17 +39,39 @@ def owned_temp_dir(purpose: str, label: str = "") -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{PREFIX}{purpose}-{owner}-{label}{'-' if label else ''}"))
 
 
+class Owner(NamedTuple):
+    host: str
+    pid: int
+    ticks: int
+
+
+def owner_of(folder: Path) -> Owner | None:
+    """The process an owned folder names; None for any other folder."""
+    owned = _OWNED.match(folder.name)
+    if owned is None:
+        return None
+    return Owner(owned["host"], int(owned["pid"]), int(owned["ticks"]))
+
+
+def owned_temp_dirs(root: Path | None = None) -> list[tuple[Path, Owner]]:
+    """The owned folders in the temporary directory (or `root`), with their owners."""
+    found = []
+    for folder in (root or Path(tempfile.gettempdir())).glob(f"{PREFIX}*"):
+        owner = owner_of(folder)
+        if owner is not None and folder.is_dir():
+            found.append((folder, owner))
+    return found
+
+
 def remove_orphaned_temp_dirs(root: Path | None = None) -> list[Path]:
     """Remove this host's owned folders whose owner has ended; the folders removed."""
     if not PROC.is_dir():  # no procfs (macOS): an owner's end cannot be told from pid reuse
         return []
+    here = _host_key()
     removed = []
-    for folder in (root or Path(tempfile.gettempdir())).glob(f"{PREFIX}*"):
-        owned = _OWNED.match(folder.name)
-        if owned is None or owned["host"] != _host_key() or not folder.is_dir():
-            continue
-        if started_at_ticks(int(owned["pid"])) == int(owned["ticks"]):
-            continue  # its owner still runs
+    for folder, owner in owned_temp_dirs(root):
+        if owner.host != here or started_at_ticks(owner.pid) == owner.ticks:
+            continue  # another host's, or its owner still runs
         shutil.rmtree(folder, ignore_errors=True)
         removed.append(folder)
     return removed

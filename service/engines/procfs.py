@@ -21,15 +21,18 @@ def stat_fields(pid: int | str) -> list[str] | None:
     return stat[stat.rindex(")") + 2 :].split()
 
 
-def is_running(pid: int) -> bool:
+def live_stat_fields(pid: int | str) -> list[str] | None:
+    """`stat_fields`, and None also once the process has ended but is not reaped yet."""
     fields = stat_fields(pid)
-    return fields is not None and fields[STATE] not in ENDED_STATES
+    return None if fields is None or fields[STATE] in ENDED_STATES else fields
+
+
+def is_running(pid: int) -> bool:
+    return live_stat_fields(pid) is not None
 
 
 def started_at_ticks(pid: int) -> int | None:
     """When the process started, in clock ticks after boot: with its pid, what tells it apart
     from a later process given the same pid. None once it is gone or has ended."""
-    fields = stat_fields(pid)
-    if fields is None or fields[STATE] in ENDED_STATES:
-        return None
-    return int(fields[START_TICKS])
+    fields = live_stat_fields(pid)
+    return None if fields is None else int(fields[START_TICKS])

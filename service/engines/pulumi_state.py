@@ -20,8 +20,9 @@ from urllib.parse import urlparse
 
 from pulumi.automation.events import StepEventStateMetadata
 
+from db.embedded import process_exists
 from service.engines.model import ResourceState
-from service.engines.procfs import ENDED_STATES, PROC, START_TICKS, STATE, stat_fields
+from service.engines.procfs import PROC, START_TICKS, live_stat_fields
 from service.engines.secrets import redact
 
 # The boot time in /proc/stat has whole seconds; a lock is written after its process started.
@@ -63,13 +64,13 @@ def holder_is_gone(lock: StackLock, *, hostname: str | None = None) -> bool:
 
 def _is_the_holder(lock: StackLock) -> bool:
     if not PROC.is_dir():  # no procfs (macOS): existence is all one can tell
-        return _process_exists(lock.pid)
-    fields = stat_fields(lock.pid)
+        return process_exists(lock.pid)
+    fields = live_stat_fields(lock.pid)
     try:
         name = (PROC / str(lock.pid) / "comm").read_text().strip()
     except (FileNotFoundError, ProcessLookupError):
         return False
-    if fields is None or fields[STATE] in ENDED_STATES or not name.startswith("pulumi"):
+    if fields is None or not name.startswith("pulumi"):
         return False
     start_ticks = int(fields[START_TICKS])
     started = _boot_time() + start_ticks / os.sysconf("SC_CLK_TCK")
@@ -91,16 +92,6 @@ def _parse_timestamp(text: str) -> float | None:
         return datetime.fromisoformat(trimmed).timestamp()
     except ValueError:
         return None
-
-
-def _process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # it exists, it is just someone else's
-    return True
 
 
 def drop_pending_operations(

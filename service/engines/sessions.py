@@ -14,7 +14,15 @@ import contextlib
 import os
 import signal
 
-from service.engines.procfs import ENDED_STATES, PROC, SESSION, STATE, stat_fields
+from service.engines.procfs import PROC, SESSION, live_stat_fields
+
+
+def kill_process_tree(leader: int) -> list[int]:
+    """SIGKILL the process group and then the session that `leader` leads: an engine process,
+    the Pulumi CLI it runs, and the CLI's plugins. The pids the session's kill still found."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(leader, signal.SIGKILL)
+    return kill_session(leader)
 
 
 def kill_session(session_id: int) -> list[int]:
@@ -35,7 +43,7 @@ def session_members(session_id: int) -> list[int]:
     for entry in PROC.iterdir():
         if not entry.name.isdigit():
             continue
-        fields = stat_fields(entry.name)
-        if fields and int(fields[SESSION]) == session_id and fields[STATE] not in ENDED_STATES:
+        fields = live_stat_fields(entry.name)
+        if fields and int(fields[SESSION]) == session_id:
             members.append(int(entry.name))
     return sorted(members)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import signal
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +12,7 @@ import psutil
 import psycopg
 
 from db.engine import libpq_url
+from service.engines.owned_temp import owned_temp_dirs
 from tests.e2e.conftest import Server
 from tests.helpers import engine_processes, wait_for_operation
 
@@ -33,8 +33,7 @@ def _start_slow_operation(server: Server) -> tuple[int, list[psutil.Process]]:
 
 
 def _temp_folders_of(pid: int) -> list[Path]:
-    """The owned temporary folders (service/engines/owned_temp.py) of the process `pid`."""
-    return list(Path(tempfile.gettempdir()).glob(f"stepladder-*-????????-{pid}-*"))
+    return [folder for folder, owner in owned_temp_dirs() if owner.pid == pid]
 
 
 def test_sigterm_stops_serve_cleanly_without_orphans(start_server: Callable[..., Server]) -> None:

@@ -5,7 +5,6 @@ simulated `aws` provider plugin. Only AWS is simulated; every event here comes f
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import socket
@@ -17,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from service.engines.sessions import kill_session
+from service.engines.sessions import kill_process_tree
 from service.engines.simulated_aws import ami_architecture
 from service.reference import EXAMPLE_SPEC
 from tests.e2e.conftest import Server
@@ -237,8 +236,7 @@ def test_kill_9_of_the_service_mid_create_then_restart_adopts_the_create_without
     # kill -9 of the service and everything it started (a lost machine, `docker kill`): the
     # worker is stopped first so it cannot record the engine's death before its own.
     server.process.send_signal(signal.SIGSTOP)
-    os.killpg(engines[0].pid, signal.SIGKILL)
-    kill_session(engines[0].pid)  # the plugins too, in groups of their own
+    kill_process_tree(engines[0].pid)  # the engine, its CLI and the CLI's plugins: a lost machine
     server.stop(signal.SIGKILL)
     locks = tmp_path / "data" / "pulumi-state" / ".pulumi" / "locks"
     left_locks = [path.read_text() for path in locks.glob("**/*.json")]

@@ -26,7 +26,7 @@ from service.engines.protocol import PulumiOptions
 from service.engines.pulumi_backend import StateBackend, postgres_backend
 from service.engines.pulumi_engine import PulumiEngine
 from service.engines.pulumi_locks import PostgresLocks
-from service.engines.sessions import kill_session
+from service.engines.sessions import kill_process_tree
 from tests.e2e.conftest import Server
 from tests.helpers import wait_for_operation
 from tests.integration.aws_plugin.cloud import SimulatedAccount
@@ -122,8 +122,7 @@ def test_a_lock_left_by_a_killed_cli_in_the_table_is_cleared_by_recovery(
     driver = _driver(root, state, seconds=120, marker=marker)
     _wait_for(marker, driver)
 
-    os.killpg(driver.pid, signal.SIGKILL)
-    kill_session(driver.pid)  # and its plugins, in groups of their own: a lost machine
+    kill_process_tree(driver.pid)  # the engine, its CLI and the CLI's plugins: a lost machine
     driver.wait()
     [dead] = _locks(state).locks("stepladder", "shop")
 

@@ -31,7 +31,7 @@ from service.engines.protocol import PulumiOptions
 from service.engines.pulumi_command import READS, GuardedCommand, subcommand
 from service.engines.pulumi_engine import PulumiEngine
 from service.engines.pulumi_state import local_backend_dir
-from service.engines.sessions import kill_session
+from service.engines.sessions import kill_process_tree
 from tests.integration.conftest import REQUIRED
 from tests.integration.dynamic_things import Thing
 
@@ -246,8 +246,7 @@ def test_kill_9_mid_create_clears_the_dead_lock_and_stops_on_the_pending_create(
     driver = _driver(root, seconds=120, marker=marker)
     _wait_for(marker, driver)
 
-    os.killpg(driver.pid, signal.SIGKILL)
-    kill_session(driver.pid)  # and its plugins, in groups of their own: a lost machine
+    kill_process_tree(driver.pid)  # the engine, its CLI and the CLI's plugins: a lost machine
     driver.wait()
     assert _locks(root), "the killed update left its lock"
 
