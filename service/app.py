@@ -40,8 +40,9 @@ from service.costs.prices import load_price_book
 from service.engines.forking import use_fork_server
 from service.errors import install_error_handlers
 from service.jobs.queue import enqueue_operation
+from service.jobs.stopping import stop_task
 from service.jobs.supervisor import WorkerHealth, keep_database_running, keep_worker_running
-from service.jobs.worker import run_worker
+from service.jobs.worker import run_worker, worker_stop_seconds
 from service.observability.metrics import RecordHttpMetrics, build_registry
 from service.observability.request_id import RequestId
 from service.text_input import RejectUnstorableText
@@ -92,11 +93,10 @@ def create_app(
         try:
             yield
         finally:
-            for task in (worker, watchdog):
-                if task is not None:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+            if worker is not None:
+                await stop_task(worker, graceful_seconds=worker_stop_seconds(settings))
+            if watchdog is not None:
+                await stop_task(watchdog, graceful_seconds=DATABASE_WATCH_SECONDS)
 
     app = FastAPI(
         title="Stepladder",

@@ -9,7 +9,6 @@ here never reaches the worker.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import signal
@@ -40,14 +39,11 @@ from service.engines.protocol import (
     encode,
 )
 
-PR_SET_PDEATHSIG = 1
-
 # Sends one message to the worker.
 Send = Callable[[ToWorker], None]
 
 
 def main() -> int:
-    _die_with_parent()
     # The protocol owns the real stdout; anything else printing (SDK, plugins) goes to stderr.
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
@@ -59,7 +55,8 @@ def main() -> int:
 
     request: OperationRequest | None = None
     try:
-        request = OperationRequest.model_validate_json(sys.stdin.read())
+        request = OperationRequest.model_validate_json(sys.stdin.buffer.readline())
+        watch_lifeline()
         run_operation(request, send)
     except KeyboardInterrupt:
         send(OperationFailure(code="cancelled", message="interrupted on request"))
@@ -145,7 +142,7 @@ def forward_interrupts(note_interrupt: Callable[[], None], grace_seconds: float)
     noted, never raised, so the engine waits for the CLI.
 
     SIGINT from the worker reaches the whole process group, the CLI included. SIGTERM comes
-    when the worker died (PR_SET_PDEATHSIG) and reaches this process only: it is forwarded to
+    when the worker died (its lifeline ended) and reaches this process only: it is forwarded to
     the group as SIGINT, and if the CLI has not stopped within the grace, the group is killed,
     so no engine outlives its worker unsupervised.
     """
@@ -189,14 +186,25 @@ def _step_message(engine: str, step: StepRequest, index: int, total: int) -> str
     return f"{prefix}step {index} of {total}: {step.action} to {target}"
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to end this process if the worker dies, so no engine outlives its worker."""
-    if not sys.platform.startswith("linux"):
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() == 1:  # the worker died before prctl took effect
-        sys.exit(1)
+def watch_lifeline() -> None:
+    """Stop as on the worker's death (SIGTERM) once stdin, the lifeline, ends (protocol.py).
+
+    The lifeline moves to a descriptor of its own and /dev/null takes its place as stdin, so
+    the Pulumi CLI and its plugins neither inherit it (they would keep it open) nor wait on it.
+    """
+    lifeline = os.dup(0)  # not inheritable, as Python makes every new descriptor
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    threading.Thread(
+        target=_stop_when_ended, args=(lifeline,), name="lifeline", daemon=True
+    ).start()
+
+
+def _stop_when_ended(lifeline: int) -> None:
+    while os.read(lifeline, 4096):
+        pass  # nothing is written after the request; anything else is ignored
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def entry() -> int:

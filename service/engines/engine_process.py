@@ -75,9 +75,8 @@ class EngineProcess:
             env=environment,
         )
         assert process.stdin is not None
-        process.stdin.write(payload)
+        process.stdin.write(payload + b"\n")  # its stdin stays open: the lifeline (protocol.py)
         await process.stdin.drain()
-        process.stdin.close()
         return cls(process, request.engine)
 
     @property
@@ -131,6 +130,8 @@ class EngineProcess:
                     "killed what was left in engine process %s's session: %s", self.pid, plugins
                 )
         await self.process.wait()
+        if isinstance(self.process, asyncio.subprocess.Process) and self.process.stdin:
+            self.process.stdin.close()  # the lifeline; a forked process lets go of its own
 
     async def _read_stderr(self) -> None:
         assert self.process.stderr is not None

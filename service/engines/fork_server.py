@@ -10,9 +10,11 @@ stderr attached (SCM_RIGHTS). The answer on the same connection is `ForkStarted`
 `ChildExited` once the child has ended (fork_protocol.py).
 
 It lives only as long as its starter: its stdin is a pipe whose only writer is the starter, so
-EOF means the starter is gone (killed with -9 included). It then exits, and its children, which
-asked for PR_SET_PDEATHSIG, get SIGTERM, as a directly started engine process does when its
-worker dies.
+EOF means the starter is gone (killed with -9 included). It then exits. An operation's child
+does not depend on it: its life is tied to its worker by its own stdin (the lifeline,
+protocol.py), so a fork server that dies, or is replaced, leaves the running operations to
+finish. A declaring child asks for PR_SET_PDEATHSIG instead: it ends with the fork server, and
+its starter declares again in a process of its own.
 """
 
 from __future__ import annotations
@@ -244,7 +246,8 @@ def _become_child(request: ForkRequest, fds: list[int], inherited: list[int]) ->
     # Its own session, as the worker starts an engine process: signals reach its whole group.
     os.setsid()
     libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if request.target == "declare":
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     libc.prctl(PR_SET_NAME, f"engine-{request.target}".encode()[:15])
     for target_fd, fd in enumerate(fds):
         os.dup2(fd, target_fd)

@@ -3,7 +3,8 @@
 One fork server per process that starts engine processes (the worker, and `serve` for
 declarations), shared by every caller in it. If it is off or cannot answer, callers start the
 child the plain way (`python -m ...`), so no operation waits on a broken fork server; a dead
-one is started again on the next request.
+one is replaced at once, and the operations it started carry on (their lives are tied to their
+worker, not to it).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from service.engines.fork_protocol import ChildExited, ForkRequest, ForkStarted, ForkTarget
-from service.engines.owned_temp import owned_temp_dir
+from service.engines.owned_temp import owned_temp_dir, remove_owned_temp_dir
 
 logger = logging.getLogger(__name__)
 
@@ -76,12 +77,16 @@ class ForkServer:
                 except (OSError, RuntimeError) as error:
                     logger.warning("the fork server did not start: %s", error)
                     raise ForkServerUnavailable(str(error)) from error
+                asked = self._process
             try:
                 return _ask(path, request, stdio)
             except OSError as error:
                 logger.warning("the fork server did not answer (attempt %s): %s", attempt, error)
                 with self._lock:
-                    self._stop()
+                    # Only the server this request asked: another thread may have replaced it
+                    # already, and the replacement serves the other threads' requests.
+                    if self._process is asked:
+                        self._stop()
         raise ForkServerUnavailable("the fork server did not answer after a restart")
 
     def stop(self) -> None:
@@ -118,7 +123,23 @@ class ForkServer:
         if ready != b"ready\n":
             self._stop()
             raise RuntimeError("the fork server exited or hung while importing")
+        threading.Thread(
+            target=self._replace_when_ended, args=(process,), name="fork-server", daemon=True
+        ).start()
         return path
+
+    def _replace_when_ended(self, process: subprocess.Popen[bytes]) -> None:
+        """Start another fork server as soon as this one dies, not with the next request."""
+        process.wait()
+        with self._lock:
+            if self._process is not process or not self.enabled:
+                return  # stopped, already replaced, or switched off
+            logger.warning("the fork server exited (code %s); starting another", process.returncode)
+            self._stop()
+            try:
+                self._ensure_running()
+            except (OSError, RuntimeError) as error:
+                logger.warning("the fork server did not start again (%s); requests retry", error)
 
     def _stop(self) -> None:
         process, self._process = self._process, None
@@ -130,9 +151,7 @@ class ForkServer:
                 if stream is not None:
                     stream.close()
         if self._socket_path is not None:
-            folder = Path(self._socket_path).parent
-            Path(self._socket_path).unlink(missing_ok=True)
-            folder.rmdir()
+            remove_owned_temp_dir(Path(self._socket_path).parent)
             self._socket_path = None
 
 

@@ -1,7 +1,11 @@
 """The wire format between the worker and an operation's child process: JSON, one per line,
 every message a Pydantic model validated by whichever side reads it.
 
-Worker -> child (stdin, one document): `OperationRequest`.
+Worker -> child (stdin): one line, the `OperationRequest`. The worker then holds stdin open,
+writing nothing more, until the child has ended: it is the child's lifeline. End of file means
+the worker is gone (killed with -9 included), and the child stops as it stops when cancelled.
+A lifeline rather than the parent-death signal: a child forked by the fork server must outlive
+the fork server, whose death is not its worker's.
 Child -> worker (stdout, one message a line, `ChildMessage`): `EventMessage`s as things
 happen, a `StepDone` after each step (the new resource state), then exactly one of
 `OperationResult` or `OperationFailure`.

@@ -31,7 +31,7 @@ from service.engines.model import (
     StepResult,
     refuse_unconfirmed_data_loss,
 )
-from service.engines.owned_temp import owned_temp_dir
+from service.engines.owned_temp import owned_temp_dir, remove_owned_temp_dir
 from service.engines.protocol import PulumiOptions
 from service.engines.pulumi_backend import pgpass_line
 from service.engines.pulumi_command import GuardedCommand
@@ -211,7 +211,7 @@ class PulumiEngine:
         if stack_name not in self._work_dirs:
             # Owned: should this process be killed first, the worker's housekeeping removes it.
             folder = owned_temp_dir("workspace", stack_name)
-            self._closing.callback(shutil.rmtree, folder, ignore_errors=True)
+            self._closing.callback(remove_owned_temp_dir, folder)
             self._work_dirs[stack_name] = folder
         return self._work_dirs[stack_name]
 

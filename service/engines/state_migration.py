@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 
 from db.models import Operation, OperationStatus
-from service.engines.owned_temp import owned_temp_dir
+from service.engines.owned_temp import owned_temp_dir, remove_owned_temp_dir
 from service.engines.pulumi_backend import StateBackend, pgpass_line
 from service.engines.pulumi_state import local_backend_dir
 from service.engines.secrets import memory_file, redact_text
@@ -160,7 +159,7 @@ def _project() -> Iterator[Path]:
         (folder / "Pulumi.yaml").write_text(f"name: {PROJECT}\nruntime: python\n")
         yield folder
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        remove_owned_temp_dir(folder)
 
 
 def _urns(exported: str) -> list[str]:

@@ -18,12 +18,21 @@ from service.engines.forking import use_fork_server
 from service.jobs.housekeeping import keep_house_periodically
 from service.jobs.queue import build_job_app, enqueue_operation
 from service.jobs.runtime import WorkerRuntime, set_runtime
+from service.jobs.stopping import stop_task
 from service.schedules.firing import fire_due_schedules
 
 logger = logging.getLogger(__name__)
 
 # Time for running operations to finish after a stop request, before they are interrupted.
 SHUTDOWN_GRACE_SECONDS = 5.0
+# Housekeeping and the schedule tick hold nothing that needs finishing when they are stopped.
+SIDE_TASK_STOP_SECONDS = 5.0
+
+
+def worker_stop_seconds(settings: Settings) -> float:
+    """How long a stopping worker may take: running operations get the grace, then their engines
+    are interrupted and get theirs (the Pulumi CLI waits for the cloud calls in flight)."""
+    return SHUTDOWN_GRACE_SECONDS + settings.cancel_grace_for(settings.engine) + 5.0
 
 
 def _prices_for_schedules(runtime: WorkerRuntime) -> PriceBook | None:
@@ -65,6 +74,7 @@ async def open_job_app(job_app: procrastinate.App) -> AsyncIterator[None]:
     """
     try:
         await job_app.connector.open_async()
+        raise_lost_cancellation()
     except BaseException:
         await job_app.connector.close_async()
         raise
@@ -72,6 +82,19 @@ async def open_job_app(job_app: procrastinate.App) -> AsyncIterator[None]:
         yield
     finally:
         await job_app.connector.close_async()
+
+
+def raise_lost_cancellation() -> None:
+    """Raise the cancellation this task was given and did not receive.
+
+    psycopg_pool waits for its first connections with `asyncio.wait_for`, which on Python 3.11
+    drops a cancellation that arrives as the connections become ready (python/cpython#86296):
+    the task is marked as cancelling, nothing is raised, and the worker would start and run
+    until the next cancellation, with the service's shutdown waiting on it.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 async def run_worker(
@@ -110,8 +133,6 @@ async def run_worker(
             )
         finally:
             for side_task in (housekeeping, ticker):
-                side_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await side_task
+                await stop_task(side_task, graceful_seconds=SIDE_TASK_STOP_SECONDS)
             set_runtime(None)
             logger.info("worker stopped")

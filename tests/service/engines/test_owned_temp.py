@@ -52,3 +52,41 @@ def test_the_folders_of_ended_owners_on_this_host_are_removed_and_no_other(
 
     assert sorted(removed) == sorted([left_by_the_killed, earlier_holder_of_my_pid])
     assert sorted(tmp_path.iterdir()) == sorted([mine, other_host, not_owned])
+
+
+HOLDS_ITS_FOLDER = """
+import time
+from service.engines.owned_temp import owned_temp_dir
+print(owned_temp_dir("fork"), flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs procfs")
+def test_a_live_owner_s_folder_is_kept_even_where_its_pid_means_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Containers that share a /tmp and a host name but not a pid namespace: the pid in the
+    # folder's name is not a process here. Renaming the folder makes it so on one machine.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    owner = subprocess.Popen(
+        [sys.executable, "-c", HOLDS_ITS_FOLDER],
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert owner.stdout is not None
+        made = Path(owner.stdout.readline().strip())
+        parts = made.name.split("-")
+        parts[3] = "4194303"  # above any pid_max: no such process here
+        elsewhere = made.rename(made.with_name("-".join(parts)))
+
+        kept = remove_orphaned_temp_dirs()
+        owner.kill()
+        owner.wait()
+        removed = remove_orphaned_temp_dirs()
+    finally:
+        owner.kill()
+
+    assert (kept, removed) == ([], [elsewhere])
