@@ -35,9 +35,18 @@ axe: $(AXE)
 run: install
 	$(VENV)/bin/stepladder serve
 
-lint: install
+# Spectral and the OWASP API Security ruleset (tools/spectral/package-lock.json), over the
+# OpenAPI description the service serves; tools/spectral/ruleset.yaml says what it checks.
+SPECTRAL := tools/spectral/node_modules/.bin/spectral
+$(SPECTRAL): tools/spectral/package.json tools/spectral/package-lock.json
+	cd tools/spectral && npm ci --no-audit --no-fund --silent --ignore-scripts
+	touch $(SPECTRAL)
+
+lint: install $(SPECTRAL)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) tools/spectral/write_openapi.py > tools/spectral/openapi.json
+	$(SPECTRAL) lint --ruleset tools/spectral/ruleset.yaml --fail-severity warn tools/spectral/openapi.json
 
 typecheck: install
 	$(VENV)/bin/mypy
@@ -78,4 +87,5 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) .tools .stepladder .pytest_cache .mypy_cache .ruff_cache tests/browser/node_modules
+	rm -rf $(VENV) .tools .stepladder .pytest_cache .mypy_cache .ruff_cache tests/browser/node_modules \
+		tools/spectral/node_modules tools/spectral/openapi.json

@@ -14,6 +14,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from starlette.types import Lifespan
 
 from db.embedded import revive_embedded_postgres
 from db.engine import create_db_engine, session_scope
@@ -34,6 +35,7 @@ from service.api import (
 )
 from service.api.content_type import RequireJsonBodies
 from service.api.guard import Reader
+from service.api.operation_ids import operation_id
 from service.clock import Clock
 from service.config import Settings
 from service.costs.prices import load_price_book
@@ -52,7 +54,53 @@ from service.web.error_pages import install_error_pages
 
 logger = logging.getLogger(__name__)
 
+# The API's routers first, then the pages' (which are not in the OpenAPI description).
+ROUTERS = (
+    health,
+    metrics,
+    tiers,
+    environments,
+    drift,
+    costs,
+    schedules,
+    operations,
+    approvals,
+    tokens,
+    webhooks,
+    audit,
+    pages,
+    environment_pages,
+    changes,
+    operation_pages,
+    admin,
+    schedule_pages,
+    webhook_pages,
+)
+
 DATABASE_WATCH_SECONDS = 2.0
+
+DESCRIPTION = """Every change becomes a queued **operation** that a worker runs; its events can be
+followed live. Authenticate with an API token as a bearer token (**Authorize**), or with the web
+form's session. Errors are always `{"error": ..., "detail": ...}`; a 422 names each field and
+its rule in `fields`. Operation requests are rate limited per caller (the `RateLimit-*` headers
+say where you stand); the POSTs that create environments or ask for operations on them take an
+`Idempotency-Key` header."""
+
+# The tags group the operations, and lead their ids (`service/api/operation_ids.py`).
+TAGS = [
+    {"name": "environments", "description": "Definitions, and the operations that move them."},
+    {"name": "operations", "description": "What was asked for: status, live events, cancel."},
+    {"name": "approvals", "description": "Changes to protected environments awaiting an admin."},
+    {"name": "schedules", "description": "Moves on a clock: scale down at night, restore later."},
+    {"name": "drift", "description": "Whether the cloud still matches the state; reconcile."},
+    {"name": "costs", "description": "Monthly estimates from list prices."},
+    {"name": "tiers", "description": "The ladder itself."},
+    {"name": "tokens", "description": "API tokens, for admins."},
+    {"name": "webhooks", "description": "Outgoing notifications, for admins."},
+    {"name": "audit", "description": "Who did what, for admins."},
+    {"name": "metrics", "description": "Prometheus figures."},
+    {"name": "health", "description": "Liveness and readiness, without authentication."},
+]
 
 
 def create_app(
@@ -98,17 +146,7 @@ def create_app(
             if watchdog is not None:
                 await stop_task(watchdog, graceful_seconds=DATABASE_WATCH_SECONDS)
 
-    app = FastAPI(
-        title="Stepladder",
-        summary="Moves AWS environments up and down the tier ladder of "
-        "'Scaling to Your First 10 Million Users'.",
-        version="0.1.0",
-        lifespan=lifespan,
-        # Served below, behind authentication like every other route.
-        docs_url=None,
-        redoc_url=None,
-        openapi_url=None,
-    )
+    app = build_application(lifespan)
     app.state.settings = settings
     app.state.worker_health = WorkerHealth() if run_worker_in_process else None
     app.state.new_admin_token = None
@@ -119,28 +157,6 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(RejectUnstorableText)
     install_error_pages(app)
-    for module in (
-        health,
-        metrics,
-        tiers,
-        environments,
-        drift,
-        costs,
-        schedules,
-        operations,
-        approvals,
-        tokens,
-        webhooks,
-        audit,
-        pages,
-        environment_pages,
-        changes,
-        operation_pages,
-        admin,
-        schedule_pages,
-        webhook_pages,
-    ):
-        app.include_router(module.router)
     # Stylesheet and script of the pages: public, like any login page's assets.
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), "static")
 
@@ -157,6 +173,28 @@ def create_app(
     def docs(_: Reader) -> HTMLResponse:
         return get_swagger_ui_html(openapi_url="/openapi.json", title="Stepladder API")
 
+    return app
+
+
+def build_application(lifespan: Lifespan[FastAPI] | None = None) -> FastAPI:
+    """The routes and their OpenAPI description, without the state a running service adds:
+    `create_app` serves this; `make lint` describes it without a database."""
+    app = FastAPI(
+        title="Stepladder",
+        summary="Moves AWS environments up and down the tier ladder of "
+        "'Scaling to Your First 10 Million Users'.",
+        description=DESCRIPTION,
+        version="0.1.0",
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+        # Served by `create_app`, behind authentication like every other route.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    for module in ROUTERS:
+        app.include_router(module.router)
     return app
 
 

@@ -5,20 +5,30 @@ from typing import Annotated, Any
 
 from sqlalchemy import Column, DateTime, String
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
 
 from db.models.columns import timestamp_field
 
 # Aurora holds 15 replicas per cluster, and the standby (tier 2 up) is one of them.
 MAX_READERS = 14
 READERS_WHY = "Aurora's 15 replicas include the standby"
+MAX_WEB_SERVERS = 100
+# Longer than any AWS region, instance type or node type: the formats themselves are checked
+# against AWS's catalogue (`service/environments/catalog.py`).
+AWS_CODE_LENGTH = 32
+ARN_LENGTH = 2048  # AWS's own limit
 
 
-def shown(unit: str = "", why: str = "") -> dict[str, Any]:
+def bounded_text(max_length: int) -> dict[str, Any]:
+    """A string's limit, on a column that predates it: unbounded text, as migrated."""
+    return {"max_length": max_length, "sa_type": AutoString}
+
+
+def shown(unit: str = "", why: str = "", **schema: Any) -> dict[str, Any]:
     """A field's unit and the reason for its limits: the form shows them, a refusal names them,
-    and the API's schema carries them."""
+    and the API's schema carries them (with `schema`, limits the service checks itself)."""
     extra = {key: value for key, value in (("unit", unit), ("why", why)) if value}
-    return {"json_schema_extra": extra}
+    return {"json_schema_extra": {**extra, **schema}}
 
 
 class EnvironmentBase(SQLModel):
@@ -39,9 +49,14 @@ class EnvironmentBase(SQLModel):
             description="What this environment is for.",
         ),
     ] = ""
-    region: Annotated[str, Field(title="Region", description="The AWS region it runs in.")] = (
-        "us-east-1"
-    )
+    region: Annotated[
+        str,
+        Field(
+            **bounded_text(AWS_CODE_LENGTH),
+            title="Region",
+            description="The AWS region it runs in.",
+        ),
+    ] = "us-east-1"
     availability_zones: Annotated[
         int,
         Field(
@@ -60,13 +75,18 @@ class EnvironmentBase(SQLModel):
         ),
     ] = False
     web_instance_type: Annotated[
-        str, Field(title="Web instance type", description="EC2 type, such as t3.small.")
+        str,
+        Field(
+            **bounded_text(AWS_CODE_LENGTH),
+            title="Web instance type",
+            description="EC2 type, such as t3.small.",
+        ),
     ] = "t3.small"
     web_min: Annotated[
         int,
         Field(
             ge=1,
-            le=100,
+            le=MAX_WEB_SERVERS,
             title="Web servers, minimum",
             description="From tier 5, the Auto Scaling Group's minimum.",
             schema_extra=shown("instances"),
@@ -76,7 +96,7 @@ class EnvironmentBase(SQLModel):
         int,
         Field(
             ge=1,
-            le=100,
+            le=MAX_WEB_SERVERS,
             title="Web servers, maximum",
             description="At least the minimum.",
             schema_extra=shown("instances"),
@@ -93,11 +113,20 @@ class EnvironmentBase(SQLModel):
         ),
     ] = 50
     db_engine: Annotated[
-        str, Field(title="Database engine", description="Fixed once deployed.")
+        str,
+        Field(
+            **bounded_text(AWS_CODE_LENGTH),
+            title="Database engine",
+            description="Fixed once deployed.",
+        ),
     ] = "aurora-mysql"
     db_instance_class: Annotated[
         str,
-        Field(title="Database instance class", description="Aurora class, such as db.t4g.medium."),
+        Field(
+            **bounded_text(AWS_CODE_LENGTH),
+            title="Database instance class",
+            description="Aurora class, such as db.t4g.medium.",
+        ),
     ] = "db.t4g.medium"
     reader_count: Annotated[
         int,
@@ -121,7 +150,11 @@ class EnvironmentBase(SQLModel):
     ] = 3
     cache_node_type: Annotated[
         str,
-        Field(title="Cache node type", description="ElastiCache type, such as cache.t4g.small."),
+        Field(
+            **bounded_text(AWS_CODE_LENGTH),
+            title="Cache node type",
+            description="ElastiCache type, such as cache.t4g.small.",
+        ),
     ] = "cache.t4g.small"
     cache_node_count: Annotated[
         int,
@@ -134,7 +167,12 @@ class EnvironmentBase(SQLModel):
         ),
     ] = 2
     secondary_region: Annotated[
-        str | None, Field(title="Secondary region", description="Needed for tier 7.")
+        str | None,
+        Field(
+            **bounded_text(AWS_CODE_LENGTH),
+            title="Secondary region",
+            description="Needed for tier 7.",
+        ),
     ] = None
     federated_databases: list[str] = Field(
         default_factory=list,
@@ -142,12 +180,15 @@ class EnvironmentBase(SQLModel):
         sa_column=Column(ARRAY(String), nullable=False),
         title="Federated databases",
         description="Comma-separated names (tier 7).",
-        schema_extra=shown("databases"),
+        # Each an Aurora cluster name, checked (and explained) by the service's catalog.
+        schema_extra=shown("databases", items={"type": "string", "maxLength": 30}),
     )
     certificate_arn: Annotated[
         str | None,
         Field(
-            title="Certificate ARN", description="ACM certificate: the load balancer serves HTTPS."
+            **bounded_text(ARN_LENGTH),
+            title="Certificate ARN",
+            description="ACM certificate: the load balancer serves HTTPS.",
         ),
     ] = None
     lambda_memory_mb: Annotated[
@@ -193,16 +234,24 @@ class EnvironmentBase(SQLModel):
         ),
     ] = None
     business_hours_days: Annotated[
-        str, Field(title="Business days", description="Cron days, such as MON-FRI.")
+        str,
+        Field(
+            **bounded_text(100), title="Business days", description="Cron days, such as MON-FRI."
+        ),
     ] = "MON-FRI"
     business_hours_timezone: Annotated[
         str,
-        Field(title="Business hours time zone", description="IANA zone, such as Europe/Berlin."),
+        Field(
+            **bounded_text(64),
+            title="Business hours time zone",
+            description="IANA zone, such as Europe/Berlin.",
+        ),
     ] = "UTC"
     off_hours_web_min: Annotated[
         int,
         Field(
             ge=0,
+            le=MAX_WEB_SERVERS,
             title="Web minimum off hours",
             description="0 to the web minimum.",
             schema_extra=shown("instances"),
@@ -212,18 +261,25 @@ class EnvironmentBase(SQLModel):
     hosted_zone_id: Annotated[
         str | None,
         Field(
+            **bounded_text(AWS_CODE_LENGTH),
             title="Route 53 hosted zone",
             description="With a domain name: latency records (tier 7).",
         ),
     ] = None
     domain_name: Annotated[
-        str | None, Field(title="Domain name", description="Such as shop.example.com.")
+        str | None,
+        Field(
+            **bounded_text(253),  # DNS's limit
+            title="Domain name",
+            description="Such as shop.example.com.",
+        ),
     ] = None
     # An IAM role the engine's AWS provider assumes (another account); unset: the service's
     # own credentials. An ARN only: no credential is ever stored.
     assume_role_arn: Annotated[
         str | None,
         Field(
+            **bounded_text(ARN_LENGTH),
             title="Role to assume",
             description="IAM role ARN in the account to deploy into; empty: the service's own "
             "account. Fixed once deployed.",

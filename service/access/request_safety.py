@@ -19,6 +19,13 @@ from service.errors import TooManyRequests
 
 KEY_LIFETIME = timedelta(hours=24)
 RATE_WINDOW_SECONDS = 60
+# Sent on every counted request's answer (draft-ietf-httpapi-ratelimit-headers' first names,
+# which most clients read), and on its 429 with Retry-After.
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": "Operation requests this caller may make a minute.",
+    "RateLimit-Remaining": "How many of them are left in the current minute.",
+    "RateLimit-Reset": "Seconds until the current minute ends and the count starts again.",
+}
 
 
 @dataclass(frozen=True)
@@ -105,15 +112,18 @@ def count_hit(db: Engine, caller: str, now: datetime) -> tuple[int, int]:
     return int(hits), max(math.ceil(left.total_seconds()), 1)
 
 
-def enforce_rate_limit(db: Engine, caller: str, limit: int, now: datetime) -> None:
+def enforce_rate_limit(db: Engine, caller: str, limit: int, now: datetime) -> dict[str, str]:
     """Count this operation request at `now` (the service's clock); refuse it (429) past
-    `limit` a minute."""
+    `limit` a minute. Returns the headers that tell the caller where it stands."""
     hits, seconds_left = count_hit(db, caller, now)
+    values = (limit, max(limit - hits, 0), seconds_left)
+    headers = {name: str(value) for name, value in zip(RATE_LIMIT_HEADERS, values, strict=True)}
     if hits > limit:
         raise TooManyRequests(
             f"At most {limit} operation requests a minute; retry in {seconds_left} s.",
-            headers={"Retry-After": str(seconds_left)},
+            headers={"Retry-After": str(seconds_left), **headers},
         )
+    return headers
 
 
 def prune(db: Engine) -> None:

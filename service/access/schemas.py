@@ -9,11 +9,13 @@ from sqlmodel import SQLModel
 
 from service.access.roles import Role
 
+MAX_TOKEN_NAME = 80
+
 
 class TokenCreate(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-    name: str = Field(min_length=1, max_length=80)
+    name: str = Field(min_length=1, max_length=MAX_TOKEN_NAME)
     role: Role
     scope: str | None = Field(default=None, max_length=80)
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)

@@ -10,7 +10,7 @@ from service.access.roles import Action
 from service.api.deps import EnqueueDep, SessionDep
 from service.api.guard import Guard, Permission
 from service.api.params import OperationId
-from service.api.responses import EVERY_ROUTE, errors
+from service.api.responses import EVERY_ROUTE, JSON_BODY, errors
 from service.operations import approvals
 from service.operations.domain import describe_operation, require_operation
 from service.operations.schemas import DecisionRequest, OperationPublic
@@ -18,7 +18,7 @@ from service.operations.schemas import DecisionRequest, OperationPublic
 router = APIRouter(tags=["approvals"], responses=EVERY_ROUTE)
 
 
-@router.get("/api/approvals")
+@router.get("/api/approvals", name="list")
 def list_approvals(
     session: SessionDep,
     guard: Annotated[Guard, Depends(Permission(Action.approve), scope="function")],
@@ -29,7 +29,11 @@ def list_approvals(
     ]
 
 
-@router.post("/api/operations/{operation_id}/approve", responses=errors(400, 404, 409))
+@router.post(
+    "/api/operations/{operation_id}/approve",
+    name="approve",
+    responses={**JSON_BODY, **errors(404, 409)},
+)
 def approve_operation(
     operation_id: OperationId,
     body: DecisionRequest,
@@ -48,7 +52,11 @@ def approve_operation(
     return describe_operation(operation)
 
 
-@router.post("/api/operations/{operation_id}/reject", responses=errors(400, 404, 409))
+@router.post(
+    "/api/operations/{operation_id}/reject",
+    name="reject",
+    responses={**JSON_BODY, **errors(404, 409)},
+)
 def reject_operation(
     operation_id: OperationId,
     body: DecisionRequest,

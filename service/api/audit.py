@@ -14,17 +14,22 @@ from service.api.deps import SessionDep
 from service.api.guard import Guard, Permission
 from service.api.params import BeforeId
 from service.api.responses import EVERY_ROUTE
+from service.environments.catalog import MAX_ENVIRONMENT_NAME
 
 router = APIRouter(prefix="/api/audit", tags=["audit"], responses=EVERY_ROUTE)
 
+# Longer than any token or single-sign-on name, and any action (`environment.promote`).
+MAX_ACTOR = 200
+MAX_ACTION = 100
 
-@router.get("")
+
+@router.get("", name="list")
 def list_audit(
     session: SessionDep,
     guard: Annotated[Guard, Depends(Permission(Action.administer), scope="function")],
-    environment: str | None = None,
-    actor: str | None = None,
-    action: str | None = None,
+    environment: Annotated[str | None, Query(max_length=MAX_ENVIRONMENT_NAME)] = None,
+    actor: Annotated[str | None, Query(max_length=MAX_ACTOR)] = None,
+    action: Annotated[str | None, Query(max_length=MAX_ACTION)] = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int = Query(default=100, ge=1, le=1000),

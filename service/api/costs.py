@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from db.models import OperationKind
 from service.api.deps import SessionDep, SettingsDep
 from service.api.guard import Reader
+from service.api.params import EnvironmentName
 from service.api.responses import EVERY_ROUTE, errors
 from service.costs import domain
 from service.costs.prices import PriceBook, load_price_book
@@ -19,31 +20,33 @@ MOVES = "promote, demote, set_tier, preview or destroy"
 router = APIRouter(tags=["costs"], responses=EVERY_ROUTE)
 
 
-@router.get("/api/prices")
+@router.get("/api/prices", name="get_prices")
 def get_prices(settings: SettingsDep, _: Reader) -> PriceBook:
     """The price book in effect: each price with its region, source and the date it was read."""
     return load_price_book(settings.price_file)
 
 
-@router.get("/api/environments/{name}/cost", responses=errors(404, 409))
-def get_cost(name: str, session: SessionDep, settings: SettingsDep, _: Reader) -> EnvironmentCost:
+@router.get("/api/environments/{name}/cost", name="get", responses=errors(404, 409))
+def get_cost(
+    name: EnvironmentName, session: SessionDep, settings: SettingsDep, _: Reader
+) -> EnvironmentCost:
     """The monthly estimate at the applied tier (null when nothing is deployed)."""
     environment = require_environment(session, name)
     return domain.environment_cost(session, environment, load_price_book(settings.price_file))
 
 
-@router.get("/api/environments/{name}/cost/tiers", responses=errors(404))
+@router.get("/api/environments/{name}/cost/tiers", name="get_tiers", responses=errors(404))
 def get_tier_costs(
-    name: str, session: SessionDep, settings: SettingsDep, _: Reader
+    name: EnvironmentName, session: SessionDep, settings: SettingsDep, _: Reader
 ) -> list[TierCost]:
     """Each tier's monthly estimate for this definition, or why it has none."""
     environment = require_environment(session, name)
     return domain.tier_costs(session, environment, load_price_book(settings.price_file))
 
 
-@router.get("/api/environments/{name}/cost/plan", responses=errors(404, 409, 422))
+@router.get("/api/environments/{name}/cost/plan", name="get_plan", responses=errors(404, 409))
 def get_plan_cost(
-    name: str,
+    name: EnvironmentName,
     session: SessionDep,
     settings: SettingsDep,
     _: Reader,

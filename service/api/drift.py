@@ -12,13 +12,18 @@ from service.access.roles import Action
 from service.api.deps import SessionDep, SettingsDep
 from service.api.guard import Guard, Permission, RateLimited, Reader
 from service.api.idempotency import IdempotentRoute
-from service.api.operation_requester import OPERATION_REQUEST_ERRORS, OperationRequesterDep
-from service.api.responses import EVERY_ROUTE, errors
+from service.api.operation_requester import (
+    OPERATION_REQUEST_ERRORS,
+    OperationRequesterDep,
+    OptionalConfirmation,
+)
+from service.api.params import EnvironmentName
+from service.api.responses import EVERY_ROUTE, JSON_BODY, NO_BODY, errors, rate_limited
 from service.drift import simulated_cloud
 from service.drift.schemas import DriftPublic, OutOfBandChange, OutOfBandChangePublic
 from service.drift.status import drift_report
 from service.environments.domain import require_environment
-from service.operations.schemas import ConfirmRequest, OperationPublic
+from service.operations.schemas import OperationPublic
 
 router = APIRouter(
     prefix="/api/environments",
@@ -28,19 +33,20 @@ router = APIRouter(
 )
 
 
-@router.get("/{name}/drift", responses=errors(404))
-def get_drift(name: str, session: SessionDep, _: Reader) -> DriftPublic:
+@router.get("/{name}/drift", name="get", responses=errors(404))
+def get_drift(name: EnvironmentName, session: SessionDep, _: Reader) -> DriftPublic:
     """`in_sync`, `drifted` (with the resources and the properties that differ) or `unknown`."""
     return drift_report(session, require_environment(session, name))
 
 
 @router.post(
     "/{name}/drift-check",
+    name="check",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=OPERATION_REQUEST_ERRORS,
+    responses={**NO_BODY, **errors(404, 409), **rate_limited(202)},
 )
 def check_drift(
-    name: str,
+    name: EnvironmentName,
     requester: OperationRequesterDep,
     guard: Annotated[
         Guard, Depends(RateLimited(Action.operate, "environment.drift_check"), scope="function")
@@ -52,16 +58,17 @@ def check_drift(
 
 @router.post(
     "/{name}/reconcile",
+    name="reconcile",
     status_code=status.HTTP_202_ACCEPTED,
     responses=OPERATION_REQUEST_ERRORS,
 )
 def reconcile_environment(
-    name: str,
+    name: EnvironmentName,
     requester: OperationRequesterDep,
     guard: Annotated[
         Guard, Depends(RateLimited(Action.operate, "environment.reconcile"), scope="function")
     ],
-    body: ConfirmRequest | None = None,
+    body: OptionalConfirmation,
 ) -> OperationPublic:
     """Queue `up --refresh` at the current tier: the definition applied again over the cloud
     as it is, undoing out-of-band changes."""
@@ -70,11 +77,12 @@ def reconcile_environment(
 
 @router.post(
     "/{name}/simulator/out-of-band-change",
+    name="change_out_of_band",
     status_code=status.HTTP_201_CREATED,
-    responses=errors(400, 404, 409),
+    responses={**JSON_BODY, **errors(404, 409)},
 )
 def change_out_of_band(
-    name: str,
+    name: EnvironmentName,
     change: OutOfBandChange,
     session: SessionDep,
     settings: SettingsDep,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import TypeAdapter
 
 from db.models import OperationKind
@@ -12,8 +12,13 @@ from service.access.roles import Action
 from service.api.deps import ClockDep, SessionDep, SettingsDep
 from service.api.guard import Guard, Permission, RateLimited, Reader
 from service.api.idempotency import IdempotentRoute
-from service.api.operation_requester import OPERATION_REQUEST_ERRORS, OperationRequesterDep
-from service.api.responses import EVERY_ROUTE, errors
+from service.api.operation_requester import (
+    OPERATION_REQUEST_ERRORS,
+    OperationRequesterDep,
+    OptionalConfirmation,
+)
+from service.api.params import EnvironmentName, IfMatch
+from service.api.responses import EVERY_ROUTE, JSON_BODY, errors
 from service.environments import domain, repository
 from service.environments.schemas import (
     EnvironmentCreateRequest,
@@ -24,7 +29,7 @@ from service.environments.schemas import (
 )
 from service.operations import repository as operation_queries
 from service.operations.domain import describe_operation
-from service.operations.schemas import ConfirmRequest, OperationPublic, TierRequest
+from service.operations.schemas import OperationPublic, TierRequest
 
 router = APIRouter(
     prefix="/api/environments",
@@ -42,7 +47,9 @@ Editor = Annotated[Guard, Depends(Permission(Action.edit, "environment.update"),
 Deleter = Annotated[Guard, Depends(Permission(Action.edit, "environment.delete"), scope="function")]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(400, 409))
+@router.post(
+    "", name="create", status_code=status.HTTP_201_CREATED, responses={**JSON_BODY, **errors(409)}
+)
 def create_environment(
     data: EnvironmentCreateRequest,
     session: SessionDep,
@@ -60,7 +67,7 @@ def create_environment(
     return domain.describe_environment(session, environment)
 
 
-@router.get("", response_model=list[EnvironmentPublic])
+@router.get("", name="list", response_model=list[EnvironmentPublic])
 def list_environments(session: SessionDep, guard: Reader) -> Response:
     described = domain.describe_visible_environments(session, guard.actor)
     # Serialized here, once: FastAPI would validate every row against the response model
@@ -68,24 +75,24 @@ def list_environments(session: SessionDep, guard: Reader) -> Response:
     return Response(ENVIRONMENT_LIST.dump_json(described), media_type="application/json")
 
 
-@router.get("/{name}", responses=errors(404))
+@router.get("/{name}", name="get", responses=errors(404))
 def get_environment(
-    name: str, session: SessionDep, _: Reader, response: Response
+    name: EnvironmentName, session: SessionDep, _: Reader, response: Response
 ) -> EnvironmentDetail:
     environment = domain.require_environment(session, name)
     response.headers["ETag"] = domain.etag(environment)
     return domain.describe_environment(session, environment)
 
 
-@router.patch("/{name}", responses=errors(400, 404, 409, 412))
+@router.patch("/{name}", name="update", responses={**JSON_BODY, **errors(404, 409, 412)})
 def update_environment(
-    name: str,
+    name: EnvironmentName,
     changes: EnvironmentUpdate,
     session: SessionDep,
     clock: ClockDep,
     guard: Editor,
     response: Response,
-    if_match: Annotated[str | None, Header(description="the ETag you read")] = None,
+    if_match: IfMatch = None,
 ) -> EnvironmentDetail:
     environment = domain.update_environment(
         session, name, changes, guard.actor, now=clock.now(), if_match=if_match
@@ -94,13 +101,15 @@ def update_environment(
     return domain.describe_environment(session, environment)
 
 
-@router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(404, 409))
-def delete_environment(name: str, session: SessionDep, guard: Deleter) -> None:
+@router.delete(
+    "/{name}", name="delete", status_code=status.HTTP_204_NO_CONTENT, responses=errors(404, 409)
+)
+def delete_environment(name: EnvironmentName, session: SessionDep, guard: Deleter) -> None:
     domain.delete_environment(session, name, guard.actor)
 
 
-@router.get("/{name}/resources", responses=errors(404))
-def list_resources(name: str, session: SessionDep, _: Reader) -> list[ResourcePublic]:
+@router.get("/{name}/resources", name="list_resources", responses=errors(404))
+def list_resources(name: EnvironmentName, session: SessionDep, _: Reader) -> list[ResourcePublic]:
     environment = domain.require_environment(session, name)
     assert environment.id is not None
     return [
@@ -109,9 +118,12 @@ def list_resources(name: str, session: SessionDep, _: Reader) -> list[ResourcePu
     ]
 
 
-@router.get("/{name}/operations", responses=errors(404))
+@router.get("/{name}/operations", name="list_operations", responses=errors(404))
 def list_operations(
-    name: str, session: SessionDep, _: Reader, limit: int = Query(default=50, ge=1, le=500)
+    name: EnvironmentName,
+    session: SessionDep,
+    _: Reader,
+    limit: int = Query(default=50, ge=1, le=500),
 ) -> list[OperationPublic]:
     environment = domain.require_environment(session, name)
     assert environment.id is not None
@@ -122,38 +134,47 @@ def list_operations(
 
 
 @router.post(
-    "/{name}/promote", status_code=status.HTTP_202_ACCEPTED, responses=OPERATION_REQUEST_ERRORS
+    "/{name}/promote",
+    name="promote",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=OPERATION_REQUEST_ERRORS,
 )
 def promote_environment(
-    name: str,
+    name: EnvironmentName,
     requester: OperationRequesterDep,
     guard: Annotated[
         Guard, Depends(RateLimited(Action.operate, "environment.promote"), scope="function")
     ],
-    body: ConfirmRequest | None = None,
+    body: OptionalConfirmation,
 ) -> OperationPublic:
     return requester.request(name, guard, OperationKind.promote, body)
 
 
 @router.post(
-    "/{name}/demote", status_code=status.HTTP_202_ACCEPTED, responses=OPERATION_REQUEST_ERRORS
+    "/{name}/demote",
+    name="demote",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=OPERATION_REQUEST_ERRORS,
 )
 def demote_environment(
-    name: str,
+    name: EnvironmentName,
     requester: OperationRequesterDep,
     guard: Annotated[
         Guard, Depends(RateLimited(Action.operate, "environment.demote"), scope="function")
     ],
-    body: ConfirmRequest | None = None,
+    body: OptionalConfirmation,
 ) -> OperationPublic:
     return requester.request(name, guard, OperationKind.demote, body)
 
 
 @router.post(
-    "/{name}/tier", status_code=status.HTTP_202_ACCEPTED, responses=OPERATION_REQUEST_ERRORS
+    "/{name}/tier",
+    name="set_tier",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=OPERATION_REQUEST_ERRORS,
 )
 def set_environment_tier(
-    name: str,
+    name: EnvironmentName,
     body: TierRequest,
     requester: OperationRequesterDep,
     guard: Annotated[
@@ -164,10 +185,13 @@ def set_environment_tier(
 
 
 @router.post(
-    "/{name}/preview", status_code=status.HTTP_202_ACCEPTED, responses=OPERATION_REQUEST_ERRORS
+    "/{name}/preview",
+    name="preview",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=OPERATION_REQUEST_ERRORS,
 )
 def preview_environment(
-    name: str,
+    name: EnvironmentName,
     body: TierRequest,
     requester: OperationRequesterDep,
     guard: Annotated[
@@ -178,28 +202,34 @@ def preview_environment(
 
 
 @router.post(
-    "/{name}/refresh", status_code=status.HTTP_202_ACCEPTED, responses=OPERATION_REQUEST_ERRORS
+    "/{name}/refresh",
+    name="refresh",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=OPERATION_REQUEST_ERRORS,
 )
 def refresh_environment(
-    name: str,
+    name: EnvironmentName,
     requester: OperationRequesterDep,
     guard: Annotated[
         Guard, Depends(RateLimited(Action.operate, "environment.refresh"), scope="function")
     ],
-    body: ConfirmRequest | None = None,
+    body: OptionalConfirmation,
 ) -> OperationPublic:
     return requester.request(name, guard, OperationKind.refresh, body)
 
 
 @router.post(
-    "/{name}/destroy", status_code=status.HTTP_202_ACCEPTED, responses=OPERATION_REQUEST_ERRORS
+    "/{name}/destroy",
+    name="destroy",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=OPERATION_REQUEST_ERRORS,
 )
 def destroy_environment(
-    name: str,
+    name: EnvironmentName,
     requester: OperationRequesterDep,
     guard: Annotated[
         Guard, Depends(RateLimited(Action.destroy, "environment.destroy"), scope="function")
     ],
-    body: ConfirmRequest | None = None,
+    body: OptionalConfirmation,
 ) -> OperationPublic:
     return requester.request(name, guard, OperationKind.destroy, body)

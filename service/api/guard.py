@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlparse
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from db.models import WebSession
@@ -28,6 +29,22 @@ from service.errors import StepladderError
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+# The two ways in, declared so the OpenAPI description says how to authenticate (Swagger UI's
+# Authorize, generated clients); `identify` reads the same header and cookie.
+BEARER = HTTPBearer(
+    scheme_name="bearer",
+    description="An API token (`stepladder token create`, or Tokens in the web form), sent as "
+    "`Authorization: Bearer <token>`.",
+    auto_error=False,
+)
+SESSION_COOKIE = APIKeyCookie(
+    name=COOKIE_NAME,
+    scheme_name="session",
+    description="The web form's session, set by logging in at /login. A change made with it "
+    "also sends the session's CSRF token in `X-CSRF-Token`.",
+    auto_error=False,
+)
 
 
 @dataclass
@@ -69,8 +86,17 @@ class Permission:
     def __call__(
         self,
         request: Request,
+        response: Response,
         session: SessionDep,
         csrf_field: Annotated[str | None, Depends(submitted_csrf_field)],
+        # Declared for the description only: `identify` reads the header and the cookie.
+        _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
+        _session_cookie: Annotated[str | None, Depends(SESSION_COOKIE)],
+    ) -> Guard:
+        return self.check(request, response, session, csrf_field)
+
+    def check(
+        self, request: Request, response: Response, session: Session, csrf_field: str | None
     ) -> Guard:
         environment = request.path_params.get("name")
         # Only an attempted change by a stranger is worth a record; anonymous reads of pages
@@ -81,7 +107,7 @@ class Permission:
         try:
             check_csrf(request, web_session, csrf_field)
             authorize(session, actor, self.action, environment)
-            self.admit(request, guard)
+            self.admit(request, response, guard)
         except StepladderError as error:
             detail = f"{request.method} {request.url.path}: {error.detail}"
             record_refusal(
@@ -90,7 +116,7 @@ class Permission:
             raise
         return guard
 
-    def admit(self, request: Request, guard: Guard) -> None:
+    def admit(self, request: Request, response: Response, guard: Guard) -> None:
         """Further checks once the caller is known and allowed (see RateLimited)."""
 
 
@@ -178,13 +204,14 @@ def _bearer(request: Request) -> str | None:
 class RateLimited(Permission):
     """A permission that also counts the caller's requests: operation-creating routes."""
 
-    def admit(self, request: Request, guard: Guard) -> None:
-        request_safety.enforce_rate_limit(
+    def admit(self, request: Request, response: Response, guard: Guard) -> None:
+        counted = request_safety.enforce_rate_limit(
             request.app.state.db_engine,
             guard.actor.name,
             request.app.state.settings.rate_limit_per_minute,
             request.app.state.clock.now(),
         )
+        response.headers.update(counted)  # the route's own answer; a 429 carries them itself
 
 
 Reader = Annotated[Guard, Depends(Permission(Action.read), scope="function")]

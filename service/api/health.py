@@ -11,6 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
 
+from service.api.responses import ANY_ROUTE
+
 router = APIRouter(tags=["health"])
 logger = logging.getLogger(__name__)
 
@@ -27,8 +29,9 @@ class Health(SQLModel):
 
 @router.get(
     "/healthz",
+    name="get",
     response_model=Health,
-    responses={503: {"model": Health, "description": "Degraded: see which part."}},
+    responses={**ANY_ROUTE, 503: {"model": Health, "description": "Degraded: see which part."}},
 )
 def healthz(request: Request) -> JSONResponse:
     settings = request.app.state.settings

@@ -26,7 +26,25 @@ HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 200
 
 
+# How the OpenAPI description shows the header on every POST of these routes.
+PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Send the same key to repeat a request safely: the first answer is returned "
+    "again (with Idempotent-Replayed: true) and nothing is done twice. Kept 24 hours.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+}
+
+
 class IdempotentRoute(APIRoute):
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        if "POST" in (self.methods or ()):
+            extra = self.openapi_extra or {}
+            parameters = [*extra.get("parameters", []), PARAMETER]
+            self.openapi_extra = {**extra, "parameters": parameters}
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
 

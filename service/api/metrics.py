@@ -14,6 +14,7 @@ router = APIRouter(tags=["metrics"], responses=EVERY_ROUTE)
 
 @router.get(
     "/metrics",
+    name="get",
     response_class=Response,
     responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text."}},
 )

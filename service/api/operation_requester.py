@@ -4,18 +4,27 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Body, Depends
 
 from db.models import OperationKind
 from service.api.deps import EnqueueDep, SessionDep, SettingsDep
 from service.api.guard import Guard
-from service.api.responses import errors
+from service.api.responses import JSON_BODY, errors, rate_limited
 from service.costs.prices import load_price_book
 from service.operations.domain import describe_operation, request_operation
 from service.operations.schemas import ConfirmRequest, OperationPublic
 
 # Every route that asks for an operation: it plans, counts against the rate limit, may wait.
-OPERATION_REQUEST_ERRORS = errors(400, 404, 409, 429)
+OPERATION_REQUEST_ERRORS = {**JSON_BODY, **errors(404, 409), **rate_limited(202)}
+
+# A body that may be left out: its defaults then (generated clients send nothing, or `{}`).
+OptionalConfirmation = Annotated[
+    ConfirmRequest,
+    Body(
+        default_factory=ConfirmRequest,
+        description="The environment's name typed again, where the move deletes data.",
+    ),
+]
 
 
 class OperationRequester:

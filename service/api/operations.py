@@ -16,7 +16,7 @@ from service.access.roles import Action
 from service.api.deps import SessionDep
 from service.api.guard import Guard, Permission, Reader
 from service.api.params import LARGEST_ID, OperationId
-from service.api.responses import EVERY_ROUTE, errors
+from service.api.responses import EVERY_ROUTE, NO_BODY, errors
 from service.operations import domain, repository
 from service.operations.schemas import EventPublic, OperationPublic
 
@@ -24,15 +24,49 @@ router = APIRouter(prefix="/api/operations", tags=["operations"], responses=EVER
 
 POLL_SECONDS = 0.5
 
+# One message of the stream (OpenAPI 3.2's `itemSchema`, as FastAPI's own SSE routes describe
+# theirs): each event as `EventPublic`, then `end` once the operation has finished.
+EVENT_STREAM_ITEM = {
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {
+        "id": {
+            "type": "string",
+            "description": "the event's seq: send it as Last-Event-ID to resume",
+        },
+        "event": {"type": "string", "description": "the event's type, or `end` after the last"},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": {
+                "oneOf": [
+                    {"$ref": "#/components/schemas/EventPublic"},
+                    {
+                        "type": "object",
+                        "description": "`end`: the operation has finished",
+                        "required": ["operation_id"],
+                        "properties": {"operation_id": {"type": "integer"}},
+                    },
+                ]
+            },
+        },
+    },
+}
 
-@router.get("/{operation_id}", responses=errors(404))
+
+@router.get("/{operation_id}", name="get", responses=errors(404))
 def get_operation(operation_id: OperationId, session: SessionDep, guard: Reader) -> OperationPublic:
     operation = domain.require_operation(session, operation_id, visible_to=guard.actor)
     guard.require(session, operation.environment_name)
     return domain.describe_operation(operation)
 
 
-@router.post("/{operation_id}/cancel", status_code=202, responses=errors(404, 409))
+@router.post(
+    "/{operation_id}/cancel",
+    name="cancel",
+    status_code=202,
+    responses={**NO_BODY, **errors(404, 409)},
+)
 def cancel_operation(
     operation_id: OperationId,
     session: SessionDep,
@@ -49,12 +83,13 @@ def cancel_operation(
 
 @router.get(
     "/{operation_id}/events",
+    name="list_events",
     response_model=None,
     responses={
         200: {
             "description": "The events: a Server-Sent Events stream, or with format=json a list.",
             "model": list[EventPublic],
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {"text/event-stream": {"itemSchema": EVENT_STREAM_ITEM}},
         },
         **errors(404),
     },

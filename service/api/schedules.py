@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Query, status
 from service.access.roles import Action
 from service.api.deps import ClockDep, EnqueueDep, SessionDep, SettingsDep
 from service.api.guard import Guard, Permission, RateLimited, Reader
-from service.api.params import ScheduleId
-from service.api.responses import EVERY_ROUTE, errors
+from service.api.params import EnvironmentName, ScheduleId
+from service.api.responses import EVERY_ROUTE, JSON_BODY, NO_BODY, errors, rate_limited
 from service.costs.prices import load_price_book
 from service.environments import repository as environments
 from service.environments.domain import require_environment
@@ -35,7 +35,7 @@ ScheduleRunner = Annotated[
 ]
 
 
-@router.get("/api/schedules")
+@router.get("/api/schedules", name="list_all")
 def list_all_schedules(session: SessionDep, guard: Reader) -> list[SchedulePublic]:
     visible = {
         environment.id: environment
@@ -48,8 +48,8 @@ def list_all_schedules(session: SessionDep, guard: Reader) -> list[SchedulePubli
     ]
 
 
-@router.get(PREFIX, responses=errors(404))
-def list_schedules(name: str, session: SessionDep, _: Reader) -> list[SchedulePublic]:
+@router.get(PREFIX, name="list", responses=errors(404))
+def list_schedules(name: EnvironmentName, session: SessionDep, _: Reader) -> list[SchedulePublic]:
     environment = require_environment(session, name)
     return [
         domain.describe_schedule(schedule, environment)
@@ -57,17 +57,26 @@ def list_schedules(name: str, session: SessionDep, _: Reader) -> list[SchedulePu
     ]
 
 
-@router.post(PREFIX, status_code=status.HTTP_201_CREATED, responses=errors(400, 404, 409))
+@router.post(
+    PREFIX,
+    name="create",
+    status_code=status.HTTP_201_CREATED,
+    responses={**JSON_BODY, **errors(404, 409)},
+)
 def create_schedule(
-    name: str, data: ScheduleCreate, session: SessionDep, clock: ClockDep, guard: Scheduler
+    name: EnvironmentName,
+    data: ScheduleCreate,
+    session: SessionDep,
+    clock: ClockDep,
+    guard: Scheduler,
 ) -> SchedulePublic:
     schedule = domain.create_schedule(session, name, data, guard.actor, now=clock.now())
     return domain.describe_schedule(schedule, require_environment(session, name))
 
 
-@router.get(PREFIX + "/upcoming", responses=errors(404))
+@router.get(PREFIX + "/upcoming", name="upcoming", responses=errors(404))
 def upcoming_firings(
-    name: str,
+    name: EnvironmentName,
     session: SessionDep,
     clock: ClockDep,
     _: Reader,
@@ -79,17 +88,17 @@ def upcoming_firings(
     )
 
 
-@router.get(PREFIX + "/{schedule_id}", responses=errors(404))
+@router.get(PREFIX + "/{schedule_id}", name="get", responses=errors(404))
 def get_schedule(
-    name: str, schedule_id: ScheduleId, session: SessionDep, _: Reader
+    name: EnvironmentName, schedule_id: ScheduleId, session: SessionDep, _: Reader
 ) -> SchedulePublic:
     schedule = domain.require_schedule(session, name, schedule_id)
     return domain.describe_schedule(schedule, require_environment(session, name))
 
 
-@router.patch(PREFIX + "/{schedule_id}", responses=errors(400, 404, 409))
+@router.patch(PREFIX + "/{schedule_id}", name="update", responses={**JSON_BODY, **errors(404, 409)})
 def update_schedule(
-    name: str,
+    name: EnvironmentName,
     schedule_id: ScheduleId,
     changes: ScheduleUpdate,
     session: SessionDep,
@@ -103,17 +112,20 @@ def update_schedule(
 
 
 @router.delete(
-    PREFIX + "/{schedule_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(404, 409)
+    PREFIX + "/{schedule_id}",
+    name="delete",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(404, 409),
 )
 def delete_schedule(
-    name: str, schedule_id: ScheduleId, session: SessionDep, guard: Scheduler
+    name: EnvironmentName, schedule_id: ScheduleId, session: SessionDep, guard: Scheduler
 ) -> None:
     domain.delete_schedule(session, name, schedule_id, guard.actor)
 
 
-@router.get(PREFIX + "/{schedule_id}/runs", responses=errors(404))
+@router.get(PREFIX + "/{schedule_id}/runs", name="list_runs", responses=errors(404))
 def list_runs(
-    name: str, schedule_id: ScheduleId, session: SessionDep, _: Reader
+    name: EnvironmentName, schedule_id: ScheduleId, session: SessionDep, _: Reader
 ) -> list[ScheduleRunPublic]:
     schedule = domain.require_schedule(session, name, schedule_id)
     assert schedule.id is not None
@@ -121,10 +133,13 @@ def list_runs(
 
 
 @router.post(
-    PREFIX + "/{schedule_id}/run", status_code=status.HTTP_202_ACCEPTED, responses=errors(404, 409)
+    PREFIX + "/{schedule_id}/run",
+    name="run_now",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={**NO_BODY, **errors(404, 409), **rate_limited(202)},
 )
 def run_now(
-    name: str,
+    name: EnvironmentName,
     schedule_id: ScheduleId,
     session: SessionDep,
     settings: SettingsDep,

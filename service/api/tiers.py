@@ -15,6 +15,7 @@ from service.api.responses import EVERY_ROUTE, errors
 from service.costs.domain import tier_costs
 from service.costs.prices import load_price_book
 from service.costs.schemas import CostEstimatePublic
+from service.environments.catalog import MAX_ENVIRONMENT_NAME
 from service.environments.domain import require_environment
 
 router = APIRouter(prefix="/api/tiers", tags=["tiers"], responses=EVERY_ROUTE)
@@ -32,14 +33,17 @@ class TierPublic(SQLModel):
     estimate_reason: str = ""
 
 
-@router.get("", responses=errors(404))
+@router.get("", name="list", responses=errors(404))
 def list_tiers(
     session: SessionDep,
     settings: SettingsDep,
     guard: Reader,
     environment: Annotated[
         str | None,
-        Query(max_length=100, description="price each tier for this environment's definition"),
+        Query(
+            max_length=MAX_ENVIRONMENT_NAME,
+            description="price each tier for this environment's definition",
+        ),
     ] = None,
 ) -> list[TierPublic]:
     costs = {}

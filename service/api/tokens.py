@@ -11,14 +11,17 @@ from service.access.roles import Action
 from service.access.schemas import TokenCreate, TokenCreated, TokenPublic
 from service.api.deps import SessionDep
 from service.api.guard import Guard, Permission
-from service.api.responses import EVERY_ROUTE, errors
+from service.api.params import TokenName
+from service.api.responses import EVERY_ROUTE, JSON_BODY, errors
 
 router = APIRouter(prefix="/api/tokens", tags=["tokens"], responses=EVERY_ROUTE)
 
 TokenAdmin = Annotated[Guard, Depends(Permission(Action.administer), scope="function")]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(400, 409))
+@router.post(
+    "", name="create", status_code=status.HTTP_201_CREATED, responses={**JSON_BODY, **errors(409)}
+)
 def create_token(
     data: TokenCreate,
     session: SessionDep,
@@ -29,14 +32,14 @@ def create_token(
     return token_admin.create_token(session, data, guard.actor)
 
 
-@router.get("")
+@router.get("", name="list")
 def list_tokens(session: SessionDep, guard: TokenAdmin) -> list[TokenPublic]:
     return domain.list_tokens(session, by=guard.actor)
 
 
-@router.delete("/{token_name}", responses=errors(404))
+@router.delete("/{token_name}", name="revoke", responses=errors(404))
 def revoke_token(
-    token_name: str,
+    token_name: TokenName,
     session: SessionDep,
     guard: Annotated[
         Guard, Depends(Permission(Action.administer, "token.revoke"), scope="function")

@@ -40,9 +40,11 @@ class OutOfBandChange(SQLModel):
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-    resource: str = Field(description="the resource's name or URN")
+    resource: str = Field(max_length=1000, description="the resource's name or URN")
     properties: dict[str, Any] = Field(
-        default_factory=dict, description="input properties and the values the cloud now has"
+        default_factory=dict,
+        max_length=100,
+        description="input properties and the values the cloud now has",
     )
     deleted: bool = Field(default=False, description="the resource was deleted out of band")
 

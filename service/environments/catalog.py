@@ -35,8 +35,9 @@ CACHE_NODE_TYPE = re.compile(rf"^cache\.({'|'.join(CACHE_NODE_FAMILIES)})\.{_SIZ
 
 DB_ENGINES = ("aurora-mysql", "aurora-postgresql")
 
+MAX_ENVIRONMENT_NAME = 40
 # No `--`: the name leads RDS and ElastiCache identifiers, which refuse it.
-ENVIRONMENT_NAME = re.compile(r"^(?!.*--)[a-z][a-z0-9-]{1,38}[a-z0-9]$")
+ENVIRONMENT_NAME = re.compile(rf"^(?!.*--)[a-z][a-z0-9-]{{1,{MAX_ENVIRONMENT_NAME - 2}}}[a-z0-9]$")
 # A federated database names an Aurora cluster, so it follows RDS identifier rules.
 DATABASE_NAME = re.compile(r"^(?=.{1,30}$)[a-z](-?[a-z0-9])*$")
 # `aurora` would name the same component as the environment's main cluster.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import cache
-from typing import TYPE_CHECKING, Any, Literal, Optional, Self, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Self, cast
 
 from annotated_types import Ge, Le, MaxLen
 from pydantic import (
@@ -320,6 +320,7 @@ def tier_problems(definition: EnvironmentBase, tier: int) -> list[dict[str, str]
 
 class EnvironmentCreate(EnvironmentRules):
     name: str = Field(
+        max_length=catalog.MAX_ENVIRONMENT_NAME,
         title="Name",
         description="Lowercase letters, digits and '-', 3-40 characters; it cannot change.",
     )
@@ -355,11 +356,40 @@ class EnvironmentChanges(SQLModel):
 
 
 def _every_field_optional() -> type[EnvironmentChanges]:
+    """Each field optional; its schema states the definition's limits, which are checked on the
+    merged definition rather than here (see `EnvironmentChanges`)."""
     fields: dict[str, Any] = {
-        name: (Optional[info.annotation], None)  # noqa: UP045 (a type built at run time)
+        name: (
+            Optional[info.annotation],  # noqa: UP045 (a type built at run time)
+            Field(
+                default=None,
+                title=info.title,
+                description=info.description,
+                schema_extra={
+                    "json_schema_extra": {**_shown(info), "anyOf": _limits_or_null(info)}
+                },
+            ),
+        )
         for name, info in EnvironmentBase.model_fields.items()
     }
     return create_model("EnvironmentUpdate", __base__=EnvironmentChanges, **fields)
+
+
+def _shown(info: FieldInfo) -> dict[str, Any]:
+    """The unit and the reason a field's limits come with (`db.models.environment.shown`)."""
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    return {key: value for key, value in extra.items() if key in ("unit", "why")}
+
+
+def _limits_or_null(info: FieldInfo) -> list[Any]:
+    """The field's own schema (its limits, and those the service checks itself), or null."""
+    limited = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+    schema = TypeAdapter(cast(Any, limited)).json_schema()
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    if "anyOf" in schema:  # already optional
+        return list(schema["anyOf"])
+    schema.update({key: value for key, value in extra.items() if key not in ("unit", "why")})
+    return [schema, {"type": "null"}]
 
 
 if TYPE_CHECKING:

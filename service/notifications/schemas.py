@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 from pydantic import ConfigDict, Field, field_validator
 from sqlmodel import SQLModel
 
+MAX_WEBHOOK_NAME = 60
+
 
 class Event(StrEnum):
     operation_succeeded = "operation.succeeded"
@@ -30,7 +32,7 @@ class WebhookFormat(StrEnum):
 class WebhookCreate(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-    name: str = Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str = Field(min_length=1, max_length=MAX_WEBHOOK_NAME, pattern=r"^[a-z0-9][a-z0-9-]*$")
     url: str = Field(max_length=2000)
     events: list[Event] = Field(min_length=1, max_length=len(Event))
     format: WebhookFormat = WebhookFormat.json

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 from sqlmodel import SQLModel
 
+from db.models import EnvironmentBase
 from programs.spec import HIGHEST_TIER, LOWEST_TIER
 from service.environments.catalog import time_zone
 from service.operations.planning import SCHEDULABLE_KNOBS
@@ -18,6 +19,21 @@ ScheduleAction = Literal["set_capacity", "set_tier", "restore"]
 
 MAX_CRON_LENGTH = 100
 MAX_BLACKOUTS = 100
+
+
+def _knob_limits() -> dict[str, Any]:
+    """The schema of `overrides`: the knobs a schedule may set, each with the definition's limits
+    (checked on the definition with the overrides applied)."""
+    fields = EnvironmentBase.model_json_schema()["properties"]
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "maxProperties": len(SCHEDULABLE_KNOBS),
+        "properties": {
+            knob: {key: fields[knob][key] for key in ("type", "minimum", "maximum")}
+            for knob in SCHEDULABLE_KNOBS
+        },
+    }
 
 
 def _check_cron(value: str) -> str:
@@ -50,7 +66,9 @@ class ScheduleCreate(SQLModel):
     timezone: str = Field(default="UTC", max_length=64)
     action: ScheduleAction
     # Checked even when left out: each action needs its own of these two.
-    overrides: dict[str, int] = Field(default_factory=dict, validate_default=True)
+    overrides: dict[str, int] = Field(
+        default_factory=dict, validate_default=True, json_schema_extra=_knob_limits()
+    )
     target_tier: int | None = Field(
         default=None, ge=LOWEST_TIER, le=HIGHEST_TIER, strict=True, validate_default=True
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 
 from service.access.roles import Action
 from service.api.deps import ClockDep, SessionDep
@@ -36,13 +36,14 @@ def allowed_by_form(naming: NamingByForm, *, rate_limited: bool = False) -> Any:
     # Defaults, not annotations, for the local `submitted` (see _page_guard).
     def permission(
         request: Request,
+        response: Response,
         session: SessionDep,
         form: dict[str, str] = Depends(submitted),  # noqa: B008
         csrf_field: str | None = Depends(submitted_csrf_field),
     ) -> Guard:
         action, audited_as = naming(form)
         checker = (RateLimited if rate_limited else Permission)(action, audited_as)
-        return checker(request, session, csrf_field)
+        return checker.check(request, response, session, csrf_field)
 
     return _page_guard(permission)
 

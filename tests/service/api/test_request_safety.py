@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from db.engine import libpq_url
-from service.access.request_safety import fingerprint
+from service.access.request_safety import RATE_LIMIT_HEADERS, fingerprint
 from service.app import create_app
 from service.clock import Clock
 from tests.conftest import make_settings
@@ -209,6 +209,25 @@ def test_operation_requests_are_rate_limited_per_caller(
     assert limited_client.get("/api/environments/shop").status_code == 200  # reads are not limited
     clock.advance(timedelta(seconds=40))  # the next minute: a new window
     assert limited_client.post("/api/environments/shop/promote").status_code == 202
+
+
+def test_counted_requests_say_where_the_caller_stands(
+    limited_client: TestClient, clock: Clock
+) -> None:
+    create_environment(limited_client, "shop")
+    clock.set(datetime(2026, 1, 5, 9, 30, 20, tzinfo=UTC))  # 40 s before the next minute
+
+    answers = [limited_client.post("/api/environments/shop/promote") for _ in range(4)]
+
+    counts = [{name: answer.headers.get(name) for name in RATE_LIMIT_HEADERS} for answer in answers]
+    assert [answer.status_code for answer in answers] == [202, 202, 202, 429]
+    assert [count["RateLimit-Remaining"] for count in counts] == ["2", "1", "0", "0"]
+    assert {count["RateLimit-Limit"] for count in counts} == {"3"}
+    assert {count["RateLimit-Reset"] for count in counts} == {"40"}
+    assert answers[3].headers["Retry-After"] == "40"
+    # Reads are not counted, and say nothing about the limit.
+    read = limited_client.get("/api/environments/shop")
+    assert not set(RATE_LIMIT_HEADERS) & set(read.headers)
 
 
 def test_stale_if_match_is_412_and_changes_nothing(idle_client: TestClient) -> None:
