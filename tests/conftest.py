@@ -33,6 +33,7 @@ TABLES = (
     "web_sessions",
     "idempotency_keys",
     "rate_limit_windows",
+    "login_failures",
     "audit_records",
     "api_tokens",
     "operation_events",
