@@ -103,12 +103,12 @@ def command_serve(arguments: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _exit_on_signal)
     host = arguments.host or settings.host
     port = arguments.port or settings.port
-    # Bound before anything starts, so a taken port fails at once instead of after start-up.
+    # Checked and bound before anything starts, so a mistake fails at once, not after start-up.
+    certificate, key = checked_tls_files(settings)
     listener = bind_listener(host, port)
     redirect = None
     if settings.redirect_port is not None:
         redirect = RedirectListener(bind_listener(host, settings.redirect_port), port)
-    certificate, key = checked_tls_files(settings)
     database_url = prepare_service(settings)
     app = create_app(settings, database_url)
     if settings.engine == "simulator":

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, Field, IPvAnyNetwork, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from service.observability.logs import LogFormat
@@ -238,17 +238,6 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
-
-    @model_validator(mode="after")
-    def _tls_needs_both_files(self) -> Settings:
-        if (self.tls_certificate_file is None) != (self.tls_key_file is None):
-            raise ValueError("tls_certificate_file and tls_key_file are set together, or neither")
-        if self.redirect_port is not None and self.tls_certificate_file is None:
-            raise ValueError(
-                "redirect_port redirects to the HTTPS the service serves itself: it needs "
-                "tls_certificate_file and tls_key_file (behind a proxy, use https_redirect)"
-            )
-        return self
 
     def serves_tls(self) -> bool:
         return self.tls_certificate_file is not None

@@ -18,15 +18,29 @@ def checked_tls_files(settings: Settings) -> tuple[str, str] | tuple[None, None]
     """The certificate and key for uvicorn, once they are known to make a usable pair; none
     for plain HTTP (a TLS-terminating proxy in front)."""
     certificate, key = settings.tls_certificate_file, settings.tls_key_file
+    if (certificate is None) != (key is None):
+        raise SystemExit(
+            "stepladder: TLS needs both a certificate and its key (--tls-certificate and "
+            "--tls-key, or STEPLADDER_TLS_CERTIFICATE_FILE and STEPLADDER_TLS_KEY_FILE)."
+        )
     if certificate is None or key is None:
+        if settings.redirect_port is not None:
+            raise SystemExit(
+                "stepladder: STEPLADDER_REDIRECT_PORT redirects to the HTTPS the service serves "
+                "itself, and no certificate is set; behind a TLS-terminating proxy, use "
+                "STEPLADDER_HTTPS_REDIRECT=true instead."
+            )
         return None, None
+    for path in (certificate, key):
+        if not path.is_file():
+            raise SystemExit(f"stepladder: cannot serve TLS: there is no file {path}.")
     try:
         ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certificate, key)
-    except (OSError, ssl.SSLError) as error:
-        reason = getattr(error, "strerror", None) or getattr(error, "reason", None) or error
+    except (OSError, ssl.SSLError):
         raise SystemExit(
-            f"stepladder: cannot serve TLS with the certificate {certificate} and the key {key} "
-            f"({reason}); check STEPLADDER_TLS_CERTIFICATE_FILE and STEPLADDER_TLS_KEY_FILE."
+            f"stepladder: cannot serve TLS with the certificate {certificate} and the key {key}: "
+            "they must be a PEM certificate (its chain after it) and its PEM private key, "
+            "unencrypted."
         ) from None
     return str(certificate), str(key)
 
