@@ -65,3 +65,4 @@ def test_the_api_docs_render_from_the_service_alone(
 
     assert elsewhere == []
     assert problems_of(page).take() == []
+    assert "server" not in server.client.get("/login").headers  # nor says what it runs on
