@@ -94,7 +94,6 @@ def grant_state_login(settings: Settings, owner_url: str) -> None:
 
 
 def command_serve(arguments: argparse.Namespace) -> int:
-    from service.app import create_app
     from service.http_security.listeners import RedirectListener, checked_tls_files
 
     settings = _serve_settings(arguments)
@@ -109,6 +108,8 @@ def command_serve(arguments: argparse.Namespace) -> int:
     redirect = None
     if settings.redirect_port is not None:
         redirect = RedirectListener(bind_listener(host, settings.redirect_port), port)
+    from service.app import create_app  # after the checks: it imports everything
+
     database_url = prepare_service(settings)
     app = create_app(settings, database_url)
     if settings.engine == "simulator":
