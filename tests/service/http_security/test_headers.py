@@ -123,6 +123,9 @@ def test_each_kind_of_answer_is_secured(idle_client: TestClient) -> None:
         asset = idle_client.get(public, headers={"Authorization": ""})
         assert asset.status_code == 200, public
         assert_secured(asset, cacheable=True)
+    # Only the two files /docs loads: not the package's demo page, not a path out of it.
+    for other in ("/docs/assets/index.html", "/docs/assets/..%2F__init__.py"):
+        assert idle_client.get(other, headers={"Authorization": ""}).status_code == 404, other
 
 
 def test_an_internal_error_is_secured_too(
