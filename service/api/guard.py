@@ -27,6 +27,7 @@ from service.api.deps import SessionDep
 from service.api.login_attempts import record_failed_login, refuse_if_throttled
 from service.environments import repository as environments
 from service.errors import StepladderError
+from service.http_security import transport
 from service.http_security.transport import session_cookie_name
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -41,10 +42,11 @@ BEARER = HTTPBearer(
     auto_error=False,
 )
 SESSION_COOKIE = APIKeyCookie(
-    name=COOKIE_NAME,
+    name=transport.SESSION_COOKIE,
     scheme_name="session",
-    description="The web form's session, set by logging in at /login. A change made with it "
-    "also sends the session's CSRF token in `X-CSRF-Token`.",
+    description="The web form's session, set by logging in at /login; over HTTPS it is named "
+    f"`{transport.SECURE_SESSION_COOKIE}`. A change made with it also sends the session's CSRF "
+    "token in `X-CSRF-Token`.",
     auto_error=False,
 )
 
