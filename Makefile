@@ -8,7 +8,7 @@ DEV_LOCK := requirements/dev.txt
 LOCK := .lock-venv/bin/uv pip compile --quiet --universal --python-version 3.11 \
 	--generate-hashes --custom-compile-command "make lock"
 
-.PHONY: install axe run test test-fast lint typecheck unit unit-fast bench lock clean pulumi-cli
+.PHONY: install axe observatory run test test-fast lint typecheck unit unit-fast bench lock clean pulumi-cli
 
 # The Pulumi CLI for the integration suite, built from Go modules (tools/pulumi-cli) once per
 # version and go.sum. v3.274.0, not the Python SDK's 3.272.0: the Go proxy does not serve that.
@@ -31,6 +31,16 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	touch $(AXE)
 
 axe: $(AXE)
+
+# The MDN HTTP Observatory for the TLS test's grades (tests/observatory). Its install scripts
+# download the HSTS preload and TLD lists; offline they are skipped and the preload list left
+# empty (the service is on no preload list).
+OBSERVATORY := tests/observatory/node_modules/@mdn/mdn-http-observatory/conf/hsts-preload.json
+$(OBSERVATORY): tests/observatory/package.json tests/observatory/package-lock.json
+	cd tests/observatory && npm ci --ignore-scripts --no-audit --no-fund --silent
+	echo '{}' > $(OBSERVATORY)
+
+observatory: $(OBSERVATORY)
 
 run: install
 	$(VENV)/bin/stepladder serve
@@ -62,12 +72,12 @@ PYTEST_WORKERS ?= 3
 PYTEST := PATH="$(CURDIR)/$(PULUMI_CLI_DIR):$$PATH" $(VENV)/bin/pytest \
 	-n $(PYTEST_WORKERS) --dist loadgroup
 
-unit: install axe pulumi-cli
+unit: install axe observatory pulumi-cli
 	$(PYTEST)
 
 # Everything but the two full ladder walks (marked `slow`), for a quicker check while working;
 # `make test`, and so CI, runs them too.
-unit-fast: install axe pulumi-cli
+unit-fast: install axe observatory pulumi-cli
 	$(PYTEST) -m "not slow"
 
 test: lint typecheck unit
@@ -88,4 +98,5 @@ lock:
 
 clean:
 	rm -rf $(VENV) .tools .stepladder .pytest_cache .mypy_cache .ruff_cache tests/browser/node_modules \
-		tools/spectral/node_modules tools/spectral/openapi.json
+		tools/spectral/node_modules tools/spectral/openapi.json \
+		tests/observatory/node_modules

@@ -10,8 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.types import Lifespan
@@ -35,12 +34,14 @@ from service.api import (
 )
 from service.api.content_type import RequireJsonBodies
 from service.api.guard import Reader
+from service.api.login_attempts import LoginMetrics
 from service.api.operation_ids import operation_id
 from service.clock import Clock
 from service.config import Settings
 from service.costs.prices import load_price_book
 from service.engines.forking import use_fork_server
 from service.errors import install_error_handlers
+from service.http_security.stack import secure_application
 from service.jobs.queue import enqueue_operation
 from service.jobs.stopping import stop_task
 from service.jobs.supervisor import WorkerHealth, keep_database_running, keep_worker_running
@@ -48,7 +49,15 @@ from service.jobs.worker import run_worker, worker_stop_seconds
 from service.observability.metrics import RecordHttpMetrics, build_registry
 from service.observability.request_id import RequestId
 from service.text_input import RejectUnstorableText
-from service.web import admin, changes, operation_pages, pages, schedule_pages, webhook_pages
+from service.web import (
+    admin,
+    api_docs,
+    changes,
+    operation_pages,
+    pages,
+    schedule_pages,
+    webhook_pages,
+)
 from service.web import environments as environment_pages
 from service.web.error_pages import install_error_pages
 
@@ -75,6 +84,7 @@ ROUTERS = (
     admin,
     schedule_pages,
     webhook_pages,
+    api_docs,
 )
 
 DATABASE_WATCH_SECONDS = 2.0
@@ -154,6 +164,7 @@ def create_app(
     app.state.clock = clock
     app.state.enqueue = enqueue_operation
     app.state.metrics_registry, http_metrics = build_registry(engine)
+    app.state.login_metrics = LoginMetrics(app.state.metrics_registry)
     install_error_handlers(app)
     app.add_middleware(RejectUnstorableText)
     install_error_pages(app)
@@ -169,10 +180,7 @@ def create_app(
     def openapi(_: Reader) -> JSONResponse:
         return JSONResponse(app.openapi())
 
-    @app.get("/docs", include_in_schema=False)
-    def docs(_: Reader) -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="Stepladder API")
-
+    secure_application(app, settings)  # last: it wraps everything added above
     return app
 
 

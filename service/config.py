@@ -8,10 +8,10 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, IPvAnyNetwork, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from service.observability.logs import LogFormat
 
@@ -48,6 +48,53 @@ class Settings(BaseSettings):
         default="text",
         description="`text` (readable on a terminal) or `json` (one object per line, with the "
         "request id, operation id and environment, for log shippers).",
+    )
+
+    tls_certificate_file: Path | None = Field(
+        default=None,
+        description="PEM certificate (with its chain) for serving HTTPS directly; needs "
+        "tls_key_file. Unset: plain HTTP, for a TLS-terminating proxy in front.",
+    )
+    tls_key_file: Path | None = Field(
+        default=None, description="The PEM private key of tls_certificate_file."
+    )
+    redirect_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="With TLS served directly: a second port (80 in production) where plain "
+        "HTTP is answered with a redirect to HTTPS.",
+    )
+    https_redirect: bool = Field(
+        default=False,
+        description="Answer a request that arrived over plain HTTP (as the service or a trusted "
+        "proxy saw it) with a redirect to HTTPS; /healthz stays plain for health checks.",
+    )
+    trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or networks (comma-separated, 10.0.0.0/8) of the TLS-terminating "
+        "proxies whose X-Forwarded-For and X-Forwarded-Proto are believed; from anyone else "
+        "those headers are ignored.",
+    )
+    login_failures_before_delay: int = Field(
+        default=3,
+        ge=1,
+        description="Failed logins (web or bearer token) from one address before each further "
+        "failure is answered more slowly.",
+    )
+    login_failures_before_lockout: int = Field(
+        default=10,
+        ge=1,
+        description="Failed logins from one address after which every login from it is refused "
+        "(429, Retry-After) until the window ends; other addresses are unaffected.",
+    )
+    login_failure_window_minutes: float = Field(
+        default=15, gt=0, description="How long failed logins from an address are counted."
+    )
+    login_delay_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="The first slowed failure's delay; each further one doubles it, up to 8x.",
     )
 
     price_file: Path | None = Field(
@@ -185,6 +232,16 @@ class Settings(BaseSettings):
         default=None, description="An AWS-compatible endpoint (moto, LocalStack) instead of AWS."
     )
 
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    def serves_tls(self) -> bool:
+        return self.tls_certificate_file is not None
+
     def drift_check_every(self) -> timedelta | None:
         """How often each deployed environment is checked for drift; None: never."""
         minutes = self.drift_check_interval
@@ -200,8 +257,7 @@ class Settings(BaseSettings):
         return self.data_dir.expanduser().resolve()
 
     def admin_token_file(self) -> Path:
-        """Where a created bootstrap token is kept: the console, the login page and the
-        writer name the same file."""
+        """Where a created bootstrap token is kept: the console names the file it is written to."""
         return self.resolved_data_dir() / "admin-token"
 
     def resolved_backend_url(self) -> str | None:

@@ -33,6 +33,7 @@ TABLES = (
     "web_sessions",
     "idempotency_keys",
     "rate_limit_windows",
+    "login_failures",
     "audit_records",
     "api_tokens",
     "operation_events",
@@ -137,6 +138,10 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Set
         "worker_poll_seconds": 0.2,
         "cancel_grace_seconds": 5.0,
         "bootstrap_token": ADMIN_TOKEN,
+        # Every test client comes from one address: the login throttle would slow and then
+        # refuse the tests that try many wrong tokens. tests/service/http_security sets its own.
+        "login_failures_before_delay": 1000,
+        "login_failures_before_lockout": 1000,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

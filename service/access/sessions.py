@@ -17,8 +17,6 @@ from service.access.domain import Actor, Unauthenticated, authenticate
 from service.access.roles import Role
 from service.access.tokens import hash_token
 
-COOKIE_NAME = "stepladder_session"
-
 
 def start_token_session(
     session: Session, token_secret: str, lifetime: timedelta, *, request_id: str | None = None

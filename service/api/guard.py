@@ -22,10 +22,13 @@ from service.access import request_safety
 from service.access.audit import record_refusal
 from service.access.domain import Actor, Forbidden, Unauthenticated, authenticate
 from service.access.roles import Action, Role, refusal
-from service.access.sessions import COOKIE_NAME, session_actor
+from service.access.sessions import session_actor
 from service.api.deps import SessionDep
+from service.api.login_attempts import record_failed_login, refuse_if_throttled
 from service.environments import repository as environments
 from service.errors import StepladderError
+from service.http_security import transport
+from service.http_security.transport import session_cookie_name
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -39,10 +42,11 @@ BEARER = HTTPBearer(
     auto_error=False,
 )
 SESSION_COOKIE = APIKeyCookie(
-    name=COOKIE_NAME,
+    name=transport.SESSION_COOKIE,
     scheme_name="session",
-    description="The web form's session, set by logging in at /login. A change made with it "
-    "also sends the session's CSRF token in `X-CSRF-Token`.",
+    description="The web form's session, set by logging in at /login; over HTTPS it is named "
+    f"`{transport.SECURE_SESSION_COOKIE}`. A change made with it also sends the session's CSRF "
+    "token in `X-CSRF-Token`.",
     auto_error=False,
 )
 
@@ -133,12 +137,15 @@ async def submitted_csrf_field(request: Request) -> str | None:
 def identify(
     request: Request, session: Session, *, changing: bool = False
 ) -> tuple[Actor, WebSession | None]:
-    """The caller: a bearer token first, else the browser's session cookie."""
+    """The caller: a bearer token first, else the browser's session cookie. A wrong token is a
+    failed login, audited and throttled by address; so is any token from an address past its
+    allowance, before it is looked at."""
     web_session = None
+    bearer = _bearer(request)
     try:
-        bearer = _bearer(request)
-        cookie = request.cookies.get(COOKIE_NAME)
+        cookie = request.cookies.get(session_cookie_name(request.scope))
         if bearer:
+            refuse_if_throttled(request, session)
             actor = authenticate(session, bearer)
         elif cookie:
             actor, web_session = session_actor(session, cookie)
@@ -147,8 +154,9 @@ def identify(
                 "Send a token ('Authorization: Bearer <token>') or log in at /login."
             )
     except Unauthenticated as error:
-        # Anonymous knocking is recorded only where the route changes state.
-        if changing:
+        if bearer:
+            record_failed_login(request, session, "api", error.detail)
+        elif changing:  # anonymous knocking is recorded only where the route changes state
             anonymous = Actor(
                 "anonymous", Role.viewer, None, "api", request_id=request.state.request_id
             )

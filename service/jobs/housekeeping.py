@@ -1,7 +1,7 @@
 """The worker's housekeeping: finding operations whose worker died (kill -9, lost machine)
 and closing them honestly, requeueing queued operations that lost their job, expiring
-idempotency keys and approvals, and removing the temporary folders of processes killed before
-they could.
+idempotency keys, approvals and failed-login counts, and removing the temporary folders of
+processes killed before they could.
 
 A dead worker stops sending heartbeats; procrastinate reports its jobs as stalled. Their
 operations are closed from what was recorded (succeeded when every step had completed, else
@@ -20,7 +20,8 @@ from procrastinate.jobs import Status
 
 from db.embedded import process_exists
 from db.engine import session_scope
-from service.access import request_safety
+from service.access import login_throttle, request_safety
+from service.access.login_throttle import LoginPolicy
 from service.engines.owned_temp import remove_orphaned_temp_dirs
 from service.jobs.queue import (
     environment_lock,
@@ -87,6 +88,8 @@ async def requeue_operations_without_a_job(runtime: WorkerRuntime) -> None:
 
 def expire_idempotency_keys_and_approvals(runtime: WorkerRuntime) -> None:
     request_safety.prune(runtime.db_engine)
+    window = LoginPolicy.of(runtime.settings).window
+    login_throttle.prune(runtime.db_engine, window, runtime.clock.now())
     with session_scope(runtime.db_engine) as session:
         approvals.expire_approvals(session)
 

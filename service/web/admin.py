@@ -64,7 +64,7 @@ AUDIT_ACTIONS = (
     "schedule.create", "schedule.update", "schedule.delete", "schedule.run",
     "schedule.set_capacity", "schedule.set_tier", "schedule.restore",
     "token.create", "token.revoke", "webhook.create", "webhook.delete",
-    "session.login", "session.logout",
+    "session.login", "session.logout", "authenticate",
 )  # fmt: skip
 
 

@@ -12,7 +12,6 @@ from fastapi.templating import Jinja2Templates
 
 from service.access.domain import Forbidden, Unauthenticated
 from service.access.sessions import (
-    COOKIE_NAME,
     end_session,
     session_actor,
     start_sso_session,
@@ -20,7 +19,9 @@ from service.access.sessions import (
 )
 from service.api.deps import SessionDep, SettingsDep
 from service.api.guard import require_same_origin
+from service.api.login_attempts import LoginThrottled, record_failed_login, refuse_if_throttled
 from service.errors import StepladderError
+from service.http_security.transport import is_https, session_cookie_name
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -50,21 +51,26 @@ def log_in(
                 request_id=request.state.request_id,
             )  # fmt: skip
         else:
+            refuse_if_throttled(request, session)
             secret, _ = start_token_session(
                 session, (token or "").strip(), lifetime, request_id=request.state.request_id
             )
-    except (Unauthenticated, Forbidden) as error:
-        return _login_form(
+    except (Unauthenticated, Forbidden, LoginThrottled) as error:
+        if isinstance(error, Unauthenticated):
+            record_failed_login(request, session, "web", error.detail)
+        form = _login_form(
             request, settings, error=error.detail, status_code=error.status_code, next_path=next
         )
+        form.headers.update(error.headers or {})
+        return form
     response = RedirectResponse(_local(next), status_code=303)
     response.set_cookie(
-        COOKIE_NAME,
+        session_cookie_name(request.scope),
         secret,
         max_age=int(settings.session_hours * 3600),
         httponly=True,
         samesite="lax",
-        secure=_is_https(request),
+        secure=is_https(request.scope),
     )
     return response
 
@@ -73,7 +79,7 @@ def log_in(
 def log_out(
     request: Request, session: SessionDep, csrf_token: Annotated[str, Form()] = ""
 ) -> Response:
-    cookie = request.cookies.get(COOKIE_NAME) or ""
+    cookie = request.cookies.get(session_cookie_name(request.scope)) or ""
     try:
         require_same_origin(request)
         actor, web_session = session_actor(session, cookie)
@@ -85,7 +91,10 @@ def log_out(
         raise
     end_session(session, cookie, actor, request_id=request.state.request_id)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(COOKIE_NAME)
+    # A `__Host-` cookie is replaced (here: removed) only by a Secure one.
+    response.delete_cookie(
+        session_cookie_name(request.scope), secure=is_https(request.scope), httponly=True
+    )
     return response
 
 
@@ -112,7 +121,6 @@ def _login_form(
             "sso_user": _sso_user(request, settings),
             "simulated": settings.engine == "simulator",
             "next": _local(next_path or request.query_params.get("next") or "/"),
-            "token_file": settings.admin_token_file(),
         },
         status_code=status_code,
     )
@@ -122,8 +130,3 @@ def _sso_user(request: Request, settings: SettingsDep) -> str | None:
     if not settings.trusted_user_header:
         return None
     return request.headers.get(settings.trusted_user_header) or None
-
-
-def _is_https(request: Request) -> bool:
-    forwarded = request.headers.get("x-forwarded-proto", "")
-    return request.url.scheme == "https" or forwarded.split(",")[0].strip() == "https"

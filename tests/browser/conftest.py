@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.accessibility import AXE
+from tests.browser.page_problems import forget, watch
 from tests.e2e.conftest import Server, start_server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -44,11 +45,15 @@ def browser_page() -> Iterator[object]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         context = browser.new_context(viewport={"width": 1280, "height": 900})
+        problems = watch(context)
         page = context.new_page()
         page.set_default_timeout(30_000)
         try:
             yield page
+            # Pages the test did not pass to check_page count too.
+            assert not problems.take(), "the browser reported problems"
         finally:
+            forget(context)
             context.close()
             browser.close()
 

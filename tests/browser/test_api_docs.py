@@ -1,37 +1,36 @@
 """/docs in Chromium: Swagger UI's Authorize takes an API token, and the requests it then
 sends carry it, so a change made from the docs page works without the web form's CSRF token.
 
-/docs loads Swagger UI from a CDN this machine cannot reach; until the package serves those
-assets itself (the repairs issue), the test answers the CDN's URLs with the same files from npm
-(`swagger-ui-dist` in tests/browser/package.json). The page, the description and every request
-it sends to the service are the real ones.
+Swagger UI comes from the service itself (the swagger-ui-bundle-v2 package): every request for
+anything elsewhere is refused, as on a machine without internet, and none is made. The strict
+Content-Security-Policy holds on the page (tests/browser/page_problems.py): nothing refused.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from tests.browser.conftest import ARTIFACTS
+from tests.browser.page_problems import problems_of
 from tests.e2e.conftest import Server
 from tests.helpers import ADMIN_TOKEN
 
-SWAGGER_UI = Path(__file__).parent / "node_modules" / "swagger-ui-dist"
-CDN = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
 
+def _only_the_service(page: Any, server: Server) -> list[str]:
+    """Requests for anything but the service are refused; returns those asked for."""
+    elsewhere: list[str] = []
 
-def _serve_swagger_ui_from_npm(page: Any) -> None:
-    def fulfil(route: Any) -> None:
-        asset = SWAGGER_UI / route.request.url.removeprefix(CDN)
-        if asset.is_file():
-            route.fulfill(path=str(asset))
+    def route(request_route: Any) -> None:
+        if request_route.request.url.startswith(server.url):
+            request_route.continue_()
         else:
-            route.abort()
+            elsewhere.append(request_route.request.url)
+            request_route.abort()
 
-    page.route(f"{CDN}**", fulfil)
-    page.route("https://fastapi.tiangolo.com/**", lambda route: route.abort())  # the favicon
+    page.context.route("**/*", route)
+    return elsewhere
 
 
 def test_authorize_with_a_token_and_create_an_environment_from_the_docs(
@@ -39,12 +38,22 @@ def test_authorize_with_a_token_and_create_an_environment_from_the_docs(
 ) -> None:
     server = start_server()
     page = browser_page
-    _serve_swagger_ui_from_npm(page)
+    page.set_default_timeout(120_000)  # Swagger UI renders a large description: slow when busy
+    elsewhere = _only_the_service(page, server)
     page.goto(f"{server.url}/login")
     page.get_by_label("API token").fill(ADMIN_TOKEN)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state()
     page.goto(f"{server.url}/docs")
+    create = page.locator("#operations-environments-environments_create")
+    create.locator(".opblock-summary").click()
+    create.get_by_role("button", name="Try it out").click()
+
+    # Logged in to the form, not yet authorized: the session's cookie and CSRF token go along.
+    with_session = _execute(page, create, "from-session")
+    assert with_session.status == 201, with_session.text()
+    assert "authorization" not in with_session.request.headers
+    assert with_session.request.headers.get("x-csrf-token")
 
     page.get_by_role("button", name="Authorize").first.click()
     dialog = page.locator(".modal-ux")
@@ -55,17 +64,21 @@ def test_authorize_with_a_token_and_create_an_environment_from_the_docs(
     dialog.get_by_role("button", name="Remove authorization").first.wait_for()  # authorized
     page.locator(".modal-ux .btn-done").first.click()
 
-    create = page.locator("#operations-environments-environments_create")
-    create.locator(".opblock-summary").click()
-    create.get_by_role("button", name="Try it out").click()
-    create.locator("textarea.body-param__text").fill(
-        json.dumps({"name": "from-docs", "region": "eu-west-1"})
-    )
-    with page.expect_response(lambda answer: answer.url.endswith("/api/environments")) as sent:
-        create.get_by_role("button", name="Execute").click()
-    answer = sent.value
+    answer = _execute(page, create, "from-docs")
     page.screenshot(path=str(ARTIFACTS / "docs-authorize.png"), full_page=False)
 
     assert answer.request.headers.get("authorization") == f"Bearer {ADMIN_TOKEN}"
     assert answer.status == 201, answer.text()
     assert server.client.get("/api/environments/from-docs").status_code == 200
+    assert elsewhere == []
+    assert problems_of(page).take() == []
+
+
+def _execute(page: Any, create: Any, name: str) -> Any:
+    """Send the create form of Swagger UI's "Try it out" for an environment `name`."""
+    create.locator("textarea.body-param__text").fill(
+        json.dumps({"name": name, "region": "eu-west-1"})
+    )
+    with page.expect_response(lambda answer: answer.url.endswith("/api/environments")) as sent:
+        create.get_by_role("button", name="Execute").click()
+    return sent.value

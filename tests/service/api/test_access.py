@@ -22,7 +22,8 @@ from service.app import create_app
 from tests.conftest import make_settings
 from tests.helpers import create_environment
 
-OPEN_ROUTES = {"/healthz", "/login"}
+# Swagger UI's two files are public like the pages' /static files (a mount, not a route).
+OPEN_ROUTES = {"/healthz", "/login", "/docs/assets/{name}"}
 
 
 def _is_page(path: str) -> bool:
