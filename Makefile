@@ -77,7 +77,8 @@ PYTEST := PATH="$(CURDIR)/$(PULUMI_CLI_DIR):$$PATH" $(VENV)/bin/pytest \
 unit: install axe pulumi-cli
 	$(PYTEST)
 
-# Everything but the two full ladder walks (marked `slow`), for a quicker check while working;
+# Everything but the tests marked `slow` (the ladder's steps on the real CLI and the simulator's
+# walk, idempotence, state migration, the schedule wave), for a quicker check while working;
 # `make test`, and so CI, runs them too.
 unit-fast: install axe pulumi-cli
 	$(PYTEST) -m "not slow"
