@@ -1,6 +1,8 @@
 # Two commands do all set-up on a fresh machine: `make run` and `make test`.
 VENV := .venv
 PY := $(VENV)/bin/python
+# What `make run` needs (the runtime lock), and what `make test` adds to it (the dev lock).
+RUNTIME_STAMP := $(VENV)/.runtime-stamp
 STAMP := $(VENV)/.installed-stamp
 # Pinned with hashes: runtime.txt is what the image installs, dev.txt adds the tools.
 RUNTIME_LOCK := requirements/runtime.txt
@@ -16,11 +18,19 @@ PULUMI_VERSION := v3.274.0
 PULUMI_CLI_DIR := .tools/pulumi-$(PULUMI_VERSION)-$(shell sha256sum tools/pulumi-cli/go.sum | cut -c1-12)
 PULUMI_CLI := $(PULUMI_CLI_DIR)/pulumi
 
+PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check
+
+$(RUNTIME_STAMP): pyproject.toml $(RUNTIME_LOCK)
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP_INSTALL) --require-hashes -r $(RUNTIME_LOCK)
+	$(PIP_INSTALL) --no-deps -e .
+	touch $(RUNTIME_STAMP)
+
 $(STAMP): pyproject.toml $(RUNTIME_LOCK) $(DEV_LOCK)
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r $(DEV_LOCK)
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
-	touch $(STAMP)
+	$(PIP_INSTALL) --require-hashes -r $(DEV_LOCK)
+	$(PIP_INSTALL) --no-deps -e .
+	touch $(STAMP) $(RUNTIME_STAMP)
 
 install: $(STAMP)
 
@@ -42,7 +52,8 @@ $(OBSERVATORY): tests/observatory/package.json tests/observatory/package-lock.js
 
 observatory: $(OBSERVATORY)
 
-run: install
+# Only the runtime lock: starting the service needs no test or lint tool.
+run: $(RUNTIME_STAMP)
 	$(VENV)/bin/stepladder serve
 
 # Spectral and the OWASP API Security ruleset (tools/spectral/package-lock.json), over the
@@ -69,13 +80,15 @@ pulumi-cli: $(PULUMI_CLI)
 # pytest-xdist workers, each with a database of its own (tests/conftest.py). More workers than
 # cores: most tests wait on engine children, servers and browsers rather than compute.
 PYTEST_WORKERS ?= 3
+# The slowest 25 in every run, so that a test that grew slow is seen (CONTRIBUTING.md).
 PYTEST := PATH="$(CURDIR)/$(PULUMI_CLI_DIR):$$PATH" $(VENV)/bin/pytest \
-	-n $(PYTEST_WORKERS) --dist loadgroup
+	-n $(PYTEST_WORKERS) --dist loadgroup --durations=25
 
 unit: install axe observatory pulumi-cli
 	$(PYTEST)
 
-# Everything but the two full ladder walks (marked `slow`), for a quicker check while working;
+# Everything but the tests marked `slow` (the ladder's steps on the real CLI and the simulator's
+# walk, idempotence, state migration, the schedule wave), for a quicker check while working;
 # `make test`, and so CI, runs them too.
 unit-fast: install axe observatory pulumi-cli
 	$(PYTEST) -m "not slow"

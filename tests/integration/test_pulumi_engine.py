@@ -22,7 +22,7 @@ from service.reference import EXAMPLE_SPEC
 from tests.e2e.conftest import Server
 from tests.helpers import engine_processes, wait_for_event, wait_for_operation
 from tests.integration.aws_plugin.cloud import SimulatedAccount
-from tests.integration.conftest import PASSPHRASE, state_keys
+from tests.integration.conftest import PASSPHRASE
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "tiers.md"
 # The environment docs/tiers.md describes, so the stack can be compared with it tier by tier.
@@ -273,12 +273,6 @@ def test_kill_9_of_the_service_mid_create_then_restart_adopts_the_create_without
     assert cloud_ids(restarted, "shop") == account_ids(simulated_aws)
 
 
-def _last_diagnostics(server: Server, operation: dict[str, Any]) -> list[str]:
-    """What the engine said last about a failed operation: its cause, for the failure report."""
-    said = [e["message"] for e in events(server, operation["id"]) if e["type"] == "diagnostic"]
-    return said[-8:]
-
-
 def _wait_until(condition: Callable[[], bool]) -> None:
     deadline = time.monotonic() + STEP_TIMEOUT
     while not condition():
@@ -306,76 +300,6 @@ def test_a_graviton_instance_type_boots_an_arm64_image_the_provider_accepts(
     assert ami_architecture(box["ami"]) == "arm64"
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(3600)
-def test_preview_walk_0_to_7_and_back_to_0_refresh_and_destroy(
-    pulumi_server: Callable[..., Server],
-    simulated_aws: SimulatedAccount,
-    tmp_path: Path,
-    database_url: str,
-) -> None:
-    server = pulumi_server()
-    assert not (tmp_path / "data" / "pulumi-state").exists()
-    assert server.client.post("/api/environments", json=EXAMPLE).status_code == 201
-
-    preview = run(server, "/api/environments/example/preview", target_tier=0)
-
-    assert preview["status"] == "succeeded", preview
-    assert preview["engine"] == "pulumi" and preview["simulated"] is False
-    planned = [e for e in events(server, preview["id"]) if e["type"] == "resource_pre"]
-    aws_planned = {e["data"]["urn"]: e["data"]["resource_type"] for e in planned
-                   if e["data"]["resource_type"].startswith("aws:")}  # fmt: skip
-    assert Counter(aws_planned.values()) == documented_counts(0)
-    assert all(e["message"].startswith("would create") for e in planned)
-    assert simulated_aws.records() == []  # a preview changes nothing
-    # The default backend: the stack is a row of the app's database, nothing is on disk.
-    assert state_keys(database_url, "%/example.json") != []
-    assert not (tmp_path / "data" / "pulumi-state").exists()
-
-    for tier in range(TOP_TIER + 1):
-        done = run(server, "/api/environments/example/promote")
-        assert done["status"] == "succeeded", (tier, done["error"], _last_diagnostics(server, done))
-        _assert_step(server, simulated_aws, done, tier)
-        if tier == 2:
-            lines = [e["message"] for e in events(server, done["id"])]
-            assert any(line.startswith("creating aws:lb/loadBalancer") for line in lines)
-            assert any(line.startswith("created aws:lb/loadBalancer") for line in lines)
-
-    refreshed = run(server, "/api/environments/example/refresh")
-    assert refreshed["status"] == "succeeded", refreshed
-    assert stack_counts(server, "example") == documented_counts(TOP_TIER)
-
-    for tier in reversed(range(TOP_TIER)):
-        asked = ask(server, "/api/environments/example/demote")
-        if asked.status_code == 409:  # the step deletes data: confirm it, as a person would
-            assert asked.json()["error"] == "confirmation_required", asked.text
-            asked = ask(server, "/api/environments/example/demote", {"confirm": "example"})
-        assert asked.status_code == 202, asked.text
-        done = wait_for_operation(server.client, asked.json()["id"], timeout=STEP_TIMEOUT)
-        assert done["status"] == "succeeded", (tier, done)
-        _assert_step(server, simulated_aws, done, tier, moved_back=tier == 0)
-    # The way back ran after the snapshot and before the cluster went (Pulumi's order).
-    lines = [e["message"] for e in events(server, done["id"])]
-    order = [_first(lines, prefix) for prefix in (
-        "created aws:rds/clusterSnapshot", "creating aws:ssm/association",
-        "created aws:ssm/association", "deleting aws:rds/cluster:")]  # fmt: skip
-    assert order == sorted(order), lines
-
-    destroyed = run(server, "/api/environments/example/destroy", confirm="example")
-    assert destroyed["status"] == "succeeded", destroyed
-    assert stack_counts(server, "example") == Counter()
-    # All that is left in the account is the snapshot taken before the data moved back.
-    assert [r["type"] for r in simulated_aws.records()] == [CLUSTER_SNAPSHOT]
-    # Aurora clusters go with a final snapshot, never skip_final_snapshot (TIERS.md): the step
-    # 7 -> 6 deleted the federated clusters and the secondary region's, the step 1 -> 0 the main
-    # (after its snapshot from before the way back).
-    snapshots = simulated_aws.snapshots()
-    deleted = sorted(name.rsplit("-final-", 1)[0] for name in snapshots if "-final-" in name)
-    assert deleted == ["example-aurora", "example-orders", "example-us-east-1-aurora",
-                       "example-users"], snapshots  # fmt: skip
-    assert [name for name in snapshots if "-before-box-" in name] != [], snapshots
-
-
 def test_tier_7_of_the_documented_example_passes_aws_rules(
     pulumi_server: Callable[..., Server], simulated_aws: SimulatedAccount
 ) -> None:
@@ -385,23 +309,3 @@ def test_tier_7_of_the_documented_example_passes_aws_rules(
     preview = run(server, "/api/environments/example/preview", target_tier=7)
 
     assert preview["status"] == "succeeded", preview["error"]
-
-
-def _first(lines: list[str], prefix: str) -> int:
-    return next(index for index, line in enumerate(lines) if line.startswith(prefix))
-
-
-def _assert_step(
-    server: Server,
-    account: SimulatedAccount,
-    operation: dict[str, Any],
-    tier: int,
-    *,
-    moved_back: bool = False,
-) -> None:
-    assert operation["to_tier"] == tier
-    expected = documented_counts(tier) + (RETURN_MOVE if moved_back else Counter())
-    assert stack_counts(server, "example") == expected, tier
-    assert cloud_ids(server, "example") == account_ids(account)
-    assert_no_stateful_replacement(server, operation["id"])
-    assert_real_engine_events(server, operation["id"])
